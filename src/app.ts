@@ -1,0 +1,94 @@
+import { jwt } from "@elysiajs/jwt";
+import { openapi } from "@elysiajs/openapi";
+import { Elysia } from "elysia";
+import type { Config } from "./config";
+import { errorHandler } from "./lib/error-handler";
+import type { Logger } from "./lib/log";
+import { loadOrCreateSecret } from "./lib/secret";
+import { appsRoutes } from "./modules/apps";
+import { AppsService } from "./modules/apps/service";
+import { authRoutes } from "./modules/auth";
+import { authGuard } from "./modules/auth/guard";
+import { AuthService, type TokenSigner } from "./modules/auth/service";
+import { healthRoutes } from "./modules/health";
+import { keysRoutes } from "./modules/keys";
+import { KeysService } from "./modules/keys/service";
+import { projectsRoutes } from "./modules/projects";
+import { ProjectsService } from "./modules/projects/service";
+import { teamsRoutes } from "./modules/teams";
+import { TeamsService } from "./modules/teams/service";
+import type { Store } from "./store/db";
+
+export interface Deps {
+  store: Store;
+  log: Logger;
+}
+
+export interface Services {
+  auth: AuthService;
+  teams: TeamsService;
+  projects: ProjectsService;
+  apps: AppsService;
+  keys: KeysService;
+}
+
+/** The Elysia app and its services, without a listening socket: `serve` listens, tests call `handle`. */
+export function createApp(config: Config, deps: Deps) {
+  const { store, log } = deps;
+  const secret = loadOrCreateSecret(config.dataDir, config.jwtSecret);
+  const signer = jwt({ name: "jwt", secret, alg: "HS256" }).decorator.jwt as unknown as TokenSigner;
+  const auth = new AuthService(store, signer, config.jwtTtlSeconds, log);
+  const services: Services = {
+    auth,
+    teams: new TeamsService(store),
+    projects: new ProjectsService(store, auth),
+    apps: new AppsService(store, auth),
+    keys: new KeysService(store, auth),
+  };
+  const guard = authGuard(auth);
+  const started = new WeakMap<Request, number>();
+
+  const app = new Elysia()
+    .use(errorHandler(log))
+    .onRequest(({ request }) => {
+      started.set(request, performance.now());
+    })
+    .onAfterResponse({ as: "global" }, ({ request, set }) => {
+      const t0 = started.get(request);
+      log.info("request", {
+        method: request.method,
+        path: new URL(request.url).pathname,
+        status: set.status,
+        ms: t0 === undefined ? undefined : Math.round((performance.now() - t0) * 10) / 10,
+      });
+    })
+    .use(
+      openapi({
+        path: "/docs",
+        documentation: {
+          info: {
+            title: "Roost",
+            version: config.version,
+            description:
+              "Self-hosted app telemetry: Owlmetry-protocol ingest and events API, Sentry stats_v2.",
+          },
+          components: {
+            securitySchemes: {
+              bearer: { type: "http", scheme: "bearer", description: "An API key or a JWT" },
+            },
+          },
+          security: [{ bearer: [] }],
+        },
+      }),
+    )
+    .use(healthRoutes(config.version))
+    .use(authRoutes(guard, auth, store))
+    .use(teamsRoutes(guard, services.teams))
+    .use(projectsRoutes(guard, services.projects))
+    .use(appsRoutes(guard, services.apps))
+    .use(keysRoutes(guard, services.keys));
+
+  return { app, services };
+}
+
+export type App = ReturnType<typeof createApp>["app"];

@@ -1,0 +1,78 @@
+import { resolve } from "node:path";
+import pkg from "../package.json";
+
+export type LogLevel = "silent" | "info" | "debug";
+
+/** Everything Roost reads from its environment and flags, parsed once at start and passed in. */
+export interface Config {
+  version: string;
+  host: string;
+  port: number;
+  dataDir: string;
+  /** From ROOST_JWT_SECRET; when absent a secret is generated once and kept in the data directory. */
+  jwtSecret: string | undefined;
+  jwtTtlSeconds: number;
+  /** From ROOST_ADMIN_PASSWORD; used only on the first start, to create the owner. */
+  adminPassword: string | undefined;
+  logLevel: LogLevel;
+  duckdb: { threads: number; memoryLimit: string; readers: number };
+  /** How long shutdown may take before the process exits regardless. */
+  shutdownDeadlineMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {}
+
+/** Flags win over the environment, which wins over the defaults. */
+export function loadConfig(flags: Record<string, string | boolean>, env: Env): Config {
+  const pick = (flag: string, envName: string): string | undefined => {
+    const fromFlag = flags[flag];
+    if (typeof fromFlag === "string") return fromFlag;
+    return env[envName] || undefined;
+  };
+  return {
+    version: pkg.version,
+    host: pick("host", "ROOST_HOST") ?? "127.0.0.1",
+    port: integer("port", pick("port", "ROOST_PORT") ?? "3000", 0, 65535),
+    dataDir: resolve(pick("data", "ROOST_DATA_DIR") ?? "./data"),
+    jwtSecret: env.ROOST_JWT_SECRET || undefined,
+    jwtTtlSeconds: integer(
+      "ROOST_JWT_TTL_SECONDS",
+      env.ROOST_JWT_TTL_SECONDS ?? String(7 * 86400),
+      60,
+      366 * 86400,
+    ),
+    adminPassword: env.ROOST_ADMIN_PASSWORD || undefined,
+    logLevel: logLevel(pick("log-level", "ROOST_LOG_LEVEL") ?? "info"),
+    duckdb: {
+      threads: integer("ROOST_DUCKDB_THREADS", env.ROOST_DUCKDB_THREADS ?? "2", 1, 256),
+      memoryLimit: env.ROOST_DUCKDB_MEMORY_LIMIT ?? "1GB",
+      readers: integer("ROOST_DUCKDB_READERS", env.ROOST_DUCKDB_READERS ?? "4", 1, 64),
+    },
+    shutdownDeadlineMs: integer(
+      "ROOST_SHUTDOWN_DEADLINE_MS",
+      env.ROOST_SHUTDOWN_DEADLINE_MS ?? "10000",
+      100,
+      600000,
+    ),
+  };
+}
+
+/** A config for tests and tools: defaults, quiet, in the given data directory. */
+export function testConfig(dataDir: string, overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({ data: dataDir }, {}), logLevel: "silent", ...overrides };
+}
+
+function integer(name: string, raw: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got '${raw}'`);
+  }
+  return value;
+}
+
+function logLevel(raw: string): LogLevel {
+  if (raw === "silent" || raw === "info" || raw === "debug") return raw;
+  throw new ConfigError(`ROOST_LOG_LEVEL must be silent, info or debug, got '${raw}'`);
+}

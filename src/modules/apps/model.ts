@@ -1,0 +1,37 @@
+import { t } from "elysia";
+import { Timestamp, Uuid } from "../../lib/schemas";
+import { PLATFORMS } from "../../lib/vocab";
+import { CreatedKey } from "../keys/model";
+
+export { PLATFORMS, type Platform } from "../../lib/vocab";
+
+export const App = t.Object({
+  id: Uuid,
+  project_id: Uuid,
+  team_id: Uuid,
+  name: t.String(),
+  platform: t.UnionEnum(PLATFORMS),
+  bundle_id: t.Union([t.String(), t.Null()]),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+const BundleId = t.String({ minLength: 1, maxLength: 255 });
+
+export const CreateAppBody = t.Object({
+  project_id: Uuid,
+  name: t.String({ minLength: 1, maxLength: 200 }),
+  platform: t.UnionEnum(PLATFORMS, { error: "platform must be one of apple, android, web, backend" }),
+  bundle_id: t.Optional(t.Union([BundleId, t.Null()])),
+});
+export type CreateAppBody = typeof CreateAppBody.static;
+
+export const PatchAppBody = t.Object({
+  name: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
+  bundle_id: t.Optional(t.Union([BundleId, t.Null()])),
+});
+export type PatchAppBody = typeof PatchAppBody.static;
+
+export const CreatedApp = t.Composite([App, t.Object({ client_key: CreatedKey })]);
+
+export const ListAppsQuery = t.Object({ project_id: t.Optional(Uuid) });

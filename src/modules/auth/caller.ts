@@ -1,0 +1,60 @@
+import { type ApiError, missingPermission } from "../../lib/errors";
+import { type KeyKind, type Permission, ROLE_PERMISSIONS, type Role } from "./permissions";
+
+export type KeyCaller = {
+  type: "key";
+  keyId: string;
+  kind: KeyKind;
+  teamId: string;
+  appId: string | null;
+  permissions: readonly Permission[];
+};
+
+export type UserCaller = {
+  type: "user";
+  userId: string;
+  email: string;
+  name: string;
+  /** team id → role, for every team the user belongs to. */
+  roles: ReadonlyMap<string, Role>;
+};
+
+/** Who is making a request: an API key or a signed-in user. */
+export type Caller = KeyCaller | UserCaller;
+
+/** The caller's permissions in one team, or null when the team is not the caller's. */
+export function permissionsIn(caller: Caller, teamId: string): readonly Permission[] | null {
+  if (caller.type === "key") return caller.teamId === teamId ? caller.permissions : null;
+  const role = caller.roles.get(teamId);
+  return role ? ROLE_PERMISSIONS[role] : null;
+}
+
+/**
+ * Allows the call when the caller holds `permission` in `teamId`. Outside the team it throws the
+ * resource's own not-found error, so the answer never reveals that another team's object exists.
+ */
+export function authorize(
+  caller: Caller,
+  teamId: string,
+  permission: Permission,
+  hidden: () => ApiError,
+): void {
+  const held = permissionsIn(caller, teamId);
+  if (held === null) throw hidden();
+  if (!held.includes(permission)) throw missingPermission(permission);
+}
+
+/** The teams in which the caller holds `permission`. */
+export function teamsWith(caller: Caller, permission: Permission): string[] {
+  if (caller.type === "key") return caller.permissions.includes(permission) ? [caller.teamId] : [];
+  return [...caller.roles]
+    .filter(([, role]) => ROLE_PERMISSIONS[role].includes(permission))
+    .map(([id]) => id);
+}
+
+/** Whether the caller could hold `permission` anywhere: the route-level check. */
+export function mayHold(caller: Caller, permission: Permission): boolean {
+  if (caller.type === "key") return caller.permissions.includes(permission);
+  // A user's permission depends on the team; the service checks it against the object's team.
+  return permission !== "events:write";
+}

@@ -1,0 +1,47 @@
+import { Elysia } from "elysia";
+import { forbidden, missingPermission } from "../../lib/errors";
+import { type Caller, mayHold, type UserCaller } from "./caller";
+import type { Permission } from "./permissions";
+import type { AuthService } from "./service";
+
+/**
+ * The auth macros every route declares in one line: `{ permission: "org:read" }`, `{ signedIn: true }`
+ * or `{ userSession: true }`. Credentials are checked in `transform`, before the body and query are
+ * validated, so a caller without credentials learns nothing about the route's input rules.
+ */
+export function authGuard(auth: AuthService) {
+  const callers = new WeakMap<Request, Promise<Caller>>();
+  const identify = (request: Request): Promise<Caller> => {
+    let caller = callers.get(request);
+    if (!caller) {
+      caller = auth.identify(request.headers.get("authorization"));
+      callers.set(request, caller);
+    }
+    return caller;
+  };
+
+  return new Elysia({ name: "roost-auth" }).macro({
+    permission: (permission: Permission) => ({
+      async transform({ request }) {
+        if (!mayHold(await identify(request), permission)) throw missingPermission(permission);
+      },
+      resolve: async ({ request }) => ({ caller: await identify(request) }),
+    }),
+    signedIn: (_: true) => ({
+      async transform({ request }) {
+        await identify(request);
+      },
+      resolve: async ({ request }) => ({ caller: await identify(request) }),
+    }),
+    userSession: (_: true) => ({
+      async transform({ request }) {
+        if ((await identify(request)).type !== "user") {
+          throw forbidden("This needs a signed-in user (a token from POST /v1/auth/login), not an API key");
+        }
+      },
+      resolve: async ({ request }) => ({ caller: (await identify(request)) as UserCaller }),
+    }),
+  });
+}
+
+export type AuthGuard = ReturnType<typeof authGuard>;

@@ -1,0 +1,35 @@
+export const PERMISSIONS = ["events:write", "events:read", "org:read", "org:write", "org:admin"] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+export const ROLES = ["owner", "admin", "member"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const KEY_KINDS = ["client", "agent", "import"] as const;
+export type KeyKind = (typeof KEY_KINDS)[number];
+
+/** Owner and admin hold the four team permissions; a member reads. */
+export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
+  owner: ["events:read", "org:read", "org:write", "org:admin"],
+  admin: ["events:read", "org:read", "org:write", "org:admin"],
+  member: ["events:read", "org:read"],
+};
+
+/** What each key kind may hold, and what it gets when the creator names nothing. */
+export const KEY_KIND_PERMISSIONS: Record<
+  KeyKind,
+  { allowed: readonly Permission[]; default: Permission[] }
+> = {
+  client: { allowed: ["events:write"], default: ["events:write"] },
+  import: { allowed: ["events:write"], default: ["events:write"] },
+  agent: {
+    allowed: ["events:read", "org:read", "org:write", "org:admin"],
+    default: ["events:read", "org:read"],
+  },
+};
+
+/** The prefixes Owlmetry's SDKs check for. */
+export const KEY_PREFIX: Record<KeyKind, string> = {
+  client: "owl_client_",
+  agent: "owl_agent_",
+  import: "owl_import_",
+};

@@ -1,0 +1,141 @@
+import { badRequest, notFound } from "../../lib/errors";
+import { newId } from "../../lib/ids";
+import { iso, isoRequired } from "../../lib/time";
+import type { Store, Tx } from "../../store/db";
+import { findApp } from "../apps/repository";
+import { authorize, type Caller, teamsWith } from "../auth/caller";
+import { KEY_KIND_PERMISSIONS, type KeyKind, type Permission } from "../auth/permissions";
+import type { AuthService } from "../auth/service";
+import type { CreateKeyBody, Key } from "./model";
+import { findKey, insertKey, type KeyRow, listKeys, revokeKey } from "./repository";
+import { displayPrefix, generateKeySecret, hashKeySecret } from "./secret";
+
+export type KeyView = typeof Key.static;
+export type CreatedKeyView = KeyView & { secret: string };
+
+export const keyNotFound = () => notFound("Key not found");
+
+export function presentKey(row: KeyRow): KeyView {
+  return {
+    id: row.id,
+    kind: row.kind,
+    name: row.name,
+    prefix: row.prefix,
+    team_id: row.team_id,
+    app_id: row.app_id,
+    permissions: row.permissions,
+    events_per_minute: row.events_per_minute,
+    created_at: isoRequired(row.created_at),
+    expires_at: iso(row.expires_at),
+    last_used_at: iso(row.last_used_at),
+    revoked_at: iso(row.revoked_at),
+  };
+}
+
+export interface KeySpec {
+  kind: KeyKind;
+  name: string;
+  teamId: string;
+  appId: string | null;
+  permissions?: readonly Permission[];
+  expiresInDays?: number;
+  eventsPerMinute?: number;
+  createdBy: string | null;
+}
+
+/**
+ * Creates a key inside the caller's transaction and returns it with its secret, which exists only
+ * in this return value: the database keeps its SHA-256.
+ */
+export async function createKeyIn(tx: Tx, spec: KeySpec): Promise<CreatedKeyView> {
+  const rules = KEY_KIND_PERMISSIONS[spec.kind];
+  const permissions = spec.permissions ?? rules.default;
+  const refused = permissions.filter((p) => !rules.allowed.includes(p));
+  if (refused.length > 0) {
+    throw badRequest(
+      `permissions: ${refused.join(", ")} not allowed for ${spec.kind} keys. Allowed: ${rules.allowed.join(", ")}`,
+    );
+  }
+  if ((spec.kind === "client" || spec.kind === "import") && !spec.appId) {
+    throw badRequest(`app_id is required for ${spec.kind} keys`);
+  }
+  const secret = generateKeySecret(spec.kind);
+  const id = newId();
+  await insertKey(tx, {
+    id,
+    kind: spec.kind,
+    teamId: spec.teamId,
+    appId: spec.kind === "agent" ? null : spec.appId,
+    name: spec.name,
+    secretHash: hashKeySecret(secret),
+    prefix: displayPrefix(secret),
+    permissions,
+    eventsPerMinute: spec.eventsPerMinute ?? null,
+    createdBy: spec.createdBy,
+    expiresAt: spec.expiresInDays ? new Date(Date.now() + spec.expiresInDays * 86_400_000) : null,
+  });
+  const row = await findKey(tx, id);
+  if (!row) throw new Error(`key ${id} vanished inside its own transaction`);
+  return { ...presentKey(row), secret };
+}
+
+export class KeysService {
+  constructor(
+    private readonly store: Store,
+    private readonly auth: AuthService,
+  ) {}
+
+  async list(caller: Caller, query: { team_id?: string; app_id?: string }): Promise<KeyView[]> {
+    let teams = teamsWith(caller, "org:admin");
+    if (query.team_id) teams = teams.filter((id) => id === query.team_id);
+    return (await listKeys(this.store, teams, query.app_id ?? null)).map(presentKey);
+  }
+
+  async create(caller: Caller, body: CreateKeyBody): Promise<CreatedKeyView> {
+    return this.store.write(async (tx) => {
+      let teamId: string;
+      let appId: string | null = null;
+      if (body.kind === "agent") {
+        teamId = body.team_id ?? defaultTeam(caller);
+      } else {
+        if (!body.app_id) throw badRequest(`app_id is required for ${body.kind} keys`);
+        const app = await findApp(tx, body.app_id);
+        if (!app) throw notFound("App not found");
+        teamId = app.team_id;
+        appId = app.id;
+      }
+      authorize(caller, teamId, "org:admin", () => notFound(appId ? "App not found" : "Team not found"));
+      return createKeyIn(tx, {
+        kind: body.kind,
+        name: body.name,
+        teamId,
+        appId,
+        permissions: body.permissions,
+        expiresInDays: body.expires_in_days,
+        eventsPerMinute: body.events_per_minute,
+        createdBy: caller.type === "user" ? caller.userId : null,
+      });
+    });
+  }
+
+  async revoke(caller: Caller, id: string): Promise<KeyView> {
+    const row = await this.store.write(async (tx) => {
+      const key = await findKey(tx, id);
+      if (!key) throw keyNotFound();
+      authorize(caller, key.team_id, "org:admin", keyNotFound);
+      await revokeKey(tx, id);
+      return findKey(tx, id);
+    });
+    this.auth.forgetKeys();
+    if (!row) throw keyNotFound();
+    return presentKey(row);
+  }
+}
+
+/** An agent key's team when the body names none: the calling key's team, or the user's only team. */
+export function defaultTeam(caller: Caller): string {
+  if (caller.type === "key") return caller.teamId;
+  const teams = [...caller.roles.keys()];
+  if (teams.length === 1 && teams[0]) return teams[0];
+  throw badRequest("team_id is required: you belong to more than one team (or none)");
+}

@@ -1,0 +1,43 @@
+import type { Store } from "./db";
+import { schema } from "./schema";
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * Applies, in order, each migration not yet recorded in `schema_migrations`, each in its own
+ * transaction together with its record, so a crash mid-way leaves it either applied or not.
+ */
+export async function migrate(store: Store, migrations: readonly Migration[] = schema): Promise<number[]> {
+  await store.write((tx) =>
+    tx.run(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+    ),
+  );
+  const done = new Set(
+    (await store.read<{ version: number }>("SELECT version FROM schema_migrations")).map((r) => r.version),
+  );
+  const applied: number[] = [];
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (done.has(migration.version)) continue;
+    await store.write(async (tx) => {
+      for (const statement of splitStatements(migration.sql)) await tx.run(statement);
+      await tx.run("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [
+        migration.version,
+        migration.name,
+      ]);
+    });
+    applied.push(migration.version);
+  }
+  return applied;
+}
+
+function splitStatements(sql: string): string[] {
+  return sql
+    .split(/;\s*$/m)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
