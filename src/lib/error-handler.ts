@@ -44,7 +44,7 @@ export function validationMessage(error: Readonly<ValidationError>): string {
   }
   if (valueAt(error.value, first?.path ?? "") === undefined) return `${field} is required`;
   const custom = first?.schema?.error;
-  if (typeof custom === "string") return custom;
+  if (typeof custom === "string") return custom.startsWith("must ") ? `${field} ${custom}` : custom;
   return `${field}: ${humanize(first?.message ?? "is invalid")}`;
 }
 

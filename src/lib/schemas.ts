@@ -1,3 +1,4 @@
+import type { TLiteral, TUnion } from "@sinclair/typebox";
 import { t } from "elysia";
 
 /** Schemas shared by every module's model.ts. */
@@ -12,3 +13,16 @@ export const IdParams = t.Object({ id: t.String({ description: "The object's id"
 
 /** The error responses every authenticated /v1 route can give. */
 export const authErrors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody } as const;
+
+/**
+ * One of a fixed list of strings. Not `t.UnionEnum`: Elysia gives that a default (its first value),
+ * so a missing required field would silently become, say, role "owner".
+ */
+export const oneOf = <const T extends string>(
+  values: readonly T[],
+  options: { error?: string; description?: string } = {},
+) =>
+  t.Union(values.map((v) => t.Literal(v)) as TLiteral<T>[], {
+    error: options.error ?? `must be one of ${values.join(", ")}`,
+    description: options.description,
+  }) as unknown as TUnion<[TLiteral<T>, ...TLiteral<T>[]]>;

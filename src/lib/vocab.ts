@@ -12,4 +12,4 @@ export const PLATFORM_ENVIRONMENTS: Record<Platform, readonly string[]> = {
   backend: ["backend"],
 };
 
-export const ENVIRONMENTS = Object.values(PLATFORM_ENVIRONMENTS).flat();
+export const ENVIRONMENTS: readonly string[] = Object.values(PLATFORM_ENVIRONMENTS).flat();

@@ -1,5 +1,5 @@
 import { t } from "elysia";
-import { Timestamp, Uuid } from "../../lib/schemas";
+import { oneOf, Timestamp, Uuid } from "../../lib/schemas";
 import { PLATFORMS } from "../../lib/vocab";
 import { CreatedKey } from "../keys/model";
 
@@ -10,25 +10,28 @@ export const App = t.Object({
   project_id: Uuid,
   team_id: Uuid,
   name: t.String(),
-  platform: t.UnionEnum(PLATFORMS),
+  platform: oneOf(PLATFORMS),
   bundle_id: t.Union([t.String(), t.Null()]),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
 
 const BundleId = t.String({ minLength: 1, maxLength: 255 });
+const NullableBundleId = t.Union([BundleId, t.Null()], {
+  error: "bundle_id must be 1 to 255 characters, or null",
+});
 
 export const CreateAppBody = t.Object({
   project_id: Uuid,
   name: t.String({ minLength: 1, maxLength: 200 }),
-  platform: t.UnionEnum(PLATFORMS, { error: "platform must be one of apple, android, web, backend" }),
-  bundle_id: t.Optional(t.Union([BundleId, t.Null()])),
+  platform: oneOf(PLATFORMS, { error: "platform must be one of apple, android, web, backend" }),
+  bundle_id: t.Optional(NullableBundleId),
 });
 export type CreateAppBody = typeof CreateAppBody.static;
 
 export const PatchAppBody = t.Object({
   name: t.Optional(t.String({ minLength: 1, maxLength: 200 })),
-  bundle_id: t.Optional(t.Union([BundleId, t.Null()])),
+  bundle_id: t.Optional(NullableBundleId),
 });
 export type PatchAppBody = typeof PatchAppBody.static;
 

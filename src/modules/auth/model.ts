@@ -1,5 +1,5 @@
 import { t } from "elysia";
-import { Timestamp, Uuid } from "../../lib/schemas";
+import { oneOf, Timestamp, Uuid } from "../../lib/schemas";
 import { KEY_KINDS, PERMISSIONS, ROLES } from "./permissions";
 
 export const LoginBody = t.Object({
@@ -15,16 +15,16 @@ export const MeResponse = t.Union([
   t.Object({
     type: t.Literal("user"),
     user: PublicUser,
-    teams: t.Array(t.Object({ id: Uuid, name: t.String(), slug: t.String(), role: t.UnionEnum(ROLES) })),
+    teams: t.Array(t.Object({ id: Uuid, name: t.String(), slug: t.String(), role: oneOf(ROLES) })),
   }),
   t.Object({
     type: t.Literal("key"),
     key: t.Object({
       id: Uuid,
-      kind: t.UnionEnum(KEY_KINDS),
+      kind: oneOf(KEY_KINDS),
       team_id: Uuid,
       app_id: t.Union([Uuid, t.Null()]),
-      permissions: t.Array(t.UnionEnum(PERMISSIONS)),
+      permissions: t.Array(oneOf(PERMISSIONS)),
     }),
   }),
 ]);

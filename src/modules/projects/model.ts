@@ -1,5 +1,5 @@
 import { t } from "elysia";
-import { Timestamp, Uuid } from "../../lib/schemas";
+import { oneOf, Timestamp, Uuid } from "../../lib/schemas";
 import { ENVIRONMENTS, LEVELS } from "../../lib/vocab";
 import { SLUG_PATTERN } from "../teams/model";
 
@@ -10,21 +10,37 @@ const Glob = t.String({ minLength: 1, maxLength: 200 });
 
 /** Inbound filters: events matching any of them are dropped at ingest with outcome `filtered`. */
 export const ProjectFilters = t.Object({
-  levels: t.Array(t.UnionEnum(LEVELS), { maxItems: 4 }),
-  environments: t.Array(t.UnionEnum(ENVIRONMENTS as [string, ...string[]]), { maxItems: 20 }),
+  levels: t.Array(oneOf(LEVELS, { error: `filters.levels may hold only ${LEVELS.join(", ")}` }), {
+    maxItems: 4,
+  }),
+  environments: t.Array(
+    oneOf(ENVIRONMENTS, { error: `filters.environments may hold only ${ENVIRONMENTS.join(", ")}` }),
+    {
+      maxItems: 20,
+    },
+  ),
   app_versions: t.Array(Glob, { maxItems: 100, description: "exact versions or globs such as 1.2.*" }),
   messages: t.Array(Glob, { maxItems: 100, description: "message globs" }),
-  dev_data: t.Boolean({ description: "drop events with is_dev = true" }),
+  dev_data: t.Boolean({
+    description: "drop events with is_dev = true",
+    error: "filters.dev_data must be true or false",
+  }),
 });
 export type ProjectFilters = typeof ProjectFilters.static;
 
-const Limit = t.Union([t.Integer({ minimum: 1 }), t.Null()]);
+const limit = (name: string) =>
+  t.Union([t.Integer({ minimum: 1 }), t.Null()], {
+    error: `quota.${name} must be a positive whole number or null`,
+  });
 
 /** Ingest limits; null means no limit. */
 export const ProjectQuota = t.Object({
-  events_per_minute: Limit,
-  abuse_events_per_hour: Limit,
-  attachment_bytes: t.Integer({ minimum: 0 }),
+  events_per_minute: limit("events_per_minute"),
+  abuse_events_per_hour: limit("abuse_events_per_hour"),
+  attachment_bytes: t.Integer({
+    minimum: 0,
+    error: "quota.attachment_bytes must be a whole number of bytes, 0 or more",
+  }),
 });
 export type ProjectQuota = typeof ProjectQuota.static;
 
@@ -47,7 +63,7 @@ export const Project = t.Object({
   name: t.String(),
   slug: t.String(),
   retention_days: t.Integer(),
-  status: t.UnionEnum(PROJECT_STATUSES),
+  status: oneOf(PROJECT_STATUSES),
   filters: ProjectFilters,
   quota: ProjectQuota,
   created_at: Timestamp,
@@ -62,7 +78,7 @@ const editable = {
     maximum: 3650,
     error: "retention_days must be a whole number from 1 to 3650",
   }),
-  status: t.UnionEnum(PROJECT_STATUSES, { error: "status must be active or disabled" }),
+  status: oneOf(PROJECT_STATUSES, { error: "status must be active or disabled" }),
   filters: t.Partial(ProjectFilters),
   quota: t.Partial(ProjectQuota),
 };

@@ -1,5 +1,5 @@
 import { t } from "elysia";
-import { Timestamp, Uuid } from "../../lib/schemas";
+import { oneOf, Timestamp, Uuid } from "../../lib/schemas";
 import { PublicUser } from "../auth/model";
 import { ROLES } from "../auth/permissions";
 
@@ -10,7 +10,7 @@ export const Team = t.Object({
   name: t.String(),
   slug: t.String(),
   created_at: Timestamp,
-  role: t.Optional(t.UnionEnum(ROLES)),
+  role: t.Optional(oneOf(ROLES)),
 });
 
 export const CreateTeamBody = t.Object({
@@ -26,12 +26,12 @@ export const AddMemberBody = t.Object({
   password: t.Optional(
     t.String({ minLength: 8, maxLength: 1024, error: "password must be 8 to 1024 characters" }),
   ),
-  role: t.UnionEnum(ROLES, { error: "role must be one of owner, admin, member" }),
+  role: oneOf(ROLES, { error: "role must be one of owner, admin, member" }),
 });
 
 export const Member = t.Object({
   team_id: Uuid,
-  role: t.UnionEnum(ROLES),
+  role: oneOf(ROLES),
   user: PublicUser,
   created: t.Boolean(),
 });

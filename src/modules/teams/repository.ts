@@ -37,3 +37,9 @@ export async function slugsStartingWith(db: Tx, base: string): Promise<string[]>
   const rows = await db.all<{ slug: string }>("SELECT slug FROM teams WHERE starts_with(slug, ?)", [base]);
   return rows.map((r) => r.slug);
 }
+
+export async function allTeamIds(db: Tx): Promise<string[]> {
+  return (await db.all<{ id: string }>("SELECT id::VARCHAR AS id FROM teams ORDER BY created_at, id")).map(
+    (r) => r.id,
+  );
+}

@@ -1,0 +1,146 @@
+import type { Config } from "../config";
+import { findApp } from "../modules/apps/repository";
+import {
+  KEY_KINDS,
+  type KeyKind,
+  PERMISSIONS,
+  type Permission,
+  ROLES,
+  type Role,
+} from "../modules/auth/permissions";
+import { findKey, listKeys, revokeKey } from "../modules/keys/repository";
+import { createKeyIn, presentKey } from "../modules/keys/service";
+import { allTeamIds, findTeam, findTeamBySlug, type TeamRow } from "../modules/teams/repository";
+import { findMembership, insertMembership } from "../modules/users/repository";
+import { findOrCreateUser } from "../modules/users/service";
+import { Store } from "../store/db";
+import { migrate } from "../store/migrations";
+import { type Args, optionalFlag, requireFlag, UsageError } from "./args";
+
+/**
+ * The administrative commands. They open the data directory themselves, so they run while no server
+ * holds it; while one runs, DuckDB's lock makes them refuse with a message that says so.
+ */
+export async function withStore<T>(config: Config, work: (store: Store) => Promise<T>): Promise<T> {
+  const store = await Store.open(config.dataDir, { ...config.duckdb, readers: 1 });
+  try {
+    await migrate(store);
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function resolveTeam(store: Store, ref: string | undefined): Promise<TeamRow> {
+  if (ref) {
+    const team = (await findTeamBySlug(store, ref)) ?? (await findTeam(store, ref));
+    if (!team) throw new UsageError(`No team '${ref}' (give its slug or id)`);
+    return team;
+  }
+  const all = await allTeamIds(store);
+  const only = all.length === 1 && all[0] ? await findTeam(store, all[0]) : null;
+  if (!only) throw new UsageError("--team is required: there is more than one team (or none)");
+  return only;
+}
+
+function list<T extends string>(raw: string, allowed: readonly T[], what: string): T[] {
+  const values = raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = values.filter((v) => !allowed.includes(v as T));
+  if (bad.length) throw new UsageError(`Unknown ${what}: ${bad.join(", ")}. Allowed: ${allowed.join(", ")}`);
+  return values as T[];
+}
+
+export async function keysCreate(config: Config, { flags }: Args): Promise<string> {
+  const kind = (optionalFlag(flags, "kind") ?? "agent") as KeyKind;
+  if (!KEY_KINDS.includes(kind)) throw new UsageError(`--kind must be one of ${KEY_KINDS.join(", ")}`);
+  const permissionsFlag = optionalFlag(flags, "permissions");
+  const expires = optionalFlag(flags, "expires-in-days");
+  return withStore(config, async (store) => {
+    let teamId: string;
+    let appId: string | null = null;
+    if (kind === "agent") {
+      teamId = (await resolveTeam(store, optionalFlag(flags, "team"))).id;
+    } else {
+      const app = await findApp(store, requireFlag(flags, "app"));
+      if (!app) throw new UsageError(`No app '${flags.app}'`);
+      teamId = app.team_id;
+      appId = app.id;
+    }
+    const key = await store.write((tx) =>
+      createKeyIn(tx, {
+        kind,
+        name: optionalFlag(flags, "name") ?? `${kind} key`,
+        teamId,
+        appId,
+        permissions: permissionsFlag
+          ? list<Permission>(permissionsFlag, PERMISSIONS, "permission")
+          : undefined,
+        expiresInDays: expires ? Number(expires) : undefined,
+        createdBy: null,
+      }),
+    );
+    return [
+      `Created ${key.kind} key ${key.id} (${key.permissions.join(", ")}).`,
+      "Its secret, shown only now:",
+      `  ${key.secret}`,
+    ].join("\n");
+  });
+}
+
+export async function keysList(config: Config, { flags }: Args): Promise<string> {
+  return withStore(config, async (store) => {
+    const team = optionalFlag(flags, "team");
+    const teamIds = team ? [(await resolveTeam(store, team)).id] : await allTeamIds(store);
+    const keys = (await listKeys(store, teamIds, null)).map(presentKey);
+    if (keys.length === 0) return "No keys.";
+    return keys
+      .map((k) => {
+        const state = k.revoked_at
+          ? "revoked"
+          : k.expires_at && k.expires_at < new Date().toISOString()
+            ? "expired"
+            : "active";
+        return `${k.id}  ${k.kind.padEnd(6)}  ${k.prefix.padEnd(16)}  ${state.padEnd(7)}  ${k.permissions.join(",")}  ${k.name}`;
+      })
+      .join("\n");
+  });
+}
+
+export async function keysRevoke(config: Config, { positionals }: Args): Promise<string> {
+  const id = positionals[2];
+  if (!id) throw new UsageError("usage: roost keys revoke <key id>");
+  return withStore(config, async (store) => {
+    await store.write(async (tx) => {
+      if (!(await findKey(tx, id))) throw new UsageError(`No key '${id}'`);
+      await revokeKey(tx, id);
+    });
+    return `Revoked key ${id}.`;
+  });
+}
+
+export async function usersAdd(config: Config, { flags }: Args): Promise<string> {
+  const email = requireFlag(flags, "email");
+  const role = (optionalFlag(flags, "role") ?? "member") as Role;
+  if (!ROLES.includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(", ")}`);
+  const password = optionalFlag(flags, "password");
+  if (password !== undefined && password.length < 8)
+    throw new UsageError("--password must be at least 8 characters");
+  return withStore(config, async (store) => {
+    const team = await resolveTeam(store, optionalFlag(flags, "team"));
+    return store.write(async (tx) => {
+      const { user, created } = await findOrCreateUser(tx, {
+        email,
+        name: optionalFlag(flags, "name"),
+        password,
+      });
+      if (await findMembership(tx, team.id, user.id)) {
+        throw new UsageError(`${user.email} is already a member of team ${team.slug}`);
+      }
+      await insertMembership(tx, team.id, user.id, role);
+      return `${created ? "Created" : "Added"} ${user.email} as ${role} of team ${team.slug}.`;
+    });
+  });
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bun
+import { keysCreate, keysList, keysRevoke, usersAdd } from "./cli/admin";
+import { parseArgs, UsageError } from "./cli/args";
+import { ConfigError, loadConfig } from "./config";
+import { ApiError } from "./lib/errors";
+import { serve } from "./server";
+import { StoreLockedError } from "./store/db";
+
+const HELP = `roost: self-hosted app telemetry
+
+Usage: roost [command] [flags]
+
+Commands:
+  serve                      start the server (the default)
+  keys create                create an API key and print its secret once
+      --kind agent|client|import   (default agent)
+      --team <slug|id>             agent keys; may be left out when there is one team
+      --app <id>                   client and import keys
+      --name <text>  --permissions a,b  --expires-in-days <n>
+  keys list [--team <slug|id>]
+  keys revoke <key id>
+  users add --email <e> [--password <p>] [--name <n>] [--team <slug|id>] [--role owner|admin|member]
+
+Flags for every command:
+  --data <dir>     data directory (ROOST_DATA_DIR, default ./data)
+  --port <n>       port (ROOST_PORT, default 3000)
+  --host <addr>    address to listen on (ROOST_HOST, default 127.0.0.1)
+  --log-level      silent|info|debug (ROOST_LOG_LEVEL, default info)
+  --version, --help
+
+Administrative commands open the data directory directly and refuse while a server runs on it.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  if (args.flags.help) return print(HELP);
+  const config = loadConfig(args.flags, process.env);
+  if (args.flags.version) return print(config.version);
+  const [command = "serve", sub] = args.positionals;
+  switch (`${command} ${sub ?? ""}`.trim()) {
+    case "serve":
+      await serve(config);
+      return -1; // keeps running until a signal
+    case "keys create":
+      return print(await keysCreate(config, args));
+    case "keys list":
+      return print(await keysList(config, args));
+    case "keys revoke":
+      return print(await keysRevoke(config, args));
+    case "users add":
+      return print(await usersAdd(config, args));
+    case "help":
+      return print(HELP);
+    default:
+      throw new UsageError(`Unknown command '${args.positionals.join(" ")}'. Run roost --help.`);
+  }
+}
+
+function print(text: string): number {
+  console.log(text);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error: unknown) => {
+    const known = [UsageError, ConfigError, StoreLockedError, ApiError].some((type) => error instanceof type);
+    console.error(known ? `roost: ${(error as Error).message}` : error);
+    process.exit(known ? 2 : 1);
+  },
+);

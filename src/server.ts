@@ -1,0 +1,54 @@
+import { createApp } from "./app";
+import { firstRun, firstRunMessage } from "./bootstrap";
+import type { Config } from "./config";
+import { createLogger } from "./lib/log";
+import { Store } from "./store/db";
+import { migrate } from "./store/migrations";
+
+const LAST_USED_FLUSH_MS = 30_000;
+
+/**
+ * `roost serve`: open the data directory, migrate, set up a first team on an empty directory,
+ * listen, and on SIGINT/SIGTERM shut down in order within the configured deadline.
+ */
+export async function serve(config: Config): Promise<void> {
+  const log = createLogger(config.logLevel);
+  const opened = performance.now();
+  const store = await Store.open(config.dataDir, config.duckdb);
+  const applied = await migrate(store);
+  log.info("store open", {
+    dir: config.dataDir,
+    migrations_applied: applied.length,
+    ms: Math.round(performance.now() - opened),
+  });
+  const run = await firstRun(store, config);
+  const { app, services } = createApp(config, { store, log });
+  app.listen({ hostname: config.host, port: config.port });
+  const url = `http://${config.host}:${app.server?.port ?? config.port}`;
+  if (run) console.log(firstRunMessage(run, url));
+  log.info("listening", { url, version: config.version, docs: `${url}/docs` });
+
+  const flush = setInterval(() => {
+    services.auth.flushLastUsed().catch((e) => log.error("last_used_at flush failed", { error: String(e) }));
+  }, LAST_USED_FLUSH_MS);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down", { signal, deadline_ms: config.shutdownDeadlineMs });
+    const deadline = setTimeout(() => {
+      log.error("shutdown deadline passed; exiting now", { deadline_ms: config.shutdownDeadlineMs });
+      process.exit(1);
+    }, config.shutdownDeadlineMs);
+    clearInterval(flush);
+    await app.stop(); // stops accepting and waits for requests in flight
+    await services.auth.flushLastUsed().catch(() => 0);
+    await store.close(); // waits for queued writes, checkpoints, closes
+    clearTimeout(deadline);
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}

@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createApp } from "../src/app";
+import { type Config, testConfig } from "../src/config";
+import { createLogger } from "../src/lib/log";
+import { createTeamIn } from "../src/modules/teams/service";
+import { insertMembership } from "../src/modules/users/repository";
+import { findOrCreateUser } from "../src/modules/users/service";
+import { Store } from "../src/store/db";
+import { migrate } from "../src/store/migrations";
+
+export interface Reply<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+  text: string;
+}
+
+/** A Roost with its own empty data directory, driven through `app.handle` (no port). */
+export async function startRoost(overrides: Partial<Config> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "roost-test-"));
+  const config = testConfig(dir, overrides);
+  const store = await Store.open(dir, config.duckdb);
+  await migrate(store);
+  const { app, services } = createApp(config, { store, log: createLogger("silent") });
+
+  async function call<T = any>(
+    method: string,
+    path: string,
+    options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<Reply<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      headers["content-type"] ??= "application/json";
+      body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+    }
+    const response = await app.handle(new Request(`http://localhost${path}`, { method, headers, body }));
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {}
+    return { status: response.status, body: parsed as T, headers: response.headers, text };
+  }
+
+  /** A user who owns a new team, signed in: the usual starting point of a test. */
+  async function tenant(name: string) {
+    const email = `${name.toLowerCase()}-${crypto.randomUUID().slice(0, 8)}@example.com`;
+    const password = "correct horse battery";
+    const { user, team } = await store.write(async (tx) => {
+      const { user } = await findOrCreateUser(tx, { email, name, password });
+      const team = await createTeamIn(tx, `${name} team`, undefined);
+      await insertMembership(tx, team.id, user.id, "owner");
+      return { user, team };
+    });
+    const login = await call("POST", "/v1/auth/login", { body: { email, password } });
+    const token: string = login.body.token;
+    const project = (await call("POST", "/v1/projects", { token, body: { team_id: team.id, name: "Main" } }))
+      .body;
+    const app = (
+      await call("POST", "/v1/apps", {
+        token,
+        body: {
+          project_id: project.id,
+          name: "iOS",
+          platform: "apple",
+          bundle_id: `com.${name.toLowerCase()}.app`,
+        },
+      })
+    ).body;
+    const agent = (
+      await call("POST", "/v1/keys", {
+        token,
+        body: {
+          kind: "agent",
+          name: "all",
+          team_id: team.id,
+          permissions: ["events:read", "org:read", "org:write", "org:admin"],
+        },
+      })
+    ).body;
+    return {
+      user,
+      email,
+      password,
+      token,
+      team,
+      project,
+      app,
+      clientKey: app.client_key.secret as string,
+      adminKey: agent.secret as string,
+    };
+  }
+
+  async function close() {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  return { dir, config, store, app, services, call, tenant, close };
+}
+
+export type Roost = Awaited<ReturnType<typeof startRoost>>;
+export type Tenant = Awaited<ReturnType<Roost["tenant"]>>;

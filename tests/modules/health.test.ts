@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import pkg from "../../package.json";
+import { type Roost, startRoost } from "../helpers";
+
+let roost: Roost;
+beforeAll(async () => {
+  roost = await startRoost();
+});
+afterAll(() => roost.close());
+
+describe("GET /health", () => {
+  test("answers ok and the version, without credentials", async () => {
+    const r = await roost.call("GET", "/health");
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({ status: "ok", version: pkg.version });
+  });
+});
+
+describe("unknown routes", () => {
+  test("answer 404 in the /v1 error shape", async () => {
+    const r = await roost.call("GET", "/v1/nothing-here");
+    expect(r.status).toBe(404);
+    expect(r.body).toEqual({ error: "Not found" });
+  });
+});
+
+describe("/docs", () => {
+  test("serves an OpenAPI description of every route, with schemas", async () => {
+    const r = await roost.call("GET", "/docs/json");
+    expect(r.status).toBe(200);
+    expect(r.body.openapi).toMatch(/^3\./);
+    const expected: Record<string, string[]> = {
+      "/health": ["get"],
+      "/v1/auth/login": ["post"],
+      "/v1/auth/me": ["get"],
+      "/v1/teams": ["get", "post"],
+      "/v1/teams/{id}": ["get"],
+      "/v1/teams/{id}/members": ["post"],
+      "/v1/projects": ["get", "post"],
+      "/v1/projects/{id}": ["get", "patch", "delete"],
+      "/v1/apps": ["get", "post"],
+      "/v1/apps/{id}": ["get", "patch", "delete"],
+      "/v1/keys": ["get", "post"],
+      "/v1/keys/{id}": ["delete"],
+    };
+    for (const [path, methods] of Object.entries(expected)) {
+      expect(Object.keys(r.body.paths[path] ?? {}).sort()).toEqual(methods.sort());
+      for (const method of methods) {
+        expect(r.body.paths[path][method].summary).toBeString();
+        expect(r.body.paths[path][method].responses).toBeDefined();
+      }
+    }
+    const createKey = r.body.paths["/v1/keys"].post;
+    expect(JSON.stringify(createKey.requestBody)).toContain("expires_in_days");
+    const page = await roost.call("GET", "/docs");
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toContain("text/html");
+  });
+});

@@ -1,0 +1,223 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Roost, startRoost, type Tenant } from "./helpers";
+
+/**
+ * Every authenticated route, once: adding a route here gives it the 401, 403 and foreign-team
+ * checks. `foreign` marks routes addressed by another team's object id, which must answer 404.
+ */
+type Route = {
+  method: string;
+  path: (t: Tenant) => string;
+  permission: string;
+  body?: (t: Tenant) => unknown;
+  foreign?: string;
+};
+
+const routes: Route[] = [
+  { method: "GET", path: () => "/v1/teams", permission: "org:read" },
+  { method: "GET", path: (t) => `/v1/teams/${t.team.id}`, permission: "org:read", foreign: "Team not found" },
+  {
+    method: "POST",
+    path: (t) => `/v1/teams/${t.team.id}/members`,
+    permission: "org:admin",
+    body: () => ({ email: "new@example.com", password: "longenough", role: "member" }),
+    foreign: "Team not found",
+  },
+  { method: "GET", path: () => "/v1/projects", permission: "org:read" },
+  {
+    method: "GET",
+    path: (t) => `/v1/projects/${t.project.id}`,
+    permission: "org:read",
+    foreign: "Project not found",
+  },
+  {
+    method: "POST",
+    path: () => "/v1/projects",
+    permission: "org:write",
+    body: (t) => ({ team_id: t.team.id, name: "x" }),
+    foreign: "Team not found",
+  },
+  {
+    method: "PATCH",
+    path: (t) => `/v1/projects/${t.project.id}`,
+    permission: "org:write",
+    body: () => ({ name: "renamed" }),
+    foreign: "Project not found",
+  },
+  {
+    method: "DELETE",
+    path: (t) => `/v1/projects/${t.project.id}`,
+    permission: "org:admin",
+    foreign: "Project not found",
+  },
+  { method: "GET", path: () => "/v1/apps", permission: "org:read" },
+  { method: "GET", path: (t) => `/v1/apps/${t.app.id}`, permission: "org:read", foreign: "App not found" },
+  {
+    method: "POST",
+    path: () => "/v1/apps",
+    permission: "org:write",
+    body: (t) => ({ project_id: t.project.id, name: "x", platform: "backend" }),
+    foreign: "Project not found",
+  },
+  {
+    method: "PATCH",
+    path: (t) => `/v1/apps/${t.app.id}`,
+    permission: "org:write",
+    body: () => ({ name: "renamed" }),
+    foreign: "App not found",
+  },
+  {
+    method: "DELETE",
+    path: (t) => `/v1/apps/${t.app.id}`,
+    permission: "org:admin",
+    foreign: "App not found",
+  },
+  { method: "GET", path: () => "/v1/keys", permission: "org:admin" },
+  {
+    method: "POST",
+    path: () => "/v1/keys",
+    permission: "org:admin",
+    body: (t) => ({ kind: "client", name: "x", app_id: t.app.id }),
+    foreign: "App not found",
+  },
+];
+
+let roost: Roost;
+let owner: Tenant;
+let stranger: Tenant;
+let revokedKey: string;
+let readOnlyKey: string;
+
+beforeAll(async () => {
+  roost = await startRoost();
+  owner = await roost.tenant("Owner");
+  stranger = await roost.tenant("Stranger");
+  const readOnly = await roost.call("POST", "/v1/keys", {
+    token: owner.token,
+    body: { kind: "agent", name: "reader", team_id: owner.team.id },
+  });
+  readOnlyKey = readOnly.body.secret;
+  const revoked = await roost.call("POST", "/v1/keys", {
+    token: owner.token,
+    body: { kind: "agent", name: "gone", team_id: owner.team.id, permissions: ["org:admin", "org:read"] },
+  });
+  revokedKey = revoked.body.secret;
+  await roost.call("DELETE", `/v1/keys/${revoked.body.id}`, { token: owner.token });
+});
+afterAll(() => roost.close());
+
+describe.each(
+  routes.map(
+    (r) =>
+      [
+        `${r.method} ${r.path({ team: { id: ":team" }, project: { id: ":project" }, app: { id: ":app" } } as Tenant)}`,
+        r,
+      ] as const,
+  ),
+)("%s", (_, route) => {
+  const send = (token: string | undefined, as: Tenant = owner) =>
+    roost.call(route.method, route.path(as), { token, body: route.body?.(as) });
+
+  test("no credentials → 401", async () => {
+    const r = await send(undefined);
+    expect(r.status).toBe(401);
+    expect(r.body.error).toBe("Missing credentials: send Authorization: Bearer <API key or token>");
+  });
+
+  test("unknown key → 401", async () => {
+    const r = await send(`owl_agent_${"0".repeat(48)}`);
+    expect(r.status).toBe(401);
+    expect(r.body.error).toBe("Invalid API key");
+  });
+
+  test("revoked key → 401", async () => {
+    const r = await send(revokedKey);
+    expect(r.status).toBe(401);
+    expect(r.body.error).toBe("API key has been revoked");
+  });
+
+  test("forged token → 401", async () => {
+    const r = await send("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl");
+    expect(r.status).toBe(401);
+    expect(r.body.error).toBe("Invalid or expired token");
+  });
+
+  test(`client key → 403 Missing permission: ${route.permission}`, async () => {
+    const r = await send(owner.clientKey);
+    expect(r.status).toBe(403);
+    expect(r.body.error).toBe(`Missing permission: ${route.permission}`);
+  });
+
+  if (route.permission !== "org:read") {
+    test("read-only agent key → 403", async () => {
+      const r = await send(readOnlyKey);
+      expect(r.status).toBe(403);
+      expect(r.body.error).toBe(`Missing permission: ${route.permission}`);
+    });
+  }
+
+  if (route.foreign) {
+    test("another team's object → 404, for its key and its owner", async () => {
+      for (const token of [stranger.adminKey, stranger.token]) {
+        const r = await roost.call(route.method, route.path(owner), { token, body: route.body?.(owner) });
+        expect(r.status).toBe(404);
+        expect(r.body.error).toBe(route.foreign!);
+      }
+    });
+  }
+});
+
+describe("lists never show another team's objects", () => {
+  for (const [path, key] of [
+    ["/v1/teams", "teams"],
+    ["/v1/projects", "projects"],
+    ["/v1/apps", "apps"],
+    ["/v1/keys", "keys"],
+  ] as const) {
+    test(path, async () => {
+      const mine = await roost.call("GET", path, { token: stranger.adminKey });
+      expect(mine.status).toBe(200);
+      expect(mine.body[key].length).toBeGreaterThan(0);
+      const teamIds = mine.body[key].map((o: { team_id?: string; id: string }) => o.team_id ?? o.id);
+      expect(new Set(teamIds)).toEqual(new Set([stranger.team.id]));
+      const asked = await roost.call("GET", `${path}?team_id=${owner.team.id}`, { token: stranger.adminKey });
+      if (key === "projects" || key === "keys") expect(asked.body[key]).toEqual([]);
+    });
+  }
+});
+
+describe("key secrets", () => {
+  test("a secret appears in exactly one response and never in the database file", async () => {
+    const t = await roost.tenant("Secretive");
+    const created = await roost.call("POST", "/v1/keys", {
+      token: t.token,
+      body: { kind: "agent", name: "once", team_id: t.team.id },
+    });
+    expect(created.status).toBe(201);
+    const secret: string = created.body.secret;
+    expect(secret).toMatch(/^owl_agent_[0-9a-f]{48}$/);
+    const afterwards = [
+      await roost.call("GET", "/v1/keys", { token: t.token }),
+      await roost.call("GET", "/v1/auth/me", { token: secret }),
+      await roost.call("DELETE", `/v1/keys/${created.body.id}`, { token: t.token }),
+      await roost.call("GET", "/v1/keys", { token: t.adminKey }),
+    ];
+    for (const r of afterwards) {
+      expect(r.status).toBe(200);
+      expect(r.text).not.toContain(secret);
+      expect(r.text).not.toContain(secret.slice("owl_agent_".length));
+    }
+    const appSecret = t.clientKey;
+    await roost.store.run("CHECKPOINT");
+    const file = readFileSync(join(roost.dir, "roost.duckdb")).toString("latin1");
+    for (const s of [secret, appSecret, t.adminKey]) {
+      expect(file.includes(s)).toBe(false);
+      expect(file.includes(s.slice(s.lastIndexOf("_") + 1))).toBe(false);
+    }
+    // The file does hold the hash, which shows the grep reads the right file.
+    const hash = new Bun.CryptoHasher("sha256").update(secret).digest("hex");
+    expect(file.includes(hash)).toBe(true);
+  });
+});

@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Store, StoreLockedError } from "../../src/store/db";
+import { migrate } from "../../src/store/migrations";
+import { schema } from "../../src/store/schema";
+
+const options = { threads: 2, memoryLimit: "512MB", readers: 2 };
+let dir: string;
+let store: Store;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "roost-store-"));
+  store = await Store.open(dir, options);
+});
+afterAll(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("migrations", () => {
+  test("apply once, are recorded, and a second run applies none", async () => {
+    expect(await migrate(store)).toEqual(schema.map((m) => m.version));
+    expect(await migrate(store)).toEqual([]);
+    const rows = await store.read<{ version: number; name: string }>(
+      "SELECT version, name FROM schema_migrations ORDER BY version",
+    );
+    expect(rows.map((r) => [r.version, r.name])).toEqual(schema.map((m) => [m.version, m.name]));
+  });
+
+  test("a failing migration leaves nothing behind and is not recorded", async () => {
+    const broken = [
+      {
+        version: 9001,
+        name: "broken",
+        sql: "CREATE TABLE half_made (x INTEGER);\nSELECT * FROM no_such_table;",
+      },
+    ];
+    await expect(migrate(store, broken)).rejects.toThrow(/no_such_table/);
+    const tables = await store.read("SELECT 1 FROM information_schema.tables WHERE table_name = 'half_made'");
+    expect(tables).toEqual([]);
+    expect(await store.read("SELECT 1 FROM schema_migrations WHERE version = 9001")).toEqual([]);
+  });
+});
+
+describe("transactions", () => {
+  test("a write that throws rolls back everything it did", async () => {
+    await store.run("CREATE TABLE t_rollback (x INTEGER)");
+    await expect(
+      store.write(async (tx) => {
+        await tx.run("INSERT INTO t_rollback VALUES (1)");
+        throw new Error("changed my mind");
+      }),
+    ).rejects.toThrow("changed my mind");
+    expect(await store.read("SELECT * FROM t_rollback")).toEqual([]);
+    // The writer is usable again afterwards.
+    await store.run("INSERT INTO t_rollback VALUES (2)");
+    expect(await store.read("SELECT x FROM t_rollback")).toEqual([{ x: 2 }]);
+  });
+
+  test("concurrent writes run one at a time, each seeing the one before", async () => {
+    await store.run("CREATE TABLE t_counter (n INTEGER)");
+    await store.run("INSERT INTO t_counter VALUES (0)");
+    await Promise.all(
+      Array.from({ length: 25 }, () =>
+        store.write(async (tx) => {
+          const [row] = await tx.all<{ n: number }>("SELECT n FROM t_counter");
+          await tx.run("UPDATE t_counter SET n = ?", [(row?.n ?? 0) + 1]);
+        }),
+      ),
+    );
+    expect(await store.read("SELECT n FROM t_counter")).toEqual([{ n: 25 }]);
+  });
+
+  test("readers do not see a write until it commits", async () => {
+    await store.run("CREATE TABLE t_iso (x INTEGER)");
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const writing = store.write(async (tx) => {
+      await tx.run("INSERT INTO t_iso VALUES (1)");
+      await held;
+    });
+    await Bun.sleep(20);
+    expect(await store.read("SELECT count(*) AS n FROM t_iso")).toEqual([{ n: 0 }]);
+    release();
+    await writing;
+    expect(await store.read("SELECT count(*) AS n FROM t_iso")).toEqual([{ n: 1 }]);
+  });
+
+  test("more reads than readers wait their turn and all complete", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.read<{ v: number }>("SELECT ?::INTEGER AS v", [i])),
+    );
+    expect(results.map((r) => r[0]?.v)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  test("parameters bind dates, lists and nulls", async () => {
+    const [row] = await store.read<{ t: Date; l: string[]; n: null }>(
+      "SELECT ?::TIMESTAMPTZ AS t, ?::JSON::VARCHAR[] AS l, ? AS n",
+      [new Date("2024-01-15T10:30:00.123Z"), ["a", "b"], null],
+    );
+    expect(row?.t.toISOString()).toBe("2024-01-15T10:30:00.123Z");
+    expect(row?.l).toEqual(["a", "b"]);
+    expect(row?.n).toBeNull();
+  });
+});
+
+describe("one process per data directory", () => {
+  test("a second open of the same directory is refused with a clear error", async () => {
+    const child = Bun.spawn(
+      [
+        process.execPath,
+        "-e",
+        `import { Store } from "${join(import.meta.dir, "../../src/store/db.ts")}"; try { await Store.open(${JSON.stringify(dir)}, ${JSON.stringify(options)}); console.log("opened"); } catch (e) { console.log(e.constructor.name + ": " + e.message); }`,
+      ],
+      { stdout: "pipe" },
+    );
+    const out = await new Response(child.stdout).text();
+    expect(out).toContain(StoreLockedError.name);
+    expect(out).toContain("is in use by another process");
+  });
+});
