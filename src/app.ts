@@ -11,8 +11,14 @@ import { authRoutes } from "./modules/auth";
 import { authGuard } from "./modules/auth/guard";
 import { AuthService, type TokenSigner } from "./modules/auth/service";
 import { healthRoutes } from "./modules/health";
+import { ingestRoutes } from "./modules/ingest";
+import { IngestService } from "./modules/ingest/service";
+import { loadRecentKeys } from "./modules/ingest/startup";
+import { IngestWriter } from "./modules/ingest/writer";
 import { keysRoutes } from "./modules/keys";
 import { KeysService } from "./modules/keys/service";
+import { outcomesRoutes } from "./modules/outcomes";
+import { OutcomesService } from "./modules/outcomes/service";
 import { projectsRoutes } from "./modules/projects";
 import { ProjectsService } from "./modules/projects/service";
 import { teamsRoutes } from "./modules/teams";
@@ -30,20 +36,36 @@ export interface Services {
   projects: ProjectsService;
   apps: AppsService;
   keys: KeysService;
+  ingest: IngestService;
+  writer: IngestWriter;
+  outcomes: OutcomesService;
 }
 
-/** The Elysia app and its services, without a listening socket: `serve` listens, tests call `handle`. */
-export function createApp(config: Config, deps: Deps) {
+/**
+ * The Elysia app and its services, without a listening socket: `serve` listens, tests call
+ * `handle`. Async because ingest loads its recent dedup and session keys before the first request.
+ */
+export async function createApp(config: Config, deps: Deps) {
   const { store, log } = deps;
   const secret = loadOrCreateSecret(config.dataDir, config.jwtSecret);
   const signer = jwt({ name: "jwt", secret, alg: "HS256" }).decorator.jwt as unknown as TokenSigner;
   const auth = new AuthService(store, signer, config.jwtTtlSeconds, log);
+  const { eventKeys, sessionKeys } = await loadRecentKeys(store, log);
+  const writer = new IngestWriter(store, eventKeys, sessionKeys, log);
+  const ingest = new IngestService(store, writer);
+  const changed = () => {
+    auth.forgetKeys();
+    ingest.forget();
+  };
   const services: Services = {
     auth,
     teams: new TeamsService(store),
-    projects: new ProjectsService(store, auth),
-    apps: new AppsService(store, auth),
-    keys: new KeysService(store, auth),
+    projects: new ProjectsService(store, changed),
+    apps: new AppsService(store, changed),
+    keys: new KeysService(store, changed),
+    ingest,
+    writer,
+    outcomes: new OutcomesService(store, writer),
   };
   const guard = authGuard(auth);
   const started = new WeakMap<Request, number>();
@@ -86,9 +108,11 @@ export function createApp(config: Config, deps: Deps) {
     .use(teamsRoutes(guard, services.teams))
     .use(projectsRoutes(guard, services.projects))
     .use(appsRoutes(guard, services.apps))
-    .use(keysRoutes(guard, services.keys));
+    .use(keysRoutes(guard, services.keys))
+    .use(ingestRoutes(guard, ingest))
+    .use(outcomesRoutes(guard, services.outcomes));
 
   return { app, services };
 }
 
-export type App = ReturnType<typeof createApp>["app"];
+export type App = Awaited<ReturnType<typeof createApp>>["app"];

@@ -22,7 +22,7 @@ export async function serve(config: Config): Promise<void> {
     ms: Math.round(performance.now() - opened),
   });
   const run = await firstRun(store, config);
-  const { app, services } = createApp(config, { store, log });
+  const { app, services } = await createApp(config, { store, log });
   app.listen({ hostname: config.host, port: config.port });
   const url = `http://${config.host}:${app.server?.port ?? config.port}`;
   if (run) console.log(firstRunMessage(run, url));
@@ -43,6 +43,7 @@ export async function serve(config: Config): Promise<void> {
     }, config.shutdownDeadlineMs);
     clearInterval(flush);
     await app.stop(); // stops accepting and waits for requests in flight
+    await services.writer.idle(); // every acknowledged event is committed already; this drains the rest
     await services.auth.flushLastUsed().catch(() => 0);
     await store.close(); // waits for queued writes, checkpoints, closes
     clearTimeout(deadline);

@@ -23,7 +23,7 @@ export async function startRoost(overrides: Partial<Config> = {}) {
   const config = testConfig(dir, overrides);
   const store = await Store.open(dir, config.duckdb);
   await migrate(store);
-  const { app, services } = createApp(config, { store, log: createLogger("silent") });
+  const { app, services } = await createApp(config, { store, log: createLogger("silent") });
 
   async function call<T = any>(
     method: string,

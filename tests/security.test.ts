@@ -82,6 +82,21 @@ const routes: Route[] = [
     body: (t) => ({ kind: "client", name: "x", app_id: t.app.id }),
     foreign: "App not found",
   },
+  {
+    method: "POST",
+    path: () => "/v1/outcomes",
+    permission: "org:admin",
+    body: (t) => ({
+      outcomes: [
+        {
+          timestamp: "2024-01-01T00:00:00Z",
+          project_id: t.project.id,
+          outcome: "accepted",
+          category: "error",
+        },
+      ],
+    }),
+  },
 ];
 
 let roost: Roost;

@@ -13,3 +13,67 @@ export const PLATFORM_ENVIRONMENTS: Record<Platform, readonly string[]> = {
 };
 
 export const ENVIRONMENTS: readonly string[] = Object.values(PLATFORM_ENVIRONMENTS).flat();
+
+export const OUTCOMES = [
+  "accepted",
+  "filtered",
+  "rate_limited",
+  "invalid",
+  "abuse",
+  "client_discard",
+  "cardinality_limited",
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** Sentry's data categories: every one is valid in an outcome, so relayed outcomes keep theirs. */
+export const CATEGORIES = [
+  "default",
+  "error",
+  "transaction",
+  "security",
+  "attachment",
+  "session",
+  "profile",
+  "replay",
+  "monitor",
+  "span",
+  "profile_duration",
+  "profile_duration_ui",
+  "profile_chunk",
+  "profile_chunk_ui",
+  "feedback",
+  "log_item",
+  "log_byte",
+  "transaction_indexed",
+  "span_indexed",
+  "user_report_v2",
+  "metric_bucket",
+  "uptime",
+  "attachment_item",
+  "trace_metric",
+  "seer_autofix",
+  "seer_scanner",
+] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+/** The discard reasons Sentry's SDKs report; others are recorded with reason null. */
+export const CLIENT_DISCARD_REASONS = [
+  "backpressure",
+  "before_send",
+  "buffer_overflow",
+  "cache_overflow",
+  "event_processor",
+  "ignored",
+  "insufficient_data",
+  "internal_sdk_error",
+  "invalid",
+  "network_error",
+  "no_parent_span",
+  "queue_overflow",
+  "ratelimit_backoff",
+  "sample_rate",
+  "send_error",
+] as const;
+
+/** An event's outcome category: errors are `error`, every other level `default`. */
+export const categoryOfLevel = (level: string): Category => (level === "error" ? "error" : "default");

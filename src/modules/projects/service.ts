@@ -4,7 +4,6 @@ import { firstFreeSlug, slugify } from "../../lib/slug";
 import { isoRequired } from "../../lib/time";
 import type { Store, Tx } from "../../store/db";
 import { authorize, type Caller, teamsWith } from "../auth/caller";
-import type { AuthService } from "../auth/service";
 import { defaultTeam } from "../keys/service";
 import { findTeam } from "../teams/repository";
 import {
@@ -73,7 +72,8 @@ export async function createProjectIn(tx: Tx, teamId: string, body: CreateProjec
 export class ProjectsService {
   constructor(
     private readonly store: Store,
-    private readonly auth: AuthService,
+    /** Called after a change that cached lookups (keys, ingest contexts) must see. */
+    private readonly changed: () => void,
   ) {}
 
   async list(caller: Caller, query: { team_id?: string }): Promise<ProjectView[]> {
@@ -120,6 +120,7 @@ export class ProjectsService {
       await updateProject(tx, id, next);
       return findProject(tx, id);
     });
+    this.changed();
     if (!row) throw projectNotFound();
     return presentProject(row);
   }
@@ -132,7 +133,7 @@ export class ProjectsService {
       authorize(caller, current.team_id, "org:admin", projectNotFound);
       await softDeleteProject(tx, id);
     });
-    this.auth.forgetKeys();
+    this.changed();
     return { id, deleted: true };
   }
 }

@@ -1,0 +1,87 @@
+import type { ColumnKind, Tx, WriteTx } from "../../store/db";
+import type { ValidEvent } from "./validate";
+
+/** An event as stored: its validated fields plus what the server adds. */
+export interface StoredEvent extends ValidEvent {
+  id: string;
+  appId: string;
+  projectId: string;
+  apiKeyId: string;
+  countryCode: string | null;
+  receivedAt: number;
+}
+
+/** The `events` table's columns in table order, with how each is appended. */
+const EVENT_COLUMNS: ReadonlyArray<[ColumnKind, (e: StoredEvent) => string | boolean | number | null]> = [
+  ["text", (e) => e.id],
+  ["text", (e) => e.appId],
+  ["text", (e) => e.projectId],
+  ["text", (e) => e.clientEventId],
+  ["text", (e) => e.sessionId],
+  ["text", (e) => e.userId],
+  ["text", (e) => e.apiKeyId],
+  ["text", (e) => e.level],
+  ["text", (e) => e.sourceModule],
+  ["text", (e) => e.message],
+  ["text", (e) => e.screenName],
+  ["text", (e) => e.customAttributes],
+  ["text", (e) => e.experiments],
+  ["text", (e) => e.environment],
+  ["text", (e) => e.osVersion],
+  ["text", (e) => e.appVersion],
+  ["text", (e) => e.sdkName],
+  ["text", (e) => e.sdkVersion],
+  ["text", (e) => e.buildNumber],
+  ["text", (e) => e.deviceModel],
+  ["text", (e) => e.locale],
+  ["text", (e) => e.countryCode],
+  ["bool", (e) => e.isDev],
+  ["micros", (e) => e.timestamp * 1000],
+  ["micros", (e) => e.receivedAt * 1000],
+];
+const EVENT_KINDS = EVENT_COLUMNS.map(([kind]) => kind);
+
+export async function appendEvents(tx: WriteTx, events: readonly StoredEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await tx.append(
+    "events",
+    EVENT_KINDS,
+    EVENT_COLUMNS.map(([, get]) => events.map(get)),
+  );
+}
+
+export type KeyTable = "event_keys" | "session_keys";
+
+export async function appendKeys(
+  tx: WriteTx,
+  table: KeyTable,
+  keys: readonly bigint[],
+  seenAt: readonly number[],
+) {
+  if (keys.length === 0) return;
+  await tx.append(table, ["u64", "micros"], [keys, seenAt.map((ms) => ms * 1000)]);
+}
+
+/** Keys seen since `sinceMs`, newest sighting per key. */
+export async function loadKeys(
+  db: Tx,
+  table: KeyTable,
+  sinceMs: number,
+): Promise<Array<{ key: bigint; at: number }>> {
+  // UBIGINT comes back as text: a JS number cannot hold 64 bits.
+  const rows = await db.all<{ key: string; at: Date }>(
+    `SELECT key::VARCHAR AS key, max(seen_at) AS at FROM ${table} WHERE seen_at >= ? GROUP BY key`,
+    [new Date(sinceMs)],
+  );
+  return rows.map((r) => ({ key: BigInt(r.key), at: r.at.getTime() }));
+}
+
+/** Removes the hot copies of these events (an import replaces them); returns the ids removed. */
+export async function deleteHotEvents(tx: WriteTx, appId: string, clientEventIds: readonly string[]) {
+  if (clientEventIds.length === 0) return [];
+  return tx.all<{ client_event_id: string; id: string; timestamp: Date }>(
+    `DELETE FROM events WHERE app_id = ?::UUID AND list_contains(?::JSON::VARCHAR[], client_event_id)
+     RETURNING client_event_id, id::VARCHAR AS id, timestamp`,
+    [appId, clientEventIds],
+  );
+}

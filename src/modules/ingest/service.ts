@@ -1,0 +1,351 @@
+import { ApiError, forbidden } from "../../lib/errors";
+import { TtlCache } from "../../lib/ttl-cache";
+import {
+  CATEGORIES,
+  CLIENT_DISCARD_REASONS,
+  categoryOfLevel,
+  type Outcome,
+  type Platform,
+} from "../../lib/vocab";
+import type { Store } from "../../store/db";
+import { findApp } from "../apps/repository";
+import type { KeyCaller } from "../auth/caller";
+import { OutcomeTally } from "../outcomes/tally";
+import { findProject } from "../projects/repository";
+import { type ProjectView, presentProject } from "../projects/service";
+import { BodyError, readJsonBody } from "./body";
+import { compileFilters, type FilterId } from "./filters";
+import { WindowCounters } from "./limits";
+import type { StoredEvent } from "./repository";
+import { isInvalid, type ValidEvent, validateEvent } from "./validate";
+import { outcomesOnly, type WriteJob, type WriteResult } from "./writer";
+
+export interface IngestLimits {
+  maxBodyBytes: number;
+  maxEvents: number;
+  maxImportEvents: number;
+}
+
+export const DEFAULT_INGEST_LIMITS: IngestLimits = {
+  maxBodyBytes: 5 * 1024 * 1024,
+  maxEvents: 1000,
+  maxImportEvents: 10_000,
+};
+
+const FUTURE_MS = 5 * 60_000;
+const PAST_MS = 30 * 86_400_000;
+
+/** What ingest needs to know about the app a key sends to, cached briefly. */
+interface AppContext {
+  appId: string;
+  platform: Platform;
+  bundleId: string | null;
+  project: ProjectView;
+  filter: (event: ValidEvent) => FilterId | null;
+}
+
+export interface IngestReply {
+  accepted: number;
+  rejected: number;
+  duplicates: number;
+  filtered: number;
+  updated: number;
+  errors: Array<{ index: number; message: string }>;
+}
+
+export interface Writer {
+  submit(job: WriteJob): Promise<WriteResult>;
+}
+
+/**
+ * The write path of the Owlmetry protocol. Every item that arrives leaves an outcome: the service
+ * decides invalid, filtered, rate limited and abuse; the writer decides accepted and duplicate,
+ * and commits all of them with the events in one transaction before the request is answered.
+ */
+export class IngestService {
+  private readonly contexts = new TtlCache<string, AppContext | null>(10_000);
+  private readonly projectMinute = new WindowCounters(60_000);
+  private readonly keyMinute = new WindowCounters(60_000);
+  private readonly projectHour = new WindowCounters(3_600_000);
+
+  constructor(
+    private readonly store: Store,
+    private readonly writer: Writer,
+    private readonly limits: IngestLimits = DEFAULT_INGEST_LIMITS,
+  ) {}
+
+  /** Projects, apps or keys changed: read them afresh. */
+  forget(): void {
+    this.contexts.clear();
+  }
+
+  async ingest(caller: KeyCaller, request: Request, mode: "ingest" | "import"): Promise<IngestReply> {
+    const receivedAt = Date.now();
+    const ctx = await this.context(caller);
+    const source = { projectId: ctx.project.id, keyId: caller.keyId, receivedAt };
+
+    const body = await this.readBody(request, source);
+    const rawEvents = await this.checkShape(body, ctx, mode, source);
+    const categories = rawEvents.map((e) => categoryOfLevel(levelOf(e)));
+
+    if (ctx.project.status === "disabled") {
+      await this.reject(
+        source,
+        categories,
+        "abuse",
+        "project_disabled",
+        forbidden("This project is disabled"),
+      );
+    }
+
+    const outcomes = new OutcomeTally();
+    const errors: IngestReply["errors"] = [];
+    const valid: Array<{ index: number; event: StoredEvent }> = [];
+    let filtered = 0;
+    const time = {
+      now: receivedAt,
+      latest: receivedAt + FUTURE_MS,
+      earliest: mode === "import" ? null : receivedAt - PAST_MS,
+    };
+    const countryCode = country(request.headers.get("cf-ipcountry"));
+    rawEvents.forEach((raw, index) => {
+      const result = validateEvent(raw, ctx.platform, time);
+      if (isInvalid(result)) {
+        errors.push({ index, message: result.message });
+        outcomes.count(source, "invalid", result.reason, categoryOfLevel(result.level ?? ""));
+        return;
+      }
+      const filter = ctx.filter(result);
+      if (filter) {
+        filtered++;
+        outcomes.count(source, "filtered", filter, categoryOfLevel(result.level));
+        return;
+      }
+      valid.push({
+        index,
+        event: {
+          ...result,
+          id: Bun.randomUUIDv7("hex", result.timestamp),
+          appId: ctx.appId,
+          projectId: ctx.project.id,
+          apiKeyId: caller.keyId,
+          countryCode,
+          receivedAt,
+        },
+      });
+    });
+
+    await this.checkLimits(caller, ctx, valid.length, mode, receivedAt, source, categories);
+    const abuseLimit = ctx.project.quota.abuse_events_per_hour;
+    if (abuseLimit !== null) this.projectHour.add(ctx.project.id, valid.length, receivedAt);
+    if (mode === "ingest") {
+      this.projectMinute.add(ctx.project.id, valid.length, receivedAt);
+      this.keyMinute.add(caller.keyId, valid.length, receivedAt);
+    }
+
+    const written = await this.writer.submit({
+      mode,
+      appId: ctx.appId,
+      projectId: ctx.project.id,
+      keyId: caller.keyId,
+      receivedAt,
+      events: valid,
+      outcomes,
+    });
+    return {
+      accepted: written.accepted,
+      rejected: errors.length,
+      duplicates: written.duplicates,
+      filtered,
+      updated: written.updated,
+      errors,
+    };
+  }
+
+  /** An SDK's report of what it dropped before sending: each entry a `client_discard` outcome. */
+  async clientReport(caller: KeyCaller, request: Request): Promise<{ recorded: number }> {
+    const receivedAt = Date.now();
+    const ctx = await this.context(caller);
+    const source = { projectId: ctx.project.id, keyId: caller.keyId, receivedAt };
+    const body = await this.readBody(request, source);
+    const fail = (message: string) =>
+      this.reject(source, ["default"], "invalid", "payload", new ApiError(400, message));
+    if (body === null || typeof body !== "object" || Array.isArray(body)) {
+      return fail("The request body must be a JSON object with a discarded_events array");
+    }
+    const { discarded_events: entries, timestamp } = body as {
+      discarded_events?: unknown;
+      timestamp?: unknown;
+    };
+    if (!Array.isArray(entries))
+      return fail("discarded_events is required: an array of {reason, category, quantity}");
+    if (entries.length > this.limits.maxEvents)
+      return fail(`discarded_events may hold at most ${this.limits.maxEvents} entries`);
+    let at = receivedAt;
+    if (timestamp !== undefined && timestamp !== null) {
+      at = typeof timestamp === "string" ? Date.parse(timestamp) : Number.NaN;
+      if (Number.isNaN(at) || at > receivedAt + FUTURE_MS || at < receivedAt - PAST_MS) {
+        return fail("timestamp must be an ISO-8601 date within the last 30 days");
+      }
+    }
+    const outcomes = new OutcomeTally();
+    for (const [index, entry] of entries.entries()) {
+      const e = (entry ?? {}) as { reason?: unknown; category?: unknown; quantity?: unknown };
+      if (typeof e.category !== "string" || !(CATEGORIES as readonly string[]).includes(e.category)) {
+        return fail(
+          `discarded_events[${index}].category must be one of Sentry's data categories (error, default, session, …)`,
+        );
+      }
+      if (typeof e.quantity !== "number" || !Number.isInteger(e.quantity) || e.quantity < 0) {
+        return fail(`discarded_events[${index}].quantity must be a whole number, 0 or more`);
+      }
+      if (e.reason !== undefined && e.reason !== null && typeof e.reason !== "string") {
+        return fail(`discarded_events[${index}].reason must be a string`);
+      }
+      const known = (CLIENT_DISCARD_REASONS as readonly unknown[]).includes(e.reason);
+      outcomes.count(
+        { ...source, receivedAt: at },
+        "client_discard",
+        known ? (e.reason as string) : null,
+        e.category,
+        e.quantity,
+      );
+    }
+    await this.writer.submit(outcomesOnly(outcomes));
+    return { recorded: entries.length };
+  }
+
+  /** Limits are checked before anything of the batch is stored: over one, nothing is. */
+  private async checkLimits(
+    caller: KeyCaller,
+    ctx: AppContext,
+    count: number,
+    mode: "ingest" | "import",
+    now: number,
+    source: { projectId: string; keyId: string; receivedAt: number },
+    categories: string[],
+  ): Promise<void> {
+    const abuseLimit = ctx.project.quota.abuse_events_per_hour;
+    if (this.projectHour.wouldExceed(ctx.project.id, count, abuseLimit, now)) {
+      await this.reject(
+        source,
+        categories,
+        "abuse",
+        "abuse_limit",
+        this.limited("This project is over its hourly event limit", this.projectHour.retryAfter(now)),
+      );
+    }
+    if (mode === "import") return;
+    if (this.projectMinute.wouldExceed(ctx.project.id, count, ctx.project.quota.events_per_minute, now)) {
+      await this.reject(
+        source,
+        categories,
+        "rate_limited",
+        "project_quota",
+        this.limited("This project's events-per-minute quota is used up", this.projectMinute.retryAfter(now)),
+      );
+    }
+    if (this.keyMinute.wouldExceed(caller.keyId, count, caller.eventsPerMinute, now)) {
+      await this.reject(
+        source,
+        categories,
+        "rate_limited",
+        "key_quota",
+        this.limited("This key's events-per-minute quota is used up", this.keyMinute.retryAfter(now)),
+      );
+    }
+  }
+
+  private limited(message: string, retryAfter: number): ApiError {
+    return new ApiError(429, message, { retry_after: retryAfter }, { "retry-after": String(retryAfter) });
+  }
+
+  private async context(caller: KeyCaller): Promise<AppContext> {
+    const appId = caller.appId as string;
+    const ctx = await this.contexts.get(appId, async () => {
+      const app = await findApp(this.store, appId);
+      const project = app ? await findProject(this.store, app.project_id) : null;
+      if (!app || !project) return null;
+      const view = presentProject(project);
+      return {
+        appId,
+        platform: app.platform,
+        bundleId: app.bundle_id,
+        project: view,
+        filter: compileFilters(view.filters),
+      };
+    });
+    if (!ctx) throw new ApiError(401, "Invalid API key");
+    return ctx;
+  }
+
+  private async readBody(request: Request, source: { projectId: string; keyId: string; receivedAt: number }) {
+    try {
+      return await readJsonBody(request, this.limits.maxBodyBytes);
+    } catch (error) {
+      if (error instanceof BodyError) await this.reject(source, ["default"], "invalid", error.reason, error);
+      throw error;
+    }
+  }
+
+  /** The request as a whole: an object with 1..max events and the app's bundle id. */
+  private async checkShape(
+    body: unknown,
+    ctx: AppContext,
+    mode: "ingest" | "import",
+    source: { projectId: string; keyId: string; receivedAt: number },
+  ): Promise<unknown[]> {
+    const max = mode === "import" ? this.limits.maxImportEvents : this.limits.maxEvents;
+    const fail = (message: string, count: number, reason = "payload", status = 400) =>
+      this.reject(
+        source,
+        Array(Math.max(1, count)).fill("default"),
+        "invalid",
+        reason,
+        new ApiError(status, message),
+      );
+    if (body === null || typeof body !== "object" || Array.isArray(body)) {
+      return fail("The request body must be a JSON object with an events array", 1);
+    }
+    const { events, bundle_id: bundleId } = body as { events?: unknown; bundle_id?: unknown };
+    if (!Array.isArray(events)) return fail(`events is required: an array of 1 to ${max} events`, 1);
+    if (events.length === 0) return fail(`events must hold 1 to ${max} events`, 1);
+    if (events.length > max)
+      return fail(`events must hold 1 to ${max} events, got ${events.length}`, events.length);
+    if (ctx.bundleId !== null) {
+      if (bundleId === undefined || bundleId === null || bundleId === "") {
+        return fail("bundle_id is required for this app", events.length, "bundle_id");
+      }
+      if (bundleId !== ctx.bundleId) {
+        return fail("bundle_id does not match this app", events.length, "bundle_id", 403);
+      }
+    }
+    return events;
+  }
+
+  /** Records the outcome of a refused request, durably, then refuses it. */
+  private async reject(
+    source: { projectId: string; keyId: string; receivedAt: number },
+    categories: readonly string[],
+    outcome: Outcome,
+    reason: string,
+    error: ApiError,
+  ): Promise<never> {
+    const outcomes = new OutcomeTally();
+    for (const category of categories) outcomes.count(source, outcome, reason, category);
+    await this.writer.submit(outcomesOnly(outcomes));
+    throw error;
+  }
+}
+
+function levelOf(raw: unknown): string {
+  return raw !== null && typeof raw === "object" && typeof (raw as { level?: unknown }).level === "string"
+    ? (raw as { level: string }).level
+    : "";
+}
+
+/** `CF-IPCountry` as two capital letters, or null (Cloudflare sends XX and T1 for unknown and Tor). */
+function country(header: string | null): string | null {
+  const code = header?.trim().toUpperCase() ?? "";
+  return /^[A-Z]{2}$/.test(code) && code !== "XX" ? code : null;
+}

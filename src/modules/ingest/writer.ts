@@ -1,0 +1,236 @@
+import type { Logger } from "../../lib/log";
+import { categoryOfLevel } from "../../lib/vocab";
+import type { Store, WriteTx } from "../../store/db";
+import { appendOutcomes } from "../outcomes/repository";
+import { OutcomeTally } from "../outcomes/tally";
+import type { RecentKeys } from "./recent-keys";
+import { scopedKey } from "./recent-keys";
+import { appendEvents, appendKeys, deleteHotEvents, type StoredEvent } from "./repository";
+
+/** One request's worth of work for the writer. */
+export interface WriteJob {
+  mode: "ingest" | "import";
+  appId: string;
+  projectId: string;
+  keyId: string;
+  receivedAt: number;
+  /** Validated, unfiltered events, with their index in the request. */
+  events: Array<{ index: number; event: StoredEvent }>;
+  /** Outcomes decided before the writer (invalid, filtered, rate limited, …). */
+  outcomes: OutcomeTally;
+}
+
+/** A job that only records outcomes (refused requests, client reports, relayed outcomes). */
+export function outcomesOnly(outcomes: OutcomeTally): WriteJob {
+  return {
+    mode: "ingest",
+    appId: "",
+    projectId: "",
+    keyId: "",
+    receivedAt: Date.now(),
+    events: [],
+    outcomes,
+  };
+}
+
+export interface WriteResult {
+  accepted: number;
+  duplicates: number;
+  updated: number;
+}
+
+interface Pending {
+  job: WriteJob;
+  resolve(result: WriteResult): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * The group commit: requests hand their events here and wait; whenever the writer is free it
+ * takes everything waiting (up to `maxRows` events) and commits it in one DuckDB transaction
+ * (events, dedup and session keys, outcomes), then answers each request. Nothing is acknowledged
+ * before its commit, and many requests share one commit's cost.
+ */
+export class IngestWriter {
+  private readonly queue: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+  private queuedRows = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly eventKeys: RecentKeys,
+    private readonly sessionKeys: RecentKeys,
+    private readonly log: Logger,
+    private readonly maxRows = 10_000,
+  ) {}
+
+  submit(job: WriteJob): Promise<WriteResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job, resolve, reject });
+      this.queuedRows += job.events.length;
+      this.flushing ??= this.drain();
+    });
+  }
+
+  /** Events waiting for a commit: the buffer's depth. */
+  get depth(): number {
+    return this.queuedRows;
+  }
+
+  /** Resolves once everything submitted so far is committed (used at shutdown). */
+  async idle(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch: Pending[] = [];
+        let rows = 0;
+        while (this.queue.length > 0) {
+          const next = this.queue[0] as Pending;
+          // An import replaces rows, so it commits alone; ingest jobs share a commit.
+          if (batch.length > 0 && (next.job.mode === "import" || batch[0]?.job.mode === "import")) break;
+          if (batch.length > 0 && rows + next.job.events.length > this.maxRows) break;
+          batch.push(this.queue.shift() as Pending);
+          rows += next.job.events.length;
+        }
+        this.queuedRows -= rows;
+        await this.flush(batch, rows);
+      }
+    } finally {
+      this.flushing = null;
+    }
+  }
+
+  private async flush(batch: Pending[], rows: number): Promise<void> {
+    const started = performance.now();
+    const commit = new Commit(this.eventKeys, this.sessionKeys);
+    let results: WriteResult[];
+    try {
+      results = await this.store.write(async (tx) => {
+        const out: WriteResult[] = [];
+        for (const { job } of batch) {
+          commit.outcomes.merge(job.outcomes);
+          out.push(job.mode === "import" ? await commit.addImport(tx, job) : commit.addIngest(job));
+        }
+        await commit.write(tx);
+        return out;
+      });
+    } catch (error) {
+      this.log.error("ingest commit failed", { requests: batch.length, events: rows, error: String(error) });
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    commit.remember();
+    for (const [i, pending] of batch.entries()) pending.resolve(results[i] as WriteResult);
+    this.log.debug("ingest commit", {
+      requests: batch.length,
+      events: commit.events.length,
+      outcome_rows: commit.outcomes.size,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+      queued: this.queuedRows,
+    });
+  }
+}
+
+/** What one transaction writes, and the keys memory learns once it commits. */
+class Commit {
+  readonly events: StoredEvent[] = [];
+  readonly outcomes = new OutcomeTally();
+  private readonly newEventKeys = new Map<bigint, number>();
+  private readonly newSessionKeys = new Map<bigint, number>();
+
+  constructor(
+    private readonly eventKeys: RecentKeys,
+    private readonly sessionKeys: RecentKeys,
+  ) {}
+
+  /** Ingest: an id seen within the window (or earlier in this commit) is a duplicate. */
+  addIngest(job: WriteJob): WriteResult {
+    const result: WriteResult = { accepted: 0, duplicates: 0, updated: 0 };
+    for (const { event } of job.events) {
+      const key = scopedKey(event.appId, event.clientEventId);
+      if (this.eventKeys.has(key, job.receivedAt) || this.newEventKeys.has(key)) {
+        result.duplicates++;
+        this.outcomes.count(job, "invalid", "duplicate", categoryOfLevel(event.level));
+        continue;
+      }
+      this.newEventKeys.set(key, job.receivedAt);
+      this.accept(job, event);
+      result.accepted++;
+    }
+    return result;
+  }
+
+  /** Import: the last copy of each id wins, and replaces a stored copy in place. */
+  async addImport(tx: WriteTx, job: WriteJob): Promise<WriteResult> {
+    const chosen = lastCopies(job.events);
+    const replaced = new Map(
+      (
+        await deleteHotEvents(
+          tx,
+          job.appId,
+          chosen.map((c) => c.event.clientEventId),
+        )
+      ).map((r) => [r.client_event_id, r]),
+    );
+    const result: WriteResult = { accepted: 0, duplicates: 0, updated: job.events.length - chosen.length };
+    for (const { event } of chosen) {
+      const key = scopedKey(event.appId, event.clientEventId);
+      if (!this.eventKeys.has(key, job.receivedAt)) this.newEventKeys.set(key, job.receivedAt);
+      const old = replaced.get(event.clientEventId);
+      if (old) {
+        // Counted as accepted when it first arrived: an update adds no outcome. The id stays
+        // when the time does, since an id names its event's time.
+        this.events.push(old.timestamp.getTime() === event.timestamp ? { ...event, id: old.id } : event);
+        result.updated++;
+      } else {
+        this.accept(job, event);
+        result.accepted++;
+      }
+    }
+    return result;
+  }
+
+  async write(tx: WriteTx): Promise<void> {
+    await appendEvents(tx, this.events);
+    await appendKeys(tx, "event_keys", [...this.newEventKeys.keys()], [...this.newEventKeys.values()]);
+    await appendKeys(tx, "session_keys", [...this.newSessionKeys.keys()], [...this.newSessionKeys.values()]);
+    await appendOutcomes(tx, this.outcomes.list());
+  }
+
+  /** After the commit: memory learns the keys the database now holds. */
+  remember(): void {
+    for (const [key, at] of this.newEventKeys) this.eventKeys.add(key, at);
+    for (const [key, at] of this.newSessionKeys) this.sessionKeys.add(key, at);
+  }
+
+  /** A stored event: accepted in its category, and in `session` (times_seen once per session). */
+  private accept(job: WriteJob, event: StoredEvent): void {
+    this.events.push(event);
+    this.outcomes.count(job, "accepted", null, categoryOfLevel(event.level));
+    const session = scopedKey(event.appId, event.sessionId);
+    const first = !this.sessionKeys.has(session, job.receivedAt) && !this.newSessionKeys.has(session);
+    if (first) this.newSessionKeys.set(session, job.receivedAt);
+    this.outcomes.add({
+      projectId: job.projectId,
+      keyId: job.keyId,
+      at: job.receivedAt,
+      outcome: "accepted",
+      reason: null,
+      category: "session",
+      quantity: 1,
+      timesSeen: first ? 1 : 0,
+    });
+  }
+}
+
+function lastCopies<T extends { event: { clientEventId: string } }>(items: readonly T[]): T[] {
+  const last = new Map<string, T>();
+  for (const item of items) {
+    last.delete(item.event.clientEventId);
+    last.set(item.event.clientEventId, item);
+  }
+  return [...last.values()];
+}
