@@ -15,7 +15,7 @@ export interface Config {
   /** From ROOST_ADMIN_PASSWORD; used only on the first start, to create the owner. */
   adminPassword: string | undefined;
   logLevel: LogLevel;
-  duckdb: { threads: number; memoryLimit: string; readers: number };
+  duckdb: { threads: number; memoryLimit: string; readers: number; checkpointThreshold: string };
   /** How long shutdown may take before the process exits regardless. */
   shutdownDeadlineMs: number;
 }
@@ -49,6 +49,7 @@ export function loadConfig(flags: Record<string, string | boolean>, env: Env): C
       threads: integer("ROOST_DUCKDB_THREADS", env.ROOST_DUCKDB_THREADS ?? "2", 1, 256),
       memoryLimit: env.ROOST_DUCKDB_MEMORY_LIMIT ?? "1GB",
       readers: integer("ROOST_DUCKDB_READERS", env.ROOST_DUCKDB_READERS ?? "4", 1, 64),
+      checkpointThreshold: env.ROOST_DUCKDB_CHECKPOINT_THRESHOLD ?? "256MB",
     },
     shutdownDeadlineMs: integer(
       "ROOST_SHUTDOWN_DEADLINE_MS",

@@ -23,9 +23,10 @@ export async function serve(config: Config): Promise<void> {
   });
   const run = await firstRun(store, config);
   const { app, services } = await createApp(config, { store, log });
+  // The credentials go out before the port opens, so whoever sees /health answer can read them.
+  if (run) console.log(firstRunMessage(run, `http://${config.host}:${config.port}`));
   app.listen({ hostname: config.host, port: config.port });
   const url = `http://${config.host}:${app.server?.port ?? config.port}`;
-  if (run) console.log(firstRunMessage(run, url));
   log.info("listening", { url, version: config.version, docs: `${url}/docs` });
 
   const flush = setInterval(() => {

@@ -1,18 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import {
-  BIGINT,
-  BOOLEAN,
-  type DuckDBConnection,
-  DuckDBDataChunk,
-  DuckDBInstance,
-  type DuckDBType,
-  type DuckDBValue,
-  TIMESTAMPTZ,
-  timestampTZValue,
-  UBIGINT,
-  VARCHAR,
-} from "@duckdb/node-api";
+import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import bindings from "@duckdb/node-bindings";
 
 /** A value that can be bound to a `?` parameter. Dates bind as ISO text, arrays and objects as JSON text. */
 export type Param = string | number | boolean | null | Date | readonly unknown[] | Record<string, unknown>;
@@ -42,18 +31,13 @@ export interface WriteTx extends Tx {
 }
 
 const CHUNK_ROWS = 2048; // DuckDB's vector size
-const DUCK_TYPES: Record<ColumnKind, DuckDBType> = {
-  text: VARCHAR,
-  bool: BOOLEAN,
-  micros: TIMESTAMPTZ,
-  i64: BIGINT,
-  u64: UBIGINT,
-};
 
 export interface StoreOptions {
   threads: number;
   memoryLimit: string;
   readers: number;
+  /** WAL size that makes a commit checkpoint (DuckDB's default is 16MB). */
+  checkpointThreshold?: string;
 }
 
 export class StoreLockedError extends Error {}
@@ -87,6 +71,7 @@ export class Store implements Tx {
       instance = await DuckDBInstance.create(path, {
         threads: String(options.threads),
         memory_limit: options.memoryLimit,
+        ...(options.checkpointThreshold ? { checkpoint_threshold: options.checkpointThreshold } : {}),
       });
     } catch (error) {
       if (/lock/i.test(String(error))) {
@@ -113,7 +98,9 @@ export class Store implements Tx {
       this.assertOpen();
       const tx: WriteTx = {
         run: async (sql, params = []) => {
-          await this.writer.run(sql, bindable(params));
+          // Without values the statement is not prepared (and destroyed) first: BEGIN and COMMIT
+          // run on every group commit.
+          await (params.length ? this.writer.run(sql, bindable(params)) : this.writer.run(sql));
         },
         all: (sql, params = []) => query<never>(this.writer, sql, params),
         append: (table, kinds, columns) => appendColumns(this.writer, table, kinds, columns),
@@ -181,9 +168,11 @@ export class Store implements Tx {
 }
 
 /**
- * Column-wise appends through DuckDB's appender: one native call per vector of 2048 values, not per
- * value, which measured 3.5x faster than appending value by value. The appender writes inside the
- * connection's open transaction, so a ROLLBACK drops these rows too.
+ * Column-wise appends through DuckDB's appender, with each chunk built through the C binding:
+ * strings are one native call each, fixed-width values are written straight into the vector's
+ * memory. Measured here: 0.40 µs a string, against 0.67 µs through the node API's chunk wrapper
+ * and about 4 µs a value appending row by row. The appender writes inside the connection's open
+ * transaction, so a ROLLBACK drops these rows too.
  */
 async function appendColumns(
   connection: DuckDBConnection,
@@ -193,14 +182,24 @@ async function appendColumns(
 ): Promise<void> {
   const rowCount = columns[0]?.length ?? 0;
   if (rowCount === 0) return;
-  const types = kinds.map((k) => DUCK_TYPES[k]);
+  const logicalTypes = kinds.map((k) => bindings.create_logical_type(TYPE_IDS[k]));
   const appender = await connection.createAppender(table);
+  const handle = (appender as unknown as { appender: bindings.Appender }).appender;
   try {
     for (let start = 0; start < rowCount; start += CHUNK_ROWS) {
-      const end = Math.min(start + CHUNK_ROWS, rowCount);
-      const chunk = DuckDBDataChunk.create(types, end - start);
-      chunk.setColumns(columns.map((column, i) => toDuck(kinds[i] ?? "text", column.slice(start, end))));
-      appender.appendDataChunk(chunk);
+      const size = Math.min(CHUNK_ROWS, rowCount - start);
+      const chunk = bindings.create_data_chunk(logicalTypes);
+      bindings.data_chunk_set_size(chunk, size);
+      for (const [i, kind] of kinds.entries()) {
+        fillVector(
+          bindings.data_chunk_get_vector(chunk, i),
+          kind,
+          columns[i] as readonly ColumnValue[],
+          start,
+          size,
+        );
+      }
+      bindings.append_data_chunk(handle, chunk);
     }
     appender.flushSync();
   } finally {
@@ -208,14 +207,68 @@ async function appendColumns(
   }
 }
 
-function toDuck(kind: ColumnKind, values: readonly ColumnValue[]): DuckDBValue[] {
-  if (kind === "micros") return values.map((v) => (v === null ? null : timestampTZValue(BigInt(v))));
-  if (kind === "i64" || kind === "u64") return values.map((v) => (v === null ? null : BigInt(v)));
-  return values as DuckDBValue[];
+const TYPE_IDS: Record<ColumnKind, bindings.Type> = {
+  text: bindings.Type.VARCHAR,
+  bool: bindings.Type.BOOLEAN,
+  micros: bindings.Type.TIMESTAMP_TZ,
+  i64: bindings.Type.BIGINT,
+  u64: bindings.Type.UBIGINT,
+};
+
+/**
+ * Fills one vector of a fresh chunk. Under Bun the binding's `vector_get_data` hands back a copy,
+ * so fixed-width data and the validity mask are built in JS buffers and copied in with one call each.
+ */
+function fillVector(
+  vector: bindings.Vector,
+  kind: ColumnKind,
+  values: readonly ColumnValue[],
+  start: number,
+  size: number,
+) {
+  let validity: Uint8Array | null = null;
+  const markNull = (row: number) => {
+    validity ??= new Uint8Array(Math.ceil(size / 64) * 8).fill(0xff);
+    validity[row >> 3] = (validity[row >> 3] as number) & ~(1 << (row & 7));
+  };
+  if (kind === "text") {
+    for (let row = 0; row < size; row++) {
+      const value = values[start + row];
+      if (value === null || value === undefined) markNull(row);
+      else bindings.vector_assign_string_element(vector, row, String(value));
+    }
+  } else {
+    const data =
+      kind === "bool"
+        ? new Uint8Array(size)
+        : kind === "u64"
+          ? new BigUint64Array(size)
+          : new BigInt64Array(size);
+    for (let row = 0; row < size; row++) {
+      const value = values[start + row];
+      if (value === null || value === undefined) markNull(row);
+      else if (data instanceof Uint8Array) data[row] = value ? 1 : 0;
+      else data[row] = BigInt(value);
+    }
+    bindings.copy_data_to_vector(vector, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+  }
+  const mask = validity as Uint8Array | null;
+  if (mask) {
+    bindings.vector_ensure_validity_writable(vector);
+    bindings.copy_data_to_vector_validity(
+      vector,
+      0,
+      mask.buffer as ArrayBuffer,
+      mask.byteOffset,
+      mask.byteLength,
+    );
+  }
 }
 
 async function query<T>(connection: DuckDBConnection, sql: string, params: readonly Param[]): Promise<T[]> {
-  const reader = await connection.runAndReadAll(sql, bindable(params));
+  const reader = await (params.length
+    ? connection.runAndReadAll(sql, bindable(params))
+    : connection.runAndReadAll(sql));
   return reader.getRowObjectsJS().map(plainRow) as T[];
 }
 

@@ -55,7 +55,7 @@ export type KeyTable = "event_keys" | "session_keys";
 export async function appendKeys(
   tx: WriteTx,
   table: KeyTable,
-  keys: readonly bigint[],
+  keys: readonly number[],
   seenAt: readonly number[],
 ) {
   if (keys.length === 0) return;
@@ -67,13 +67,13 @@ export async function loadKeys(
   db: Tx,
   table: KeyTable,
   sinceMs: number,
-): Promise<Array<{ key: bigint; at: number }>> {
-  // UBIGINT comes back as text: a JS number cannot hold 64 bits.
-  const rows = await db.all<{ key: string; at: Date }>(
-    `SELECT key::VARCHAR AS key, max(seen_at) AS at FROM ${table} WHERE seen_at >= ? GROUP BY key`,
+): Promise<Array<{ key: number; at: number }>> {
+  // Keys are 53-bit, so they come back as exact numbers.
+  const rows = await db.all<{ key: number; at: Date }>(
+    `SELECT key, max(seen_at) AS at FROM ${table} WHERE seen_at >= ? GROUP BY key`,
     [new Date(sinceMs)],
   );
-  return rows.map((r) => ({ key: BigInt(r.key), at: r.at.getTime() }));
+  return rows.map((r) => ({ key: r.key, at: r.at.getTime() }));
 }
 
 /** Removes the hot copies of these events (an import replaces them); returns the ids removed. */

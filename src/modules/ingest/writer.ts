@@ -138,8 +138,8 @@ export class IngestWriter {
 class Commit {
   readonly events: StoredEvent[] = [];
   readonly outcomes = new OutcomeTally();
-  private readonly newEventKeys = new Map<bigint, number>();
-  private readonly newSessionKeys = new Map<bigint, number>();
+  private readonly newEventKeys = new Map<number, number>();
+  private readonly newSessionKeys = new Map<number, number>();
 
   constructor(
     private readonly eventKeys: RecentKeys,
@@ -149,17 +149,19 @@ class Commit {
   /** Ingest: an id seen within the window (or earlier in this commit) is a duplicate. */
   addIngest(job: WriteJob): WriteResult {
     const result: WriteResult = { accepted: 0, duplicates: 0, updated: 0 };
+    const counts = new JobCounts();
     for (const { event } of job.events) {
       const key = scopedKey(event.appId, event.clientEventId);
       if (this.eventKeys.has(key, job.receivedAt) || this.newEventKeys.has(key)) {
         result.duplicates++;
-        this.outcomes.count(job, "invalid", "duplicate", categoryOfLevel(event.level));
+        counts.duplicate(event.level);
         continue;
       }
       this.newEventKeys.set(key, job.receivedAt);
-      this.accept(job, event);
+      this.accept(job, event, counts);
       result.accepted++;
     }
+    counts.addTo(this.outcomes, job);
     return result;
   }
 
@@ -176,6 +178,7 @@ class Commit {
       ).map((r) => [r.client_event_id, r]),
     );
     const result: WriteResult = { accepted: 0, duplicates: 0, updated: job.events.length - chosen.length };
+    const counts = new JobCounts();
     for (const { event } of chosen) {
       const key = scopedKey(event.appId, event.clientEventId);
       if (!this.eventKeys.has(key, job.receivedAt)) this.newEventKeys.set(key, job.receivedAt);
@@ -186,10 +189,11 @@ class Commit {
         this.events.push(old.timestamp.getTime() === event.timestamp ? { ...event, id: old.id } : event);
         result.updated++;
       } else {
-        this.accept(job, event);
+        this.accept(job, event, counts);
         result.accepted++;
       }
     }
+    counts.addTo(this.outcomes, job);
     return result;
   }
 
@@ -207,21 +211,46 @@ class Commit {
   }
 
   /** A stored event: accepted in its category, and in `session` (times_seen once per session). */
-  private accept(job: WriteJob, event: StoredEvent): void {
+  private accept(job: WriteJob, event: StoredEvent, counts: JobCounts): void {
     this.events.push(event);
-    this.outcomes.count(job, "accepted", null, categoryOfLevel(event.level));
     const session = scopedKey(event.appId, event.sessionId);
     const first = !this.sessionKeys.has(session, job.receivedAt) && !this.newSessionKeys.has(session);
     if (first) this.newSessionKeys.set(session, job.receivedAt);
-    this.outcomes.add({
+    counts.accepted(event.level, first);
+  }
+}
+
+/** One job's accepted and duplicate counts, summed before they reach the tally. */
+class JobCounts {
+  private readonly acceptedBy = new Map<string, number>();
+  private readonly duplicateBy = new Map<string, number>();
+  private sessionEvents = 0;
+  private newSessions = 0;
+
+  accepted(level: string, firstOfSession: boolean): void {
+    const category = categoryOfLevel(level);
+    this.acceptedBy.set(category, (this.acceptedBy.get(category) ?? 0) + 1);
+    this.sessionEvents++;
+    if (firstOfSession) this.newSessions++;
+  }
+
+  duplicate(level: string): void {
+    const category = categoryOfLevel(level);
+    this.duplicateBy.set(category, (this.duplicateBy.get(category) ?? 0) + 1);
+  }
+
+  addTo(tally: OutcomeTally, job: WriteJob): void {
+    for (const [category, n] of this.acceptedBy) tally.count(job, "accepted", null, category, n);
+    for (const [category, n] of this.duplicateBy) tally.count(job, "invalid", "duplicate", category, n);
+    tally.add({
       projectId: job.projectId,
       keyId: job.keyId,
       at: job.receivedAt,
       outcome: "accepted",
       reason: null,
       category: "session",
-      quantity: 1,
-      timesSeen: first ? 1 : 0,
+      quantity: this.sessionEvents,
+      timesSeen: this.newSessions,
     });
   }
 }
