@@ -25,26 +25,7 @@ export async function startRoost(overrides: Partial<Config> = {}) {
   await migrate(store);
   const { app, services } = await createApp(config, { store, log: createLogger("silent") });
 
-  async function call<T = any>(
-    method: string,
-    path: string,
-    options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-  ): Promise<Reply<T>> {
-    const headers: Record<string, string> = { ...options.headers };
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    let body: string | undefined;
-    if (options.body !== undefined) {
-      headers["content-type"] ??= "application/json";
-      body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
-    }
-    const response = await app.handle(new Request(`http://localhost${path}`, { method, headers, body }));
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {}
-    return { status: response.status, body: parsed as T, headers: response.headers, text };
-  }
+  const call = requester(app);
 
   /** A user who owns a new team, signed in: the usual starting point of a test. */
   async function tenant(name: string) {
@@ -101,6 +82,38 @@ export async function startRoost(overrides: Partial<Config> = {}) {
   }
 
   return { dir, config, store, app, services, call, tenant, close };
+}
+
+export interface CallOptions {
+  token?: string;
+  /** JSON-encoded unless it is a string or bytes, which are sent as they are. */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** A function that sends requests to `app` (through `handle`, no port) and parses JSON replies. */
+export function requester(app: { handle(request: Request): Promise<Response> }) {
+  return async function call<T = any>(
+    method: string,
+    path: string,
+    options: CallOptions = {},
+  ): Promise<Reply<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: string | Uint8Array | undefined;
+    if (options.body !== undefined) {
+      headers["content-type"] ??= "application/json";
+      const raw = options.body;
+      body = typeof raw === "string" || raw instanceof Uint8Array ? raw : JSON.stringify(raw);
+    }
+    const response = await app.handle(new Request(`http://localhost${path}`, { method, headers, body }));
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {}
+    return { status: response.status, body: parsed as T, headers: response.headers, text };
+  };
 }
 
 export type Roost = Awaited<ReturnType<typeof startRoost>>;

@@ -3,7 +3,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "../../src/app";
 import { createLogger } from "../../src/lib/log";
-import { type Roost, startRoost, type Tenant } from "../helpers";
+import { type Roost, requester, startRoost, type Tenant } from "../helpers";
 
 let roost: Roost;
 let t: Tenant;
@@ -120,14 +120,10 @@ describe("GET /v1/auth/me", () => {
       { ...roost.config, jwtTtlSeconds: -10 },
       { store: roost.store, log: createLogger("silent") },
     );
-    const login = await short.app.handle(
-      new Request("http://localhost/v1/auth/login", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ email: t.email, password: t.password }),
-      }),
-    );
-    const { token } = (await login.json()) as { token: string };
+    const login = await requester(short.app)("POST", "/v1/auth/login", {
+      body: { email: t.email, password: t.password },
+    });
+    const token: string = login.body.token;
     const r = await roost.call("GET", "/v1/auth/me", { token });
     expect(r.status).toBe(401);
     expect(r.body.error).toBe("Invalid or expired token");
@@ -159,9 +155,7 @@ describe("the signing secret", () => {
     const path = join(roost.dir, "secret");
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const again = await createApp(roost.config, { store: roost.store, log: createLogger("silent") });
-    const r = await again.app.handle(
-      new Request("http://localhost/v1/auth/me", { headers: { authorization: `Bearer ${t.token}` } }),
-    );
+    const r = await requester(again.app)("GET", "/v1/auth/me", { token: t.token });
     expect(r.status).toBe(200);
   });
 
@@ -173,9 +167,7 @@ describe("the signing secret", () => {
         log: createLogger("silent"),
       },
     );
-    const r = await other.app.handle(
-      new Request("http://localhost/v1/auth/me", { headers: { authorization: `Bearer ${t.token}` } }),
-    );
+    const r = await requester(other.app)("GET", "/v1/auth/me", { token: t.token });
     expect(r.status).toBe(401);
   });
 });

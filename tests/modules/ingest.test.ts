@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createApp } from "../../src/app";
 import { createLogger } from "../../src/lib/log";
 import { sumOutcomes } from "../../src/modules/outcomes/repository";
-import { type Roost, startRoost, type Tenant } from "../helpers";
+import { type Roost, requester, startRoost, type Tenant } from "../helpers";
 
 let roost: Roost;
 let t: Tenant;
@@ -43,8 +43,11 @@ async function freshApp(project: Record<string, unknown> = {}, platform = "apple
   };
 }
 
-const send = (key: string, body: unknown, headers: Record<string, string> = {}) =>
-  roost.call("POST", "/v1/ingest", { token: key, body, headers });
+const send = (key: string, body: unknown, headers: Record<string, string> = {}, call = roost.call) =>
+  call("POST", "/v1/ingest", { token: key, body, headers });
+/** The same data directory served by a new app instance: what a restart sees. */
+const restart = async () =>
+  requester((await createApp(roost.config, { store: roost.store, log: createLogger("silent") })).app);
 
 const outcomes = (projectId: string) => sumOutcomes(roost.store, projectId);
 const stored = (appId: string) =>
@@ -380,52 +383,27 @@ describe("POST /v1/ingest: the request as a whole", () => {
 
   test("gzip: a valid body is read, a broken one is 400, a bomb is 413", async () => {
     const a = await freshApp();
+    const gzip = { "content-encoding": "gzip" };
     const gz = Bun.gzipSync(JSON.stringify({ bundle_id: a.bundle, events: [event(), event()] }));
-    const ok = await roost.app.handle(
-      new Request("http://localhost/v1/ingest", {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${a.key}`,
-          "content-type": "application/json",
-          "content-encoding": "gzip",
-        },
-        body: gz,
-      }),
-    );
+    const ok = await send(a.key, gz, gzip);
     expect(ok.status).toBe(200);
-    expect(((await ok.json()) as { accepted: number }).accepted).toBe(2);
+    expect(ok.body.accepted).toBe(2);
 
-    const broken = await roost.app.handle(
-      new Request("http://localhost/v1/ingest", {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${a.key}`,
-          "content-type": "application/json",
-          "content-encoding": "gzip",
-        },
-        body: gz.slice(0, gz.length - 12).map((b, i) => (i > 20 ? b ^ 0x5a : b)),
-      }),
+    const broken = await send(
+      a.key,
+      gz.slice(0, gz.length - 12).map((b, i) => (i > 20 ? b ^ 0x5a : b)),
+      gzip,
     );
     expect(broken.status).toBe(400);
-    expect(((await broken.json()) as { error: string }).error).toBe("The request body is not valid gzip");
+    expect(broken.body.error).toBe("The request body is not valid gzip");
 
     // 64 MiB of spaces inflates from about 64 KiB: cut off at the 5 MiB cap.
     const bomb = Bun.gzipSync(new Uint8Array(64 * 1024 * 1024).fill(32));
     expect(bomb.length).toBeLessThan(200_000);
     const before = process.memoryUsage().rss;
-    const big = await roost.app.handle(
-      new Request("http://localhost/v1/ingest", {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${a.key}`,
-          "content-type": "application/json",
-          "content-encoding": "gzip",
-        },
-        body: bomb,
-      }),
-    );
+    const big = await send(a.key, bomb, gzip);
     expect(big.status).toBe(413);
-    expect(((await big.json()) as { error: string }).error).toBe("The request body is larger than 5 MiB");
+    expect(big.body.error).toBe("The request body is larger than 5 MiB");
     expect(process.memoryUsage().rss - before).toBeLessThan(48 * 1024 * 1024);
 
     expect((await outcomes(a.projectId)).filter((o) => o.outcome === "invalid")).toEqual([
@@ -491,15 +469,13 @@ describe("POST /v1/ingest: dedup", () => {
     const e = event();
     expect((await send(a.key, { bundle_id: a.bundle, events: [e] })).body.accepted).toBe(1);
     expect((await send(b.key, { bundle_id: b.bundle, events: [e] })).body.accepted).toBe(1);
-    const restarted = await createApp(roost.config, { store: roost.store, log: createLogger("silent") });
-    const again = await restarted.app.handle(
-      new Request("http://localhost/v1/ingest", {
-        method: "POST",
-        headers: { authorization: `Bearer ${a.key}`, "content-type": "application/json" },
-        body: JSON.stringify({ bundle_id: a.bundle, events: [e, event({ session_id: e.session_id })] }),
-      }),
+    const again = await send(
+      a.key,
+      { bundle_id: a.bundle, events: [e, event({ session_id: e.session_id })] },
+      {},
+      await restart(),
     );
-    expect(await again.json()).toMatchObject({ accepted: 1, duplicates: 1 });
+    expect(again.body).toMatchObject({ accepted: 1, duplicates: 1 });
     // The session was seen before the restart, so it is not counted again.
     expect((await outcomes(a.projectId)).find((o) => o.category === "session")).toMatchObject({
       quantity: 2,
@@ -512,15 +488,8 @@ describe("POST /v1/ingest: dedup", () => {
     const e = event();
     await send(a.key, { bundle_id: a.bundle, events: [e] });
     await roost.store.run("UPDATE event_keys SET seen_at = seen_at - INTERVAL 8 DAY");
-    const restarted = await createApp(roost.config, { store: roost.store, log: createLogger("silent") });
-    const r = await restarted.app.handle(
-      new Request("http://localhost/v1/ingest", {
-        method: "POST",
-        headers: { authorization: `Bearer ${a.key}`, "content-type": "application/json" },
-        body: JSON.stringify({ bundle_id: a.bundle, events: [e] }),
-      }),
-    );
-    expect(await r.json()).toMatchObject({ accepted: 1, duplicates: 0 });
+    const r = await send(a.key, { bundle_id: a.bundle, events: [e] }, {}, await restart());
+    expect(r.body).toMatchObject({ accepted: 1, duplicates: 0 });
   });
 });
 

@@ -135,13 +135,21 @@ export class IngestService {
       });
     });
 
-    await this.checkLimits(caller, ctx, valid.length, mode, receivedAt, source, categories);
-    const abuseLimit = ctx.project.quota.abuse_events_per_hour;
-    if (abuseLimit !== null) this.projectHour.add(ctx.project.id, valid.length, receivedAt);
-    if (mode === "ingest") {
-      this.projectMinute.add(ctx.project.id, valid.length, receivedAt);
-      this.keyMinute.add(caller.keyId, valid.length, receivedAt);
+    const limits = this.limitsFor(caller, ctx, mode);
+    for (const limit of limits) {
+      if (limit.counters.wouldExceed(limit.key, valid.length, limit.max, receivedAt)) {
+        const retryAfter = limit.counters.retryAfter(receivedAt);
+        const error = new ApiError(
+          429,
+          limit.message,
+          { retry_after: retryAfter },
+          { "retry-after": String(retryAfter) },
+        );
+        await this.reject(source, categories, limit.outcome, limit.reason, error);
+      }
     }
+    // Checked before anything of the batch is stored (over a limit, nothing is); counted after.
+    for (const limit of limits) limit.counters.add(limit.key, valid.length, receivedAt);
 
     const written = await this.writer.submit({
       mode,
@@ -215,49 +223,45 @@ export class IngestService {
     return { recorded: entries.length };
   }
 
-  /** Limits are checked before anything of the batch is stored: over one, nothing is. */
-  private async checkLimits(
-    caller: KeyCaller,
-    ctx: AppContext,
-    count: number,
-    mode: "ingest" | "import",
-    now: number,
-    source: { projectId: string; keyId: string; receivedAt: number },
-    categories: string[],
-  ): Promise<void> {
-    const abuseLimit = ctx.project.quota.abuse_events_per_hour;
-    if (this.projectHour.wouldExceed(ctx.project.id, count, abuseLimit, now)) {
-      await this.reject(
-        source,
-        categories,
-        "abuse",
-        "abuse_limit",
-        this.limited("This project is over its hourly event limit", this.projectHour.retryAfter(now)),
-      );
-    }
-    if (mode === "import") return;
-    if (this.projectMinute.wouldExceed(ctx.project.id, count, ctx.project.quota.events_per_minute, now)) {
-      await this.reject(
-        source,
-        categories,
-        "rate_limited",
-        "project_quota",
-        this.limited("This project's events-per-minute quota is used up", this.projectMinute.retryAfter(now)),
-      );
-    }
-    if (this.keyMinute.wouldExceed(caller.keyId, count, caller.eventsPerMinute, now)) {
-      await this.reject(
-        source,
-        categories,
-        "rate_limited",
-        "key_quota",
-        this.limited("This key's events-per-minute quota is used up", this.keyMinute.retryAfter(now)),
-      );
-    }
-  }
-
-  private limited(message: string, retryAfter: number): ApiError {
-    return new ApiError(429, message, { retry_after: retryAfter }, { "retry-after": String(retryAfter) });
+  /** The limits a batch must fit, in the order they are checked; a null max is no limit. */
+  private limitsFor(caller: KeyCaller, ctx: AppContext, mode: "ingest" | "import") {
+    const limits: Array<{
+      counters: WindowCounters;
+      key: string;
+      max: number | null;
+      outcome: Outcome;
+      reason: string;
+      message: string;
+    }> = [
+      {
+        counters: this.projectHour,
+        key: ctx.project.id,
+        max: ctx.project.quota.abuse_events_per_hour,
+        outcome: "abuse",
+        reason: "abuse_limit",
+        message: "This project is over its hourly event limit",
+      },
+    ];
+    if (mode === "import") return limits;
+    limits.push(
+      {
+        counters: this.projectMinute,
+        key: ctx.project.id,
+        max: ctx.project.quota.events_per_minute,
+        outcome: "rate_limited",
+        reason: "project_quota",
+        message: "This project's events-per-minute quota is used up",
+      },
+      {
+        counters: this.keyMinute,
+        key: caller.keyId,
+        max: caller.eventsPerMinute,
+        outcome: "rate_limited",
+        reason: "key_quota",
+        message: "This key's events-per-minute quota is used up",
+      },
+    );
+    return limits;
   }
 
   private async context(caller: KeyCaller): Promise<AppContext> {
