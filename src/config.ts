@@ -18,6 +18,7 @@ export interface Config {
   duckdb: { threads: number; memoryLimit: string; readers: number; checkpointThreshold: string };
   /** How long shutdown may take before the process exits regardless. */
   shutdownDeadlineMs: number;
+  storage: { schedule: string; sealGraceMs: number; retiredGraceMs: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -57,6 +58,13 @@ export function loadConfig(flags: Record<string, string | boolean>, env: Env): C
       100,
       600000,
     ),
+    storage: {
+      schedule: env.ROOST_STORAGE_SCHEDULE ?? "*/5 * * * *",
+      sealGraceMs:
+        1000 * integer("ROOST_SEAL_GRACE_SECONDS", env.ROOST_SEAL_GRACE_SECONDS ?? "120", 0, 86400),
+      retiredGraceMs:
+        1000 * integer("ROOST_RETIRED_GRACE_SECONDS", env.ROOST_RETIRED_GRACE_SECONDS ?? "600", 0, 86400),
+    },
   };
 }
 

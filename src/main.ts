@@ -1,10 +1,11 @@
 #!/usr/bin/env bun
-import { keysCreate, keysList, keysRevoke, usersAdd } from "./cli/admin";
+import { keysCreate, keysList, keysRevoke, storageNow, usersAdd } from "./cli/admin";
 import { parseArgs, UsageError } from "./cli/args";
 import { ConfigError, loadConfig } from "./config";
 import { ApiError } from "./lib/errors";
 import { serve } from "./server";
 import { StoreLockedError } from "./store/db";
+import { LakeCorruptError } from "./store/lake";
 
 const HELP = `roost: self-hosted app telemetry
 
@@ -20,6 +21,9 @@ Commands:
   keys list [--team <slug|id>]
   keys revoke <key id>
   users add --email <e> [--password <p>] [--name <n>] [--team <slug|id>] [--role owner|admin|member]
+  seal                       move every hot event into Parquet now (for analysts), then compact
+  compact                    run the storage job now: seal events past the grace period, compact,
+                             delete retired files
 
 Flags for every command:
   --data <dir>     data directory (ROOST_DATA_DIR, default ./data)
@@ -49,6 +53,10 @@ async function main(argv: string[]): Promise<number> {
       return print(await keysRevoke(config, args));
     case "users add":
       return print(await usersAdd(config, args));
+    case "seal":
+      return print(await storageNow(config, true));
+    case "compact":
+      return print(await storageNow(config, false));
     case "help":
       return print(HELP);
     default:
@@ -66,7 +74,9 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (error: unknown) => {
-    const known = [UsageError, ConfigError, StoreLockedError, ApiError].some((type) => error instanceof type);
+    const known = [UsageError, ConfigError, StoreLockedError, ApiError, LakeCorruptError].some(
+      (type) => error instanceof type,
+    );
     console.error(known ? `roost: ${(error as Error).message}` : error);
     process.exit(known ? 2 : 1);
   },

@@ -3,6 +3,8 @@ import { firstRun, firstRunMessage } from "./bootstrap";
 import type { Config } from "./config";
 import { createLogger } from "./lib/log";
 import { Store } from "./store/db";
+import { StorageJob } from "./store/jobs";
+import { Lake } from "./store/lake";
 import { migrate } from "./store/migrations";
 
 const LAST_USED_FLUSH_MS = 30_000;
@@ -21,6 +23,8 @@ export async function serve(config: Config): Promise<void> {
     migrations_applied: applied.length,
     ms: Math.round(performance.now() - opened),
   });
+  const lake = new Lake(store, config.dataDir, log);
+  await lake.recover();
   const run = await firstRun(store, config);
   const { app, services } = await createApp(config, { store, log });
   // The credentials go out before the port opens, so whoever sees /health answer can read them.
@@ -28,6 +32,9 @@ export async function serve(config: Config): Promise<void> {
   app.listen({ hostname: config.host, port: config.port });
   const url = `http://${config.host}:${app.server?.port ?? config.port}`;
   log.info("listening", { url, version: config.version, docs: `${url}/docs` });
+
+  const storage = new StorageJob(lake, log, config.storage);
+  storage.schedule(config.storage.schedule);
 
   const flush = setInterval(() => {
     services.auth.flushLastUsed().catch((e) => log.error("last_used_at flush failed", { error: String(e) }));
@@ -45,6 +52,7 @@ export async function serve(config: Config): Promise<void> {
     clearInterval(flush);
     await app.stop(); // stops accepting and waits for requests in flight
     await services.writer.idle(); // every acknowledged event is committed already; this drains the rest
+    await storage.stop(); // lets a seal or compaction in progress finish: each is one transaction
     await services.auth.flushLastUsed().catch(() => 0);
     await store.close(); // waits for queued writes, checkpoints, closes
     clearTimeout(deadline);

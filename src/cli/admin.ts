@@ -1,4 +1,5 @@
 import type { Config } from "../config";
+import { createLogger } from "../lib/log";
 import { findApp } from "../modules/apps/repository";
 import {
   KEY_KINDS,
@@ -14,6 +15,8 @@ import { allTeamIds, findTeam, findTeamBySlug, type TeamRow } from "../modules/t
 import { findMembership, insertMembership } from "../modules/users/repository";
 import { findOrCreateUser } from "../modules/users/service";
 import { Store } from "../store/db";
+import { StorageJob } from "../store/jobs";
+import { Lake } from "../store/lake";
 import { migrate } from "../store/migrations";
 import { type Args, optionalFlag, requireFlag, UsageError } from "./args";
 
@@ -142,5 +145,21 @@ export async function usersAdd(config: Config, { flags }: Args): Promise<string>
       await insertMembership(tx, team.id, user.id, role);
       return `${created ? "Created" : "Added"} ${user.email} as ${role} of team ${team.slug}.`;
     });
+  });
+}
+
+/** `roost seal` (every hot event, now) and `roost compact` (the storage job as scheduled, now). */
+export async function storageNow(config: Config, sealEverything: boolean): Promise<string> {
+  return withStore(config, async (store) => {
+    const log = createLogger(config.logLevel);
+    const lake = new Lake(store, config.dataDir, log);
+    await lake.recover();
+    const report = await new StorageJob(lake, log, config.storage).run(sealEverything);
+    return [
+      `sealed ${report.sealed.rows} events into ${report.sealed.files} files`,
+      `compacted ${report.compacted.filesIn} files in ${report.compacted.partitions} partitions`,
+      `deleted ${report.purged} retired files`,
+      `${report.ms} ms`,
+    ].join("; ");
   });
 }

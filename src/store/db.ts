@@ -130,6 +130,30 @@ export class Store implements Tx {
     }
   }
 
+  /**
+   * Several reads that see one snapshot (one reader connection, one transaction): what a query
+   * over hot ∪ lake needs, so a seal committing in between cannot show an event twice or not at all.
+   */
+  async snapshot<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    const connection = await this.acquireReader();
+    try {
+      await connection.run("BEGIN TRANSACTION");
+      try {
+        return await work({
+          run: async (sql, params = []) => {
+            await (params.length ? connection.run(sql, bindable(params)) : connection.run(sql));
+          },
+          all: (sql, params = []) => query(connection, sql, params),
+        });
+      } finally {
+        await connection.run("COMMIT").catch(() => connection.run("ROLLBACK").catch(() => {}));
+      }
+    } finally {
+      this.releaseReader(connection);
+    }
+  }
+
   /** Tx's `all` outside a transaction: a pooled read. */
   all<T = Row>(sql: string, params: readonly Param[] = []): Promise<T[]> {
     return this.read<T>(sql, params);

@@ -122,4 +122,29 @@ CREATE TABLE event_keys (key UBIGINT NOT NULL, seen_at TIMESTAMPTZ NOT NULL);
 CREATE TABLE session_keys (key UBIGINT NOT NULL, seen_at TIMESTAMPTZ NOT NULL);
 `,
   },
+  {
+    version: 3,
+    name: "lake",
+    sql: `
+-- The manifest: the live Parquet files. A file is live exactly when its row is here; it is added
+-- in the same transaction that deletes its rows from the hot table (seal) or retires the files it
+-- replaces (compact). Paths are relative to the data directory.
+CREATE TABLE lake_files (
+  path VARCHAR PRIMARY KEY,
+  project_id UUID NOT NULL,
+  hour TIMESTAMPTZ NOT NULL,
+  row_count BIGINT NOT NULL,
+  min_ts TIMESTAMPTZ NOT NULL,
+  max_ts TIMESTAMPTZ NOT NULL,
+  bytes BIGINT NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+-- Files taken out of the manifest by compaction or retention; deleted from disk once no query
+-- that started before can still be reading them.
+CREATE TABLE lake_retired (
+  path VARCHAR NOT NULL,
+  retired_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+`,
+  },
 ];

@@ -1,0 +1,50 @@
+import { join } from "node:path";
+import type { Param, Tx } from "./db";
+
+/** What a query over events may touch: these projects, optionally a timestamp range [from, to). */
+export interface EventScope {
+  projectIds: readonly string[];
+  from?: Date;
+  to?: Date;
+}
+
+/** Every event column, typed as the Parquet files type them, plus project_id. */
+const HOT_COLUMNS = `id, app_id, project_id, client_event_id, session_id, user_id, api_key_id, level, source_module,
+  message, screen_name, custom_attributes::JSON::MAP(VARCHAR, VARCHAR) AS custom_attributes,
+  experiments::JSON::MAP(VARCHAR, VARCHAR) AS experiments, environment, os_version, app_version, sdk_name,
+  sdk_version, build_number, device_model, locale, country_code, is_dev, timestamp, received_at`;
+
+/**
+ * Hot ∪ lake as one relation, for use as `FROM (<sql>) AS e` inside the same snapshot `tx`: the
+ * hot table, plus only the live Parquet files (absolute paths: DuckDB would resolve relative ones
+ * against the process's working directory) whose project and time range can hold matches (the
+ * manifest knows both), so a query over one project and one hour reads that partition's files only.
+ */
+export async function eventsSource(
+  tx: Tx,
+  dataDir: string,
+  scope: EventScope,
+): Promise<{ sql: string; params: Param[]; files: string[] }> {
+  const projects = [...scope.projectIds];
+  const from = scope.from ?? null;
+  const to = scope.to ?? null;
+  const files = (
+    await tx.all<{ path: string }>(
+      `SELECT path FROM lake_files
+       WHERE list_contains(?::JSON::UUID[], project_id)
+         AND (?::TIMESTAMPTZ IS NULL OR max_ts >= ?::TIMESTAMPTZ)
+         AND (?::TIMESTAMPTZ IS NULL OR min_ts < ?::TIMESTAMPTZ)
+       ORDER BY path`,
+      [projects, from, from, to, to],
+    )
+  ).map((r) => join(dataDir, r.path));
+  const hot = `SELECT ${HOT_COLUMNS} FROM events
+    WHERE list_contains(?::JSON::UUID[], project_id)
+      AND (?::TIMESTAMPTZ IS NULL OR timestamp >= ?::TIMESTAMPTZ)
+      AND (?::TIMESTAMPTZ IS NULL OR timestamp < ?::TIMESTAMPTZ)`;
+  const params: Param[] = [projects, from, from, to, to];
+  if (files.length === 0) return { sql: hot, params, files };
+  const lake = `SELECT * EXCLUDE (date, hour) FROM read_parquet(?::VARCHAR[], hive_partitioning = true,
+    hive_types = {'project_id': UUID, 'date': DATE, 'hour': INTEGER})`;
+  return { sql: `${hot} UNION ALL BY NAME ${lake}`, params: [...params, files], files };
+}

@@ -1,0 +1,72 @@
+import { Cron } from "croner";
+import type { Logger } from "../lib/log";
+import type { Lake } from "./lake";
+
+export interface StorageJobOptions {
+  /** Hot events younger than this (by received_at) stay hot: recent pages read them cheaply. */
+  sealGraceMs: number;
+  /** Replaced Parquet files are deleted this long after compaction, so running queries finish. */
+  retiredGraceMs: number;
+}
+
+export interface StorageReport {
+  sealed: { rows: number; files: number; ms: number };
+  compacted: { partitions: number; filesIn: number; rows: number; ms: number };
+  purged: number;
+  ms: number;
+}
+
+/** The scheduled storage work: seal, then compact, then delete retired files. */
+export class StorageJob {
+  private cron: Cron | null = null;
+  private running: Promise<StorageReport> | null = null;
+
+  constructor(
+    private readonly lake: Lake,
+    private readonly log: Logger,
+    private readonly options: StorageJobOptions,
+  ) {}
+
+  /** One run now; a run already in progress is joined rather than started twice. */
+  run(sealEverything = false): Promise<StorageReport> {
+    this.running ??= this.runOnce(sealEverything).finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  /** Runs on `pattern` (cron syntax, seconds allowed); croner's `protect` prevents overlap. */
+  schedule(pattern: string): void {
+    this.cron = new Cron(pattern, { protect: true, name: "storage" }, async () => {
+      try {
+        await this.run();
+      } catch (error) {
+        this.log.error("storage job failed", { error: String(error) });
+      }
+    });
+  }
+
+  /** Stops the schedule and waits for a run in progress. */
+  async stop(): Promise<void> {
+    this.cron?.stop();
+    this.cron = null;
+    await this.running?.catch(() => {});
+  }
+
+  private async runOnce(sealEverything: boolean): Promise<StorageReport> {
+    const started = performance.now();
+    const cutoff = new Date(Date.now() - (sealEverything ? -1000 : this.options.sealGraceMs));
+    const sealed = await this.lake.seal(cutoff);
+    const compacted = await this.lake.compact();
+    const purged = await this.lake.purgeRetired(this.options.retiredGraceMs);
+    const report = { sealed, compacted, purged, ms: Math.round(performance.now() - started) };
+    this.log.info("storage job", {
+      sealed_rows: sealed.rows,
+      sealed_files: sealed.files,
+      compacted_files: compacted.filesIn,
+      purged_files: purged,
+      ms: report.ms,
+    });
+    return report;
+  }
+}

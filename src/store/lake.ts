@@ -1,0 +1,257 @@
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
+import { join, relative, sep } from "node:path";
+import type { Logger } from "../lib/log";
+import type { Param, Store, Tx } from "./db";
+
+/** The columns of a Parquet events file, in order (project_id, date and hour are in its path). */
+const PARQUET_COLUMNS = `id, app_id, client_event_id, session_id, user_id, api_key_id, level, source_module, message,
+  screen_name, custom_attributes::JSON::MAP(VARCHAR, VARCHAR) AS custom_attributes,
+  experiments::JSON::MAP(VARCHAR, VARCHAR) AS experiments, environment, os_version, app_version, sdk_name,
+  sdk_version, build_number, device_model, locale, country_code, is_dev, timestamp, received_at`;
+
+/** Sorted for pruning: a query for one app and a time range skips most row groups. */
+const SORT = "ORDER BY app_id, timestamp, id";
+const WRITE_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880";
+const HOUR_MS = 3_600_000;
+
+export interface Partition {
+  projectId: string;
+  /** Start of the hour, epoch milliseconds. */
+  hour: number;
+}
+
+export interface LakeFile extends Partition {
+  path: string;
+  rows: number;
+}
+
+export class LakeCorruptError extends Error {}
+
+/**
+ * The Parquet side of the store: `lake/events/project_id=<uuid>/date=YYYY-MM-DD/hour=HH/*.parquet`,
+ * with the manifest in `roost.duckdb`. Files are written under a temporary name, fsynced, renamed,
+ * and only then added to the manifest in the same transaction that removes what they replace, so
+ * every event is visible exactly once however a process dies.
+ */
+export class Lake {
+  readonly root: string;
+
+  constructor(
+    private readonly store: Store,
+    private readonly dataDir: string,
+    private readonly log: Logger,
+  ) {
+    this.root = join(dataDir, "lake", "events");
+  }
+
+  /**
+   * At start: a manifest row without its file stops the start (data would be missing); a file not
+   * in the manifest is the leftover of an interrupted seal or compaction and is deleted, as are
+   * retired files (no query runs yet).
+   */
+  async recover(): Promise<{ orphans: number; retired: number }> {
+    const live = new Set(
+      (await this.store.read<{ path: string }>("SELECT path FROM lake_files")).map((r) => r.path),
+    );
+    const missing = [...live].filter((path) => !existsSync(join(this.dataDir, path)));
+    if (missing.length > 0) {
+      throw new LakeCorruptError(
+        `${missing.length} file(s) in the lake manifest are missing from ${this.dataDir}, e.g. ${missing[0]}. ` +
+          "Restore them from a backup; Roost will not start without them.",
+      );
+    }
+    let orphans = 0;
+    for (const file of listFiles(join(this.dataDir, "lake"))) {
+      const path = relative(this.dataDir, file).split(sep).join("/");
+      if (!live.has(path)) {
+        rmSync(file, { force: true });
+        orphans++;
+      }
+    }
+    const retired = await this.purgeRetired(0);
+    if (orphans > 0) this.log.info("lake recovery removed orphan files", { files: orphans });
+    return { orphans, retired };
+  }
+
+  /**
+   * Moves hot events received before `cutoff` into Parquet: one new file per touched
+   * (project, hour of timestamp) partition, in one transaction with the manifest rows and the
+   * deletion of the hot rows. Ingest waits for it (one writer), so seals run often and stay small.
+   */
+  async seal(cutoff: Date): Promise<{ rows: number; files: number; ms: number }> {
+    const started = performance.now();
+    const result = await this.store.write(async (tx) => {
+      const partitions = await tx.all<{
+        project_id: string;
+        hour: Date;
+        n: number;
+        min_ts: Date;
+        max_ts: Date;
+      }>(
+        `SELECT project_id::VARCHAR AS project_id, date_trunc('hour', timestamp) AS hour, count(*) AS n,
+           min(timestamp) AS min_ts, max(timestamp) AS max_ts
+         FROM events WHERE received_at < ? GROUP BY ALL ORDER BY ALL`,
+        [cutoff],
+      );
+      let rows = 0;
+      for (const p of partitions) {
+        const partition = { projectId: p.project_id, hour: p.hour.getTime() };
+        const path = await this.writeFile(
+          tx,
+          partition,
+          `SELECT ${PARQUET_COLUMNS} FROM events
+           WHERE received_at < ? AND project_id = ?::UUID AND timestamp >= ? AND timestamp < ? ${SORT}`,
+          [cutoff, p.project_id, p.hour, new Date(partition.hour + HOUR_MS)],
+        );
+        await addToManifest(tx, this.dataDir, path, partition, p.n, p.min_ts, p.max_ts);
+        rows += p.n;
+      }
+      await tx.run("DELETE FROM events WHERE received_at < ?", [cutoff]);
+      return { rows, files: partitions.length };
+    });
+    const ms = Math.round(performance.now() - started);
+    if (result.files > 0) this.log.info("seal", { ...result, ms });
+    return { ...result, ms };
+  }
+
+  /**
+   * Merges each partition that has several files into one, sorted by (app_id, timestamp, id); the
+   * old files leave the manifest in the same transaction and are deleted later, once no query that
+   * started before can be reading them.
+   */
+  async compact(): Promise<{ partitions: number; filesIn: number; rows: number; ms: number }> {
+    const started = performance.now();
+    const candidates = await this.store.read<{ project_id: string; hour: Date; paths: string[] }>(
+      `SELECT project_id::VARCHAR AS project_id, hour, list(path ORDER BY path) AS paths
+       FROM lake_files GROUP BY ALL HAVING count(*) > 1 ORDER BY hour`,
+    );
+    let filesIn = 0;
+    let rows = 0;
+    for (const c of candidates) {
+      const partition = { projectId: c.project_id, hour: c.hour.getTime() };
+      const done = await this.store.write(async (tx) => {
+        // Re-read inside the transaction: the set may have changed since the candidates were listed.
+        const current = await tx.all<{ path: string; row_count: number }>(
+          "SELECT path, row_count FROM lake_files WHERE project_id = ?::UUID AND hour = ? ORDER BY path",
+          [c.project_id, c.hour],
+        );
+        if (current.length < 2) return null;
+        const paths = current.map((f) => join(this.dataDir, f.path));
+        const path = await this.writeFile(tx, partition, `SELECT * FROM read_parquet(?::VARCHAR[]) ${SORT}`, [
+          paths,
+        ]);
+        const [stats] = await tx.all<{ n: number; min_ts: Date; max_ts: Date }>(
+          "SELECT count(*) AS n, min(timestamp) AS min_ts, max(timestamp) AS max_ts FROM read_parquet(?::VARCHAR[])",
+          [[join(this.dataDir, path)]],
+        );
+        const expected = current.reduce((n, f) => n + f.row_count, 0);
+        if (!stats || stats.n !== expected) {
+          throw new Error(
+            `compaction of ${c.project_id} ${c.hour.toISOString()} wrote ${stats?.n} rows, expected ${expected}`,
+          );
+        }
+        await tx.run("DELETE FROM lake_files WHERE list_contains(?::JSON::VARCHAR[], path)", [
+          current.map((f) => f.path),
+        ]);
+        for (const f of current) await tx.run("INSERT INTO lake_retired (path) VALUES (?)", [f.path]);
+        await addToManifest(tx, this.dataDir, path, partition, stats.n, stats.min_ts, stats.max_ts);
+        return { files: current.length, rows: stats.n };
+      });
+      if (done) {
+        filesIn += done.files;
+        rows += done.rows;
+      }
+    }
+    const ms = Math.round(performance.now() - started);
+    if (filesIn > 0) this.log.info("compact", { partitions: candidates.length, files_in: filesIn, rows, ms });
+    return { partitions: candidates.length, filesIn, rows, ms };
+  }
+
+  /** Deletes retired files retired more than `graceMs` ago, and their rows. */
+  async purgeRetired(graceMs: number): Promise<number> {
+    const before = new Date(Date.now() - graceMs);
+    const rows = await this.store.read<{ path: string }>(
+      "SELECT path FROM lake_retired WHERE retired_at <= ?",
+      [before],
+    );
+    for (const { path } of rows) rmSync(join(this.dataDir, path), { force: true });
+    if (rows.length > 0) await this.store.run("DELETE FROM lake_retired WHERE retired_at <= ?", [before]);
+    return rows.length;
+  }
+
+  /**
+   * Writes a partition's file from `query` under a temporary name (which a `*.parquet` glob does
+   * not match), fsyncs it and renames it into place; returns its path relative to the data dir.
+   */
+  private async writeFile(tx: Tx, partition: Partition, query: string, params: Param[]): Promise<string> {
+    const hour = new Date(partition.hour);
+    const dir = join(
+      this.root,
+      `project_id=${partition.projectId}`,
+      `date=${hour.toISOString().slice(0, 10)}`,
+      `hour=${hour.toISOString().slice(11, 13)}`,
+    );
+    mkdirSync(dir, { recursive: true });
+    const name = `${Bun.randomUUIDv7()}.parquet`;
+    const temp = join(dir, `${name}.tmp`);
+    // The path is made here from a UUID, a date and an hour: no request value is in it.
+    await tx.run(`COPY (${query}) TO '${temp.replaceAll("'", "''")}' (${WRITE_OPTIONS})`, params);
+    fsyncFile(temp);
+    renameSync(temp, join(dir, name));
+    fsyncFile(dir);
+    return relative(this.dataDir, join(dir, name)).split(sep).join("/");
+  }
+}
+
+async function addToManifest(
+  tx: Tx,
+  dataDir: string,
+  path: string,
+  partition: Partition,
+  rows: number,
+  minTs: Date,
+  maxTs: Date,
+): Promise<void> {
+  await tx.run(
+    "INSERT INTO lake_files (path, project_id, hour, row_count, min_ts, max_ts, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [
+      path,
+      partition.projectId,
+      new Date(partition.hour),
+      rows,
+      minTs,
+      maxTs,
+      statSync(join(dataDir, path)).size,
+    ],
+  );
+}
+
+function fsyncFile(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function listFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listFiles(path));
+    else out.push(path);
+  }
+  return out;
+}

@@ -1,0 +1,254 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { createLogger } from "../../src/lib/log";
+import { eventsSource } from "../../src/store/events-source";
+import { Lake, LakeCorruptError } from "../../src/store/lake";
+import { type Roost, startRoost, type Tenant } from "../helpers";
+
+let roost: Roost;
+let t: Tenant;
+let other: Tenant;
+let lake: Lake;
+
+beforeAll(async () => {
+  roost = await startRoost();
+  t = await roost.tenant("Lake");
+  other = await roost.tenant("LakeOther");
+  lake = new Lake(roost.store, roost.dir, createLogger("silent"));
+});
+afterAll(() => roost.close());
+
+const hoursAgo = (h: number, minute = 0) => {
+  const d = new Date(Date.now() - h * 3_600_000);
+  d.setUTCMinutes(minute, 7, 123);
+  return d.toISOString();
+};
+
+async function ingest(tenant: Tenant, events: Record<string, unknown>[]) {
+  const r = await roost.call("POST", "/v1/ingest", {
+    token: tenant.clientKey,
+    body: {
+      bundle_id: tenant.app.bundle_id,
+      events: events.map((e) => ({
+        client_event_id: crypto.randomUUID(),
+        session_id: "s",
+        level: "info",
+        message: "m",
+        environment: "ios",
+        ...e,
+      })),
+    },
+  });
+  expect(r.body.accepted).toBe(events.length);
+}
+
+/** Every event of the given projects through hot ∪ lake, in one snapshot, ordered by id. */
+async function readAll(projectIds: string[], from?: Date, to?: Date) {
+  return roost.store.snapshot(async (tx) => {
+    const source = await eventsSource(tx, roost.dir, { projectIds, from, to });
+    const rows = await tx.all<Record<string, unknown>>(
+      `SELECT id::VARCHAR AS id, app_id::VARCHAR AS app_id, project_id::VARCHAR AS project_id, client_event_id,
+         session_id, user_id, api_key_id::VARCHAR AS api_key_id, level, source_module, message, screen_name,
+         custom_attributes::JSON::VARCHAR AS custom_attributes, experiments::JSON::VARCHAR AS experiments, environment,
+         os_version, app_version, sdk_name, sdk_version, build_number, device_model, locale, country_code, is_dev,
+         strftime(timestamp, '%Y-%m-%dT%H:%M:%S.%fZ') AS timestamp, strftime(received_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS received_at
+       FROM (${source.sql}) AS e ORDER BY id`,
+      source.params,
+    );
+    return { rows, files: source.files };
+  });
+}
+
+const parquetFiles = () =>
+  (readdirSync(lake.root, { recursive: true }) as string[]).filter((f) => f.endsWith(".parquet")).sort();
+
+describe("seal", () => {
+  test("moves hot events into one file per (project, hour) with every field intact", async () => {
+    await ingest(t, [
+      {
+        timestamp: hoursAgo(2, 5),
+        user_id: "u1",
+        source_module: "Home",
+        screen_name: "Home",
+        custom_attributes: { color: "blue", size: "L" },
+        experiments: { flag: "b" },
+        os_version: "17.4",
+        app_version: "1.2.0",
+        sdk_name: "owl",
+        sdk_version: "0.1",
+        build_number: "42",
+        device_model: "iPhone",
+        locale: "en_US",
+        is_dev: true,
+        level: "error",
+      },
+      { timestamp: hoursAgo(2, 40) },
+      { timestamp: hoursAgo(1, 10), custom_attributes: {} },
+    ]);
+    await ingest(other, [{ timestamp: hoursAgo(1, 20) }]);
+    // A hot row with microseconds, which ingest cannot send, to see they survive.
+    await roost.store.run(
+      `INSERT INTO events SELECT * REPLACE (uuid() AS id, 'micro' AS client_event_id,
+         TIMESTAMPTZ '2024-01-15 10:30:00.123456+00' AS timestamp) FROM events WHERE project_id = ?::UUID LIMIT 1`,
+      [t.project.id],
+    );
+    const projects = [t.project.id, other.project.id];
+    const before = await readAll(projects);
+    expect(before.rows).toHaveLength(5);
+    expect(before.files).toEqual([]);
+
+    const sealed = await lake.seal(new Date(Date.now() + 1000));
+    expect(sealed.rows).toBe(5);
+    expect(sealed.files).toBe(4);
+    expect(await roost.store.read("SELECT * FROM events")).toEqual([]);
+
+    const after = await readAll(projects);
+    expect(after.files).toHaveLength(4);
+    expect(after.rows).toEqual(before.rows);
+    const full = after.rows.find((r) => r.user_id === "u1")!;
+    expect(JSON.parse(full.custom_attributes as string)).toEqual({ color: "blue", size: "L" });
+    expect(full.is_dev).toBe(true);
+    expect(after.rows.find((r) => r.client_event_id === "micro")?.timestamp).toBe(
+      "2024-01-15T10:30:00.123456Z",
+    );
+    expect(parquetFiles()).toHaveLength(4);
+    expect(
+      parquetFiles().every((f) =>
+        /^project_id=[0-9a-f-]{36}\/date=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/[0-9a-f-]{36}\.parquet$/.test(f),
+      ),
+    ).toBe(true);
+  });
+
+  test("events received after the cutoff stay hot; nothing to seal is a no-op", async () => {
+    await ingest(t, [{ timestamp: hoursAgo(0) }]);
+    expect((await lake.seal(new Date(Date.now() - 60_000))).rows).toBe(0);
+    expect(await roost.store.read("SELECT count(*) AS n FROM events")).toEqual([{ n: 1 }]);
+    expect((await lake.seal(new Date(Date.now() + 1000))).files).toBe(1);
+  });
+});
+
+describe("compact", () => {
+  test("a late event for an old hour becomes a new file, and compaction merges it: one file, same rows", async () => {
+    const hour = hoursAgo(2, 50);
+    await ingest(t, [{ timestamp: hour }, { timestamp: hour }]);
+    await lake.seal(new Date(Date.now() + 1000));
+    const projects = [t.project.id, other.project.id];
+    const before = await readAll(projects);
+    const countFiles = async () =>
+      (
+        await roost.store.read<{ n: number }>(
+          "SELECT count(*) AS n FROM lake_files WHERE project_id = ?::UUID",
+          [t.project.id],
+        )
+      )[0]?.n;
+    // Sealed so far for this project: hours -2, -1, 0 and the 2024 one, plus the late file for -2.
+    expect(await countFiles()).toBe(5);
+
+    // A query that starts before the compaction keeps reading its files.
+    const inflight = roost.store.snapshot(async (tx) => {
+      const source = await eventsSource(tx, roost.dir, { projectIds: projects });
+      await Bun.sleep(50);
+      return tx.all("SELECT count(*) AS n FROM (" + source.sql + ")", source.params);
+    });
+    const result = await lake.compact();
+    expect(result.filesIn).toBeGreaterThanOrEqual(2);
+    expect(await inflight).toEqual([{ n: before.rows.length }]);
+
+    const perPartition = await roost.store.read<{ n: number }>(
+      "SELECT count(*) AS n FROM lake_files GROUP BY project_id, hour",
+    );
+    expect(perPartition.every((p) => p.n === 1)).toBe(true);
+    const after = await readAll(projects);
+    expect(after.rows).toEqual(before.rows);
+
+    // The replaced files wait in lake_retired until no query can be reading them.
+    expect(parquetFiles().length).toBeGreaterThan(perPartition.length);
+    expect(await lake.purgeRetired(0)).toBe(result.filesIn);
+    expect(parquetFiles()).toHaveLength(perPartition.length);
+    expect((await lake.compact()).filesIn).toBe(0);
+  });
+
+  test("a compacted file is sorted by (app_id, timestamp, id) and zstd-compressed", async () => {
+    const [file] = await roost.store.read<{ path: string }>(
+      "SELECT path FROM lake_files ORDER BY row_count DESC LIMIT 1",
+    );
+    const meta = await roost.store.read<{ compression: string }>(
+      "SELECT DISTINCT compression FROM parquet_metadata(?)",
+      [join(roost.dir, file!.path)],
+    );
+    expect(meta.map((m) => m.compression)).toEqual(["ZSTD"]);
+    const rows = await roost.store.read<{ ok: boolean }>(
+      `SELECT bool_and(ordered) AS ok FROM (
+         SELECT (app_id, timestamp, id) >= lag((app_id, timestamp, id)) OVER () OR lag(id) OVER () IS NULL AS ordered
+         FROM read_parquet(?))`,
+      [join(roost.dir, file!.path)],
+    );
+    expect(rows).toEqual([{ ok: true }]);
+  });
+});
+
+describe("reading the lake", () => {
+  test("a glob from a separate DuckDB sees each sealed event exactly once", async () => {
+    const outside = await DuckDBInstance.create(":memory:");
+    const c = await outside.connect();
+    const r = await c.runAndReadAll(
+      `SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, count(DISTINCT project_id)::INTEGER AS projects
+       FROM read_parquet('${lake.root}/**/*.parquet', hive_partitioning = true)`,
+    );
+    const [lakeRows] = await roost.store.read<{ n: number }>("SELECT sum(row_count) AS n FROM lake_files");
+    expect(r.getRowObjectsJS()).toEqual([{ n: lakeRows!.n, ids: lakeRows!.n, projects: 2 }]);
+    c.closeSync();
+    outside.closeSync();
+  });
+
+  test("a query for one project and one hour is handed only that partition's files", async () => {
+    const [partition] = await roost.store.read<{ hour: Date; n: number }>(
+      "SELECT hour, count(*) AS n FROM lake_files WHERE project_id = ?::UUID GROUP BY hour ORDER BY hour LIMIT 1",
+      [t.project.id],
+    );
+    const from = partition!.hour;
+    const to = new Date(from.getTime() + 3_600_000);
+    const { rows, files } = await readAll([t.project.id], from, to);
+    expect(files).toHaveLength(partition!.n);
+    expect(
+      files.every((f) =>
+        f.includes(
+          `project_id=${t.project.id}/date=${from.toISOString().slice(0, 10)}/hour=${from.toISOString().slice(11, 13)}/`,
+        ),
+      ),
+    ).toBe(true);
+    expect(
+      rows.every(
+        (r) => (r.timestamp as string) >= from.toISOString().slice(0, 19) && r.project_id === t.project.id,
+      ),
+    ).toBe(true);
+    const none = await readAll(
+      [t.project.id],
+      new Date("2000-01-01T00:00:00Z"),
+      new Date("2000-01-01T01:00:00Z"),
+    );
+    expect(none.files).toEqual([]);
+  });
+});
+
+describe("start-up recovery", () => {
+  test("deletes files not in the manifest (an interrupted seal) and refuses a manifest row without its file", async () => {
+    const orphanDir = join(lake.root, `project_id=${t.project.id}`, "date=2020-01-01", "hour=00");
+    mkdirSync(orphanDir, { recursive: true });
+    writeFileSync(join(orphanDir, "leftover.parquet"), "x");
+    writeFileSync(join(orphanDir, "leftover.parquet.tmp"), "x");
+    const recovered = await lake.recover();
+    expect(recovered.orphans).toBe(2);
+    expect(readdirSync(orphanDir)).toEqual([]);
+
+    const [file] = await roost.store.read<{ path: string }>("SELECT path FROM lake_files LIMIT 1");
+    const full = join(roost.dir, file!.path);
+    const saved = await Bun.file(full).arrayBuffer();
+    rmSync(full);
+    await expect(lake.recover()).rejects.toBeInstanceOf(LakeCorruptError);
+    await Bun.write(full, saved);
+    expect((await lake.recover()).orphans).toBe(0);
+  });
+});
