@@ -130,6 +130,43 @@ describe("roost keys and users", () => {
     await stopServer(again);
   });
 
+  test("roost seal moves every hot event into Parquet that a glob can read; roost compact runs the job", async () => {
+    const dir = freshDir();
+    const server = await startServer(dir);
+    const { client } = firstRunKeys(server.startup);
+    const events = Array.from({ length: 25 }, (_, i) => ({
+      client_event_id: `e${i}`,
+      session_id: "s",
+      level: i % 5 === 0 ? "error" : "info",
+      message: "hi",
+      environment: "backend",
+    }));
+    const r = await fetch(`${server.base}/v1/ingest`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${client}`, "content-type": "application/json" },
+      body: JSON.stringify({ events }),
+    });
+    expect(((await r.json()) as { accepted: number }).accepted).toBe(25);
+    await stopServer(server);
+
+    const sealed = await runToEnd(["seal"], dir);
+    expect(sealed.code).toBe(0);
+    expect(sealed.stdout).toContain("sealed 25 events into 1 files");
+    const query = `SELECT level, count(*)::INTEGER AS n FROM read_parquet('${dir}/lake/events/**/*.parquet', hive_partitioning = true) GROUP BY ALL ORDER BY ALL`;
+    const { DuckDBInstance } = await import("@duckdb/node-api");
+    const duck = await DuckDBInstance.create(":memory:");
+    const c = await duck.connect();
+    expect((await c.runAndReadAll(query)).getRowObjectsJS()).toEqual([
+      { level: "error", n: 5 },
+      { level: "info", n: 20 },
+    ]);
+    c.closeSync();
+    duck.closeSync();
+    const compacted = await runToEnd(["compact"], dir);
+    expect(compacted.code).toBe(0);
+    expect(compacted.stdout).toContain("sealed 0 events");
+  });
+
   test("--help lists every command, --version prints the version, an unknown command fails", async () => {
     const dir = freshDir();
     const help = await runToEnd(["--help"], dir);

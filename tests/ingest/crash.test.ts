@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { Store } from "../../src/store/db";
+import { ingestLoad, type LoadLedger } from "../support/load";
 import { firstRunKeys, type RunningServer, startServer, stopServer, tempDir } from "../support/server";
 
 /**
@@ -11,53 +12,10 @@ import { firstRunKeys, type RunningServer, startServer, stopServer, tempDir } fr
 const dir = tempDir("roost-crash-");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const acked = new Set<string>();
-const sent = new Set<string>();
-
-/** `connections` loops sending batches until `stop`; resends some acked ids to exercise dedup. */
-async function load(server: RunningServer, key: string, connections: number, stop: { now: boolean }) {
-  let failures = 0;
-  const loop = async (worker: number) => {
-    let n = 0;
-    while (!stop.now) {
-      const events = Array.from({ length: 40 }, (_, i) => {
-        const id = `w${worker}-${Date.now()}-${n++}-${i}`;
-        sent.add(id);
-        return {
-          client_event_id: id,
-          session_id: `s${worker}-${n % 7}`,
-          level: i % 10 === 0 ? "error" : "info",
-          message: "crash test",
-          environment: "backend",
-        };
-      });
-      const resend = [...acked].slice(-5).map((id) => ({
-        client_event_id: id,
-        session_id: "resend",
-        level: "info",
-        message: "again",
-        environment: "backend",
-      }));
-      try {
-        const r = await fetch(`${server.base}/v1/ingest`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-          body: JSON.stringify({ events: [...events, ...resend] }),
-        });
-        if (r.status === 200) {
-          const body = (await r.json()) as { accepted: number; duplicates: number };
-          if (body.accepted !== events.length || body.duplicates !== resend.length) failures++;
-          for (const e of events) acked.add(e.client_event_id);
-        }
-      } catch {
-        // The server was killed under us: this batch was never acknowledged.
-        return;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: connections }, (_, w) => loop(w)));
-  return failures;
-}
+const ledger: LoadLedger = { sent: new Set(), acked: new Set() };
+const { acked, sent } = ledger;
+const load = (server: RunningServer, key: string, connections: number, stop: { now: boolean }) =>
+  ingestLoad(server, key, ledger, stop, { connections, batch: 40, resend: 5 });
 
 describe("kill -9 under ingest load", () => {
   test("loses no acknowledged event and duplicates none", async () => {
