@@ -10,13 +10,15 @@ export interface StorageJobOptions {
 }
 
 export interface StorageReport {
+  retained: { files: number; hotRows: number };
+  rolledUp: { rows: number; files: number; ms: number };
   sealed: { rows: number; files: number; ms: number };
   compacted: { partitions: number; filesIn: number; rows: number; ms: number };
   purged: number;
   ms: number;
 }
 
-/** The scheduled storage work: seal, then compact, then delete retired files. */
+/** The scheduled storage work: retention, outcome rollup, seal, compact, delete retired files. */
 export class StorageJob {
   private cron: Cron | null = null;
   private running: Promise<StorageReport> | null = null;
@@ -55,12 +57,24 @@ export class StorageJob {
 
   private async runOnce(sealEverything: boolean): Promise<StorageReport> {
     const started = performance.now();
-    const cutoff = new Date(Date.now() - (sealEverything ? -1000 : this.options.sealGraceMs));
+    const now = new Date();
+    const retained = await this.lake.retain(now);
+    const rolledUp = await this.lake.rollupOutcomes(now);
+    const cutoff = new Date(now.getTime() - (sealEverything ? -1000 : this.options.sealGraceMs));
     const sealed = await this.lake.seal(cutoff);
     const compacted = await this.lake.compact();
     const purged = await this.lake.purgeRetired(this.options.retiredGraceMs);
-    const report = { sealed, compacted, purged, ms: Math.round(performance.now() - started) };
+    const report = {
+      retained,
+      rolledUp,
+      sealed,
+      compacted,
+      purged,
+      ms: Math.round(performance.now() - started),
+    };
     this.log.info("storage job", {
+      retained_files: retained.files,
+      rolled_up_rows: rolledUp.rows,
       sealed_rows: sealed.rows,
       sealed_files: sealed.files,
       compacted_files: compacted.filesIn,

@@ -177,6 +177,83 @@ export class Lake {
     return { partitions: candidates.length, filesIn, rows, ms };
   }
 
+  /**
+   * Rolls the minute outcome rows of complete hours into hourly rows: one new Parquet file per
+   * date under `lake/outcomes/`, and the minute rows moved to `outcomes_minute_rolled` in the same
+   * transaction, so a rerun finds nothing to count twice.
+   */
+  async rollupOutcomes(now: Date): Promise<{ rows: number; files: number; ms: number }> {
+    const started = performance.now();
+    const hourStart = new Date(now.getTime() - (now.getTime() % HOUR_MS));
+    const result = await this.store.write(async (tx) => {
+      const dates = await tx.all<{ date: string }>(
+        "SELECT DISTINCT strftime(minute, '%Y-%m-%d') AS date FROM outcomes_minute WHERE minute < ? ORDER BY 1",
+        [hourStart],
+      );
+      let rows = 0;
+      for (const { date } of dates) {
+        const dir = join(this.dataDir, "lake", "outcomes", `date=${date}`);
+        const dayStart = new Date(`${date}T00:00:00Z`);
+        const dayEnd = new Date(Math.min(dayStart.getTime() + 24 * HOUR_MS, hourStart.getTime()));
+        const path = await this.writeParquet(
+          tx,
+          dir,
+          `SELECT project_id, key_id, date_trunc('hour', minute) AS hour, outcome, reason, category,
+             sum(quantity)::BIGINT AS quantity, sum(times_seen)::BIGINT AS times_seen
+           FROM outcomes_minute WHERE minute >= ? AND minute < ? GROUP BY ALL ORDER BY ALL`,
+          [dayStart, dayEnd],
+        );
+        const [count] = await tx.all<{ n: number }>("SELECT count(*) AS n FROM read_parquet(?)", [
+          join(this.dataDir, path),
+        ]);
+        await tx.run(
+          "INSERT INTO lake_outcome_files (path, date, row_count, bytes) VALUES (?, ?::DATE, ?, ?)",
+          [path, date, count?.n ?? 0, statSync(join(this.dataDir, path)).size],
+        );
+        rows += count?.n ?? 0;
+      }
+      await tx.run("INSERT INTO outcomes_minute_rolled SELECT * FROM outcomes_minute WHERE minute < ?", [
+        hourStart,
+      ]);
+      await tx.run("DELETE FROM outcomes_minute WHERE minute < ?", [hourStart]);
+      await tx.run("DELETE FROM outcomes_minute_rolled WHERE minute < ?", [
+        new Date(now.getTime() - 30 * 24 * HOUR_MS),
+      ]);
+      return { rows, files: dates.length };
+    });
+    const ms = Math.round(performance.now() - started);
+    if (result.files > 0) this.log.info("outcome rollup", { ...result, ms });
+    return { ...result, ms };
+  }
+
+  /**
+   * Retention: partitions of deleted projects, and partitions whose hour ended more than the
+   * project's `retention_days` ago, leave the manifest (their files are retired); hot rows of
+   * deleted projects and past retention go too.
+   */
+  async retain(now: Date): Promise<{ files: number; hotRows: number }> {
+    return this.store.write(async (tx) => {
+      const expired = await tx.all<{ path: string }>(
+        `SELECT f.path FROM lake_files f LEFT JOIN projects p ON p.id = f.project_id
+         WHERE p.id IS NULL OR p.deleted_at IS NOT NULL
+            OR f.hour + INTERVAL 1 HOUR <= ?::TIMESTAMPTZ - to_days(p.retention_days)`,
+        [now],
+      );
+      if (expired.length > 0) {
+        const paths = expired.map((r) => r.path);
+        await tx.run("DELETE FROM lake_files WHERE list_contains(?::JSON::VARCHAR[], path)", [paths]);
+        for (const path of paths) await tx.run("INSERT INTO lake_retired (path) VALUES (?)", [path]);
+      }
+      const expiredHot = `FROM events WHERE EXISTS (
+         SELECT 1 FROM projects p WHERE p.id = events.project_id
+           AND (p.deleted_at IS NOT NULL OR events.timestamp < ?::TIMESTAMPTZ - to_days(p.retention_days)))`;
+      const [hot] = await tx.all<{ n: number }>(`SELECT count(*) AS n ${expiredHot}`, [now]);
+      if (hot && hot.n > 0) await tx.run(`DELETE ${expiredHot}`, [now]);
+      if (expired.length > 0) this.log.info("retention", { files: expired.length });
+      return { files: expired.length, hotRows: hot?.n ?? 0 };
+    });
+  }
+
   /** Deletes retired files retired more than `graceMs` ago, and their rows. */
   async purgeRetired(graceMs: number): Promise<number> {
     const before = new Date(Date.now() - graceMs);
@@ -193,7 +270,7 @@ export class Lake {
    * Writes a partition's file from `query` under a temporary name (which a `*.parquet` glob does
    * not match), fsyncs it and renames it into place; returns its path relative to the data dir.
    */
-  private async writeFile(tx: Tx, partition: Partition, query: string, params: Param[]): Promise<string> {
+  private writeFile(tx: Tx, partition: Partition, query: string, params: Param[]): Promise<string> {
     const hour = new Date(partition.hour);
     const dir = join(
       this.root,
@@ -201,6 +278,10 @@ export class Lake {
       `date=${hour.toISOString().slice(0, 10)}`,
       `hour=${hour.toISOString().slice(11, 13)}`,
     );
+    return this.writeParquet(tx, dir, query, params);
+  }
+
+  private async writeParquet(tx: Tx, dir: string, query: string, params: Param[]): Promise<string> {
     mkdirSync(dir, { recursive: true });
     const name = `${Bun.randomUUIDv7()}.parquet`;
     const temp = join(dir, `${name}.tmp`);

@@ -147,4 +147,31 @@ CREATE TABLE lake_retired (
 );
 `,
   },
+  {
+    version: 4,
+    name: "outcome rollups",
+    sql: `
+-- Minute rows already rolled into hourly Parquet: moved here in the rollup's transaction, so a
+-- rerun never counts them twice; kept 30 days for sub-hour stats (outcomes_minute ∪ this).
+CREATE TABLE outcomes_minute_rolled (
+  project_id UUID NOT NULL,
+  key_id UUID,
+  minute TIMESTAMPTZ NOT NULL,
+  outcome VARCHAR NOT NULL,
+  reason VARCHAR,
+  category VARCHAR NOT NULL,
+  quantity BIGINT NOT NULL,
+  times_seen BIGINT NOT NULL
+);
+-- Hourly outcome files under lake/outcomes/date=YYYY-MM-DD/; hourly stats read all of them
+-- plus the minute rows not yet rolled.
+CREATE TABLE lake_outcome_files (
+  path VARCHAR PRIMARY KEY,
+  date DATE NOT NULL,
+  row_count BIGINT NOT NULL,
+  bytes BIGINT NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+`,
+  },
 ];
