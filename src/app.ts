@@ -4,12 +4,15 @@ import { Elysia } from "elysia";
 import type { Config } from "./config";
 import { errorHandler } from "./lib/error-handler";
 import type { Logger } from "./lib/log";
+import { RateLimiter } from "./lib/rate-limit";
 import { loadOrCreateSecret } from "./lib/secret";
 import { appsRoutes } from "./modules/apps";
 import { AppsService } from "./modules/apps/service";
 import { authRoutes } from "./modules/auth";
 import { authGuard } from "./modules/auth/guard";
 import { AuthService, type TokenSigner } from "./modules/auth/service";
+import { eventsRoutes } from "./modules/events";
+import { EventsService } from "./modules/events/service";
 import { healthRoutes } from "./modules/health";
 import { ingestRoutes } from "./modules/ingest";
 import { IngestService } from "./modules/ingest/service";
@@ -110,7 +113,14 @@ export async function createApp(config: Config, deps: Deps) {
     .use(appsRoutes(guard, services.apps))
     .use(keysRoutes(guard, services.keys))
     .use(ingestRoutes(guard, ingest))
-    .use(outcomesRoutes(guard, services.outcomes));
+    .use(outcomesRoutes(guard, services.outcomes))
+    .use(
+      eventsRoutes(
+        guard,
+        new EventsService(store),
+        new RateLimiter(config.eventsRateLimit.burst, config.eventsRateLimit.perSecond),
+      ),
+    );
 
   return { app, services };
 }

@@ -19,6 +19,8 @@ export interface Config {
   /** How long shutdown may take before the process exits regardless. */
   shutdownDeadlineMs: number;
   storage: { schedule: string; sealGraceMs: number; retiredGraceMs: number };
+  /** The events API's per-caller token bucket. */
+  eventsRateLimit: { burst: number; perSecond: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -58,6 +60,15 @@ export function loadConfig(flags: Record<string, string | boolean>, env: Env): C
       100,
       600000,
     ),
+    eventsRateLimit: {
+      burst: integer("ROOST_EVENTS_RATE_BURST", env.ROOST_EVENTS_RATE_BURST ?? "100", 1, 1_000_000),
+      perSecond: integer(
+        "ROOST_EVENTS_RATE_PER_SECOND",
+        env.ROOST_EVENTS_RATE_PER_SECOND ?? "10",
+        1,
+        1_000_000,
+      ),
+    },
     storage: {
       schedule: env.ROOST_STORAGE_SCHEDULE ?? "*/5 * * * *",
       sealGraceMs:

@@ -44,7 +44,9 @@ export async function eventsSource(
       AND (?::TIMESTAMPTZ IS NULL OR timestamp < ?::TIMESTAMPTZ)`;
   const params: Param[] = [projects, from, from, to, to];
   if (files.length === 0) return { sql: hot, params, files };
-  const lake = `SELECT * EXCLUDE (date, hour) FROM read_parquet(?::VARCHAR[], hive_partitioning = true,
-    hive_types = {'project_id': UUID, 'date': DATE, 'hour': INTEGER})`;
+  // project_id is read from the path as text and cast here: typed UUID in hive_types, its constant
+  // statistics made DuckDB 1.5 fail the union ("Unsupported type for NumericValueUnionToValue").
+  const lake = `SELECT * EXCLUDE (date, hour) REPLACE (project_id::UUID AS project_id)
+    FROM read_parquet(?::VARCHAR[], hive_partitioning = true, hive_types = {'project_id': VARCHAR, 'date': DATE, 'hour': INTEGER})`;
   return { sql: `${hot} UNION ALL BY NAME ${lake}`, params: [...params, files], files };
 }

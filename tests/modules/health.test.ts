@@ -46,6 +46,9 @@ describe("/docs", () => {
       "/v1/import": ["post"],
       "/v1/client-reports": ["post"],
       "/v1/outcomes": ["post"],
+      "/v1/events": ["get"],
+      "/v1/events/count": ["get"],
+      "/v1/events/{id}": ["get"],
     };
     for (const [path, methods] of Object.entries(expected)) {
       expect(Object.keys(r.body.paths[path] ?? {}).sort()).toEqual(methods.sort());

@@ -1,0 +1,129 @@
+import { badRequest } from "../../lib/errors";
+import { isUuid } from "../../lib/ids";
+import { ENVIRONMENTS, LEVELS } from "../../lib/vocab";
+
+export type Order = "desc" | "asc";
+
+/** The filters of the listing and the count, checked as `events.md` says. */
+export interface EventFilters {
+  teamId?: string;
+  projectId?: string;
+  appId?: string;
+  levels?: string[];
+  userId?: string;
+  sessionId?: string;
+  screenName?: string;
+  environment?: string;
+  since?: Date;
+  until?: Date;
+  /** null: both production and development. */
+  isDev: boolean | null;
+}
+
+export interface Cursor {
+  /** The last row's timestamp in epoch microseconds (as text: exact beyond 2^53). */
+  ts: string;
+  id: string;
+  order: Order;
+}
+
+export interface ListParams extends EventFilters {
+  cursor?: Cursor;
+  limit: number;
+  order: Order;
+}
+
+type Query = Record<string, string | undefined>;
+
+const RELATIVE = /^(\d+)([smhdw])$/;
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+const ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+export function parseFilters(q: Query, now = Date.now()): EventFilters {
+  const filters: EventFilters = { isDev: dataMode(q.data_mode) };
+  for (const [param, key] of [
+    ["team_id", "teamId"],
+    ["project_id", "projectId"],
+    ["app_id", "appId"],
+  ] as const) {
+    const value = q[param];
+    if (value === undefined || value === "") continue;
+    if (!isUuid(value)) throw badRequest(`${param} must be a UUID`);
+    filters[key] = value.toLowerCase();
+  }
+  if (q.level) {
+    const levels = q.level.split(",").map((l) => l.trim());
+    const unknown = levels.filter((l) => !(LEVELS as readonly string[]).includes(l));
+    if (unknown.length > 0)
+      throw badRequest(`Unknown log level(s): ${unknown.join(", ")}. Allowed: ${LEVELS.join(", ")}`);
+    filters.levels = [...new Set(levels)];
+  }
+  if (q.environment) {
+    if (!ENVIRONMENTS.includes(q.environment)) {
+      throw badRequest(`Unknown environment: ${q.environment}. Allowed: ${ENVIRONMENTS.join(", ")}`);
+    }
+    filters.environment = q.environment;
+  }
+  if (q.user_id) filters.userId = q.user_id;
+  if (q.session_id) filters.sessionId = q.session_id;
+  if (q.screen_name) filters.screenName = q.screen_name;
+  filters.since = time("since", q.since, now);
+  filters.until = time("until", q.until, now);
+  if (filters.since && filters.until && filters.since > filters.until)
+    throw badRequest("since must not be after until");
+  return filters;
+}
+
+export function parseList(q: Query, now = Date.now()): ListParams {
+  const filters = parseFilters(q, now);
+  const order = q.order ?? "desc";
+  if (order !== "desc" && order !== "asc") throw badRequest("order must be desc or asc");
+  let limit = 50;
+  if (q.limit !== undefined) {
+    limit = /^\d+$/.test(q.limit) ? Number(q.limit) : Number.NaN;
+    if (!(limit >= 1 && limit <= 200)) throw badRequest("limit must be a whole number from 1 to 200");
+  }
+  const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
+  if (cursor && cursor.order !== order) throw badRequest("Invalid cursor");
+  return { ...filters, order, limit, cursor };
+}
+
+function dataMode(value: string | undefined): boolean | null {
+  if (value === undefined || value === "" || value === "production") return false;
+  if (value === "development") return true;
+  if (value === "all") return null;
+  throw badRequest("data_mode must be one of production, development, all");
+}
+
+/** A relative time (`30m`: now minus 30 minutes) or an ISO-8601 date (naive means UTC). */
+function time(param: string, value: string | undefined, now: number): Date | undefined {
+  if (value === undefined || value === "") return undefined;
+  const relative = RELATIVE.exec(value);
+  if (relative) return new Date(now - Number(relative[1]) * UNIT_MS[relative[2] as keyof typeof UNIT_MS]);
+  if (ISO.test(value)) {
+    const naive = value.length === 10 || !/(Z|[+-]\d{2}:?\d{2})$/.test(value);
+    const ms = Date.parse(naive ? `${value.length === 10 ? `${value}T00:00:00` : value}Z` : value);
+    if (!Number.isNaN(ms)) return new Date(ms);
+  }
+  throw badRequest(`${param} must be a relative time such as 30m, 12h or 7d, or an ISO-8601 date`);
+}
+
+export function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify([cursor.ts, cursor.id, cursor.order])).toString("base64url");
+}
+
+function decodeCursor(raw: string): Cursor {
+  try {
+    const [ts, id, order] = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as unknown[];
+    if (
+      typeof ts === "string" &&
+      /^-?\d{1,20}$/.test(ts) &&
+      typeof id === "string" &&
+      isUuid(id) &&
+      (order === "asc" || order === "desc")
+    ) {
+      return { ts, id, order };
+    }
+  } catch {}
+  throw badRequest("Invalid cursor");
+}

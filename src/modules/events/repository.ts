@@ -1,0 +1,125 @@
+import type { Param, Store } from "../../store/db";
+import { type EventScope, eventsSource } from "../../store/events-source";
+import type { EventFilters, ListParams } from "./params";
+
+export interface EventRow {
+  id: string;
+  app_id: string;
+  project_id: string;
+  client_event_id: string;
+  session_id: string;
+  user_id: string | null;
+  api_key_id: string | null;
+  level: string;
+  source_module: string | null;
+  message: string;
+  screen_name: string | null;
+  custom_attributes: string | null;
+  experiments: string | null;
+  environment: string;
+  os_version: string | null;
+  app_version: string | null;
+  sdk_name: string | null;
+  sdk_version: string | null;
+  build_number: string | null;
+  device_model: string | null;
+  locale: string | null;
+  country_code: string | null;
+  is_dev: boolean;
+  timestamp: string;
+  received_at: string;
+  /** The timestamp in epoch microseconds, for the cursor. */
+  ts_us: string;
+}
+
+const FIELDS = `id::VARCHAR AS id, app_id::VARCHAR AS app_id, project_id::VARCHAR AS project_id, client_event_id,
+  session_id, user_id, api_key_id::VARCHAR AS api_key_id, level, source_module, message, screen_name,
+  custom_attributes::JSON::VARCHAR AS custom_attributes, experiments::JSON::VARCHAR AS experiments, environment,
+  os_version, app_version, sdk_name, sdk_version, build_number, device_model, locale, country_code, is_dev,
+  strftime(timestamp, '%Y-%m-%dT%H:%M:%S.%gZ') AS timestamp, strftime(received_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS received_at,
+  epoch_us(timestamp)::VARCHAR AS ts_us`;
+
+/** Which events a caller may see: these apps, which live in these projects. */
+export interface Visible {
+  appIds: string[];
+  projectIds: string[];
+}
+
+/** The WHERE clause for the filters; every value bound. */
+function conditions(visible: Visible, f: EventFilters): { sql: string; params: Param[] } {
+  const parts = ["list_contains(?::JSON::UUID[], app_id)"];
+  const params: Param[] = [visible.appIds];
+  const add = (sql: string, value: Param) => {
+    parts.push(sql);
+    params.push(value);
+  };
+  if (f.levels) add("list_contains(?::JSON::VARCHAR[], level)", f.levels);
+  if (f.userId !== undefined) add("user_id = ?", f.userId);
+  if (f.sessionId !== undefined) add("session_id = ?", f.sessionId);
+  if (f.screenName !== undefined) add("screen_name = ?", f.screenName);
+  if (f.environment !== undefined) add("environment = ?", f.environment);
+  if (f.isDev !== null) add("is_dev = ?", f.isDev);
+  if (f.since) add("timestamp >= ?::TIMESTAMPTZ", f.since);
+  if (f.until) add("timestamp < ?::TIMESTAMPTZ", f.until);
+  return { sql: parts.join(" AND "), params };
+}
+
+function scopeOf(visible: Visible, from?: Date, to?: Date): EventScope {
+  return { projectIds: visible.projectIds, from, to };
+}
+
+/** One page, plus one row more when there is a next page. */
+export async function listEvents(store: Store, visible: Visible, p: ListParams): Promise<EventRow[]> {
+  const where = conditions(visible, p);
+  const direction = p.order === "desc" ? "DESC" : "ASC";
+  const beyond = p.order === "desc" ? "<" : ">";
+  let from = p.since;
+  let to = p.until;
+  if (p.cursor) {
+    const ms = Number(BigInt(p.cursor.ts) / 1000n);
+    where.sql += ` AND (timestamp ${beyond} make_timestamptz(?::BIGINT) OR (timestamp = make_timestamptz(?::BIGINT) AND id ${beyond} ?::UUID))`;
+    where.params.push(p.cursor.ts, p.cursor.ts, p.cursor.id);
+    // Narrows the files handed to DuckDB to those that can still hold rows beyond the cursor.
+    if (p.order === "desc") to = new Date(Math.min(to?.getTime() ?? Number.POSITIVE_INFINITY, ms + 1));
+    else from = new Date(Math.max(from?.getTime() ?? Number.NEGATIVE_INFINITY, ms));
+  }
+  return store.snapshot(async (tx) => {
+    const source = await eventsSource(tx, store.dataDir, scopeOf(visible, from, to));
+    return tx.all<EventRow>(
+      `SELECT ${FIELDS} FROM (${source.sql}) AS e WHERE ${where.sql}
+       ORDER BY timestamp ${direction}, id ${direction} LIMIT ${p.limit + 1}`,
+      [...source.params, ...where.params],
+    );
+  });
+}
+
+export async function countEvents(store: Store, visible: Visible, f: EventFilters) {
+  const where = conditions(visible, f);
+  return store.snapshot(async (tx) => {
+    const source = await eventsSource(tx, store.dataDir, scopeOf(visible, f.since, f.until));
+    const [row] = await tx.all<{ count: number; unique_users: number; unique_sessions: number }>(
+      `SELECT count(*) AS count, count(DISTINCT user_id) AS unique_users, count(DISTINCT session_id) AS unique_sessions
+       FROM (${source.sql}) AS e WHERE ${where.sql}`,
+      [...source.params, ...where.params],
+    );
+    return row ?? { count: 0, unique_users: 0, unique_sessions: 0 };
+  });
+}
+
+/** One event by id; `at` (from a UUIDv7 id) narrows the search to its partition. */
+export async function findEvent(
+  store: Store,
+  visible: Visible,
+  id: string,
+  at: Date | null,
+): Promise<EventRow | null> {
+  return store.snapshot(async (tx) => {
+    const to = at ? new Date(at.getTime() + 1) : undefined;
+    const source = await eventsSource(tx, store.dataDir, scopeOf(visible, at ?? undefined, to));
+    const rows = await tx.all<EventRow>(
+      `SELECT ${FIELDS} FROM (${source.sql}) AS e WHERE id = ?::UUID AND list_contains(?::JSON::UUID[], app_id) LIMIT 1`,
+      [...source.params, id, visible.appIds],
+    );
+    return rows[0] ?? null;
+  });
+}

@@ -1,0 +1,80 @@
+import { notFound } from "../../lib/errors";
+import { isUuid } from "../../lib/ids";
+import type { Store } from "../../store/db";
+import { listApps } from "../apps/repository";
+import { type Caller, teamsWith } from "../auth/caller";
+import type { Event } from "./model";
+import { type EventFilters, encodeCursor, parseFilters, parseList } from "./params";
+import { countEvents, type EventRow, findEvent, listEvents, type Visible } from "./repository";
+
+export type EventView = typeof Event.static;
+type Query = Record<string, string | undefined>;
+const eventNotFound = () => notFound("Event not found");
+
+/** The seed's event shape: `custom_attributes` {} when none, `experiments` null when none. */
+export function presentEvent(row: EventRow): EventView {
+  const { ts_us: _, project_id: __, custom_attributes, experiments, ...rest } = row;
+  return {
+    ...rest,
+    custom_attributes: custom_attributes ? (JSON.parse(custom_attributes) as Record<string, string>) : {},
+    experiments: experiments ? (JSON.parse(experiments) as Record<string, string>) : null,
+  };
+}
+
+/** The time a UUIDv7 carries (Roost's event ids carry the event's timestamp), else null. */
+function timeOfId(id: string): Date | null {
+  const hex = id.replaceAll("-", "");
+  if (hex[12] !== "7") return null;
+  return new Date(Number.parseInt(hex.slice(0, 12), 16));
+}
+
+export class EventsService {
+  constructor(private readonly store: Store) {}
+
+  async list(caller: Caller, q: Query) {
+    const params = parseList(q);
+    const visible = await this.visible(caller, params);
+    if (!visible) return { events: [], cursor: null, has_more: false };
+    const rows = await listEvents(this.store, visible, params);
+    const hasMore = rows.length > params.limit;
+    const page = rows.slice(0, params.limit);
+    const last = page.at(-1);
+    return {
+      events: page.map(presentEvent),
+      cursor: hasMore && last ? encodeCursor({ ts: last.ts_us, id: last.id, order: params.order }) : null,
+      has_more: hasMore,
+    };
+  }
+
+  async count(caller: Caller, q: Query) {
+    const filters = parseFilters(q);
+    const visible = await this.visible(caller, filters);
+    if (!visible) return { count: 0, unique_users: 0, unique_sessions: 0 };
+    return countEvents(this.store, visible, filters);
+  }
+
+  async get(caller: Caller, id: string) {
+    if (!isUuid(id)) throw eventNotFound();
+    const visible = await this.visible(caller, {});
+    if (!visible) throw eventNotFound();
+    const row = await findEvent(this.store, visible, id.toLowerCase(), timeOfId(id));
+    if (!row) throw eventNotFound();
+    return { ...presentEvent(row), project_id: row.project_id, attachments: [] };
+  }
+
+  /**
+   * The live apps the caller may read, narrowed by app_id, else project_id, else team_id. An id
+   * outside that scope narrows to nothing: an empty result, never another team's rows.
+   */
+  private async visible(
+    caller: Caller,
+    f: Pick<EventFilters, "teamId" | "projectId" | "appId">,
+  ): Promise<Visible | null> {
+    let apps = await listApps(this.store, teamsWith(caller, "events:read"), null);
+    if (f.appId) apps = apps.filter((a) => a.id === f.appId);
+    else if (f.projectId) apps = apps.filter((a) => a.project_id === f.projectId);
+    else if (f.teamId) apps = apps.filter((a) => a.team_id === f.teamId);
+    if (apps.length === 0) return null;
+    return { appIds: apps.map((a) => a.id), projectIds: [...new Set(apps.map((a) => a.project_id))] };
+  }
+}
