@@ -85,6 +85,9 @@ export class Store implements Tx {
     const connect = async () => {
       const connection = await instance.connect();
       await connection.run("SET TimeZone = 'UTC'");
+      // Footers of the lake's files are read once, not on every query that touches them.
+      await connection.run("LOAD parquet");
+      await connection.run("SET parquet_metadata_cache = true");
       return connection;
     };
     const writer = await connect();

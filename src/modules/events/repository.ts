@@ -68,7 +68,48 @@ function scopeOf(visible: Visible, from?: Date, to?: Date): EventScope {
   return { projectIds: visible.projectIds, from, to };
 }
 
-/** One page, plus one row more when there is a next page. */
+const HOUR_MS = 3_600_000;
+
+/** A slice of time [from, to); undefined is unbounded. */
+interface Window {
+  from?: Date;
+  to?: Date;
+}
+
+/**
+ * The time windows a page walks, in page order: partition hours newest first (oldest first for
+ * asc), 1, 2, 4, 8 … hours at a time, and one last window for hot rows beyond the lake's oldest
+ * (newest) hour. A partition's rows all lie within its hour, so once the windows walked hold a
+ * full page, no later window can hold a row that belongs on it.
+ */
+function windowsOf(hours: number[], order: "desc" | "asc", from?: Date, to?: Date): Window[] {
+  if (hours.length === 0) return [{ from, to }];
+  const windows: Window[] = [];
+  let size = 1;
+  if (order === "desc") {
+    let high = to;
+    for (let i = 0; i < hours.length; i += size, size *= 2) {
+      const low = new Date(hours[Math.min(hours.length, i + size) - 1] as number);
+      windows.push({ from: low, to: high });
+      high = low;
+    }
+    windows.push({ from, to: high });
+  } else {
+    let low = from;
+    for (let i = 0; i < hours.length; i += size, size *= 2) {
+      const high = new Date((hours[Math.min(hours.length, i + size) - 1] as number) + HOUR_MS);
+      windows.push({ from: low, to: high });
+      low = high;
+    }
+    windows.push({ from: low, to });
+  }
+  return windows;
+}
+
+/**
+ * One page, plus one row more when there is a next page: the windows are read in page order until
+ * the page is full, so the newest page reads the newest partitions and the hot table only.
+ */
 export async function listEvents(store: Store, visible: Visible, p: ListParams): Promise<EventRow[]> {
   const where = conditions(visible, p);
   const direction = p.order === "desc" ? "DESC" : "ASC";
@@ -79,17 +120,41 @@ export async function listEvents(store: Store, visible: Visible, p: ListParams):
     const ms = Number(BigInt(p.cursor.ts) / 1000n);
     where.sql += ` AND (timestamp ${beyond} make_timestamptz(?::BIGINT) OR (timestamp = make_timestamptz(?::BIGINT) AND id ${beyond} ?::UUID))`;
     where.params.push(p.cursor.ts, p.cursor.ts, p.cursor.id);
-    // Narrows the files handed to DuckDB to those that can still hold rows beyond the cursor.
     if (p.order === "desc") to = new Date(Math.min(to?.getTime() ?? Number.POSITIVE_INFINITY, ms + 1));
     else from = new Date(Math.max(from?.getTime() ?? Number.NEGATIVE_INFINITY, ms));
   }
   return store.snapshot(async (tx) => {
-    const source = await eventsSource(tx, store.dataDir, scopeOf(visible, from, to));
-    return tx.all<EventRow>(
-      `SELECT ${FIELDS} FROM (${source.sql}) AS e WHERE ${where.sql}
-       ORDER BY timestamp ${direction}, id ${direction} LIMIT ${p.limit + 1}`,
-      [...source.params, ...where.params],
-    );
+    const hours = (
+      await tx.all<{ hour: Date }>(
+        `SELECT DISTINCT hour FROM lake_files WHERE list_contains(?::JSON::UUID[], project_id)
+           AND (?::TIMESTAMPTZ IS NULL OR hour + INTERVAL 1 HOUR > ?::TIMESTAMPTZ)
+           AND (?::TIMESTAMPTZ IS NULL OR hour < ?::TIMESTAMPTZ)
+         ORDER BY hour ${direction}`,
+        [visible.projectIds, from ?? null, from ?? null, to ?? null, to ?? null],
+      )
+    ).map((r) => r.hour.getTime());
+    const page: EventRow[] = [];
+    for (const window of windowsOf(hours, p.order, from, to)) {
+      const source = await eventsSource(tx, store.dataDir, scopeOf(visible, window.from, window.to));
+      const bounds: string[] = [];
+      const boundParams: Param[] = [];
+      if (window.from) {
+        bounds.push("timestamp >= ?::TIMESTAMPTZ");
+        boundParams.push(window.from);
+      }
+      if (window.to) {
+        bounds.push("timestamp < ?::TIMESTAMPTZ");
+        boundParams.push(window.to);
+      }
+      const rows = await tx.all<EventRow>(
+        `SELECT ${FIELDS} FROM (${source.sql}) AS e WHERE ${[where.sql, ...bounds].join(" AND ")}
+         ORDER BY timestamp ${direction}, id ${direction} LIMIT ${p.limit + 1 - page.length}`,
+        [...source.params, ...where.params, ...boundParams],
+      );
+      page.push(...rows);
+      if (page.length > p.limit) break;
+    }
+    return page;
   });
 }
 

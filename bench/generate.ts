@@ -1,0 +1,145 @@
+/**
+ * The benchmark data set of performance.md, seeded so it is the same every time, written straight
+ * into a data directory's store and lake (not through HTTP): 20 apps in 4 projects, 90 days, about
+ * 40 events per session, about 200k users with a long-tailed activity, four levels (errors rarer),
+ * 5 screens, a few custom attributes, 5% dev events, SDK batches of 5 sharing a timestamp.
+ *
+ *   bun run bench/generate.ts --data /tmp/roost-10m --events 10000000
+ *
+ * Prints JSON: events, files, bytes per event, seconds. Then start a server on that directory and
+ * run bench/query.ts against it.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { firstRun } from "../src/bootstrap";
+import { parseArgs } from "../src/cli/args";
+import { loadConfig } from "../src/config";
+import { createAppIn } from "../src/modules/apps/service";
+import { createProjectIn } from "../src/modules/projects/service";
+import { Store } from "../src/store/db";
+import { migrate } from "../src/store/migrations";
+
+const { flags } = parseArgs(process.argv.slice(2));
+const total = Number(flags.events ?? 1_000_000);
+const dataDir = String(flags.data ?? "");
+if (!dataDir) throw new Error("--data <dir> is required (a fresh directory)");
+if (existsSync(join(dataDir, "roost.duckdb")))
+  throw new Error(`${dataDir} already has a database; give a fresh directory`);
+
+const started = performance.now();
+const config = loadConfig({ data: dataDir }, { ROOST_ADMIN_PASSWORD: "bench-password" });
+const store = await Store.open(config.dataDir, { ...config.duckdb, memoryLimit: "4GB" });
+await migrate(store);
+const first = await firstRun(store, config);
+if (!first) throw new Error("not a fresh data directory");
+const teamId = (await store.read<{ id: string }>("SELECT id::VARCHAR AS id FROM teams"))[0]!.id;
+const apps = await store.write(async (tx) => {
+  const ids: string[] = [];
+  for (let p = 0; p < 4; p++) {
+    const project = await createProjectIn(tx, teamId, { name: `Bench ${p}`, slug: `bench-${p}` });
+    for (let a = 0; a < 5; a++) {
+      const { app } = await createAppIn(
+        tx,
+        { projectId: project.id, teamId, name: `app-${p}-${a}`, platform: "backend", bundleId: null },
+        null,
+      );
+      ids.push(app.id);
+    }
+  }
+  return ids;
+});
+const projectsOf = await store.read<{ id: string; project_id: string }>(
+  "SELECT id::VARCHAR AS id, project_id::VARCHAR AS project_id FROM apps WHERE list_contains(?::JSON::UUID[], id)",
+  [apps],
+);
+const projectByApp = apps.map((id) => projectsOf.find((r) => r.id === id)!.project_id);
+
+const DAYS = 90;
+const sessions = Math.ceil(total / 40);
+const end = Date.UTC(2026, 9, 1); // fixed, so every run makes the same set
+const startMs = end - DAYS * 86_400_000;
+const lakeDir = join(config.dataDir, "lake", "events");
+const perDay = Math.ceil(sessions / DAYS);
+mkdirSync(lakeDir, { recursive: true });
+
+// u(i, k): a deterministic number in [0, 1) from row i and stream k.
+const u = (expr: string, k: number) => `((hash(${expr}, ${k}) % 1000000007) / 1000000007.0)`;
+for (let day = 0; day < DAYS; day++) {
+  const s0 = day * perDay;
+  const s1 = Math.min(sessions, s0 + perDay);
+  if (s0 >= s1) break;
+  const rows = `
+    SELECT s, e, s * 40 + e AS i,
+      floor(${u("s", 1)} * 20)::INTEGER AS app_index,
+      -- long tail: a few users have most sessions
+      floor(200000 * pow(${u("s", 2)}, 3))::INTEGER AS user_n,
+      ${startMs} + (s / ${sessions}.0) * ${DAYS * 86_400_000} + ${u("s", 3)} * 3600000 AS session_ms
+    FROM range(${s0}, ${s1}) t(s), range(40) r(e)`;
+  const events = `
+    SELECT *,
+      make_timestamptz(((session_ms + (e // 5) * 15000 + ${u("s", 4)} * 2000)::BIGINT) * 1000) AS timestamp
+    FROM (${rows}) WHERE s * 40 + e < ${total}`;
+  const sql = `COPY (
+    SELECT
+      (lpad(printf('%x', epoch_ms(timestamp)), 12, '0')[1:8] || '-' || lpad(printf('%x', epoch_ms(timestamp)), 12, '0')[9:12]
+        || '-7' || lpad(printf('%x', hash(i, 5) % 4096), 3, '0') || '-8' || lpad(printf('%x', hash(i, 6) % 4096), 3, '0')
+        || '-' || lpad(printf('%x', hash(i, 7) % 281474976710656), 12, '0'))::UUID AS id,
+      list_extract(?::JSON::UUID[], app_index + 1) AS app_id,
+      'ce-' || i AS client_event_id,
+      'session-' || s AS session_id,
+      'user-' || user_n AS user_id,
+      NULL::UUID AS api_key_id,
+      CASE WHEN ${u("i", 8)} < 0.02 THEN 'error' WHEN ${u("i", 8)} < 0.10 THEN 'warn' WHEN ${u("i", 8)} < 0.35 THEN 'debug' ELSE 'info' END AS level,
+      'Module' || (hash(i, 9) % 12) AS source_module,
+      ['screen_viewed', 'button_tapped', 'request_finished', 'purchase', 'crash'][1 + (hash(i, 10) % 5)::INTEGER] AS message,
+      ['Home', 'Search', 'Detail', 'Cart', 'Settings'][1 + (hash(i, 11) % 5)::INTEGER] AS screen_name,
+      MAP {'plan': ['free', 'pro', 'team'][1 + (hash(s, 12) % 3)::INTEGER], 'build': 'b' || (hash(s, 13) % 40)} AS custom_attributes,
+      CASE WHEN hash(s, 14) % 3 = 0 THEN MAP {'onboarding': ['a', 'b'][1 + (hash(s, 15) % 2)::INTEGER]} END AS experiments,
+      'backend' AS environment,
+      '17.' || (hash(s, 16) % 5) AS os_version,
+      '1.' || (hash(s, 17) % 10) || '.0' AS app_version,
+      'owlmetry-node' AS sdk_name, '0.4.0' AS sdk_version, (100 + hash(s, 18) % 50)::VARCHAR AS build_number,
+      'server' AS device_model, 'en_US' AS locale,
+      ['US', 'DE', 'FR', 'JP', 'BR', NULL][1 + (hash(s, 19) % 6)::INTEGER] AS country_code,
+      hash(s, 20) % 20 = 0 AS is_dev,
+      timestamp,
+      timestamp + INTERVAL 2 SECOND AS received_at,
+      list_extract(?::JSON::VARCHAR[], app_index + 1) AS project_id,
+      strftime(timestamp, '%Y-%m-%d') AS date,
+      strftime(timestamp, '%H') AS hour
+    FROM (${events}) ORDER BY app_id, timestamp, id
+  ) TO '${lakeDir}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880, PARTITION_BY (project_id, date, hour),
+    OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'gen_{uuid}')`;
+  await store.write((tx) => tx.run(sql, [apps, projectByApp]));
+  if (day % 10 === 9)
+    console.error(`day ${day + 1}/${DAYS}: ${Math.round((performance.now() - started) / 1000)} s`);
+}
+
+// The manifest: every file written, with its partition and time range.
+await store.write((tx) =>
+  tx.run(
+    `INSERT INTO lake_files (path, project_id, hour, row_count, min_ts, max_ts, bytes)
+     SELECT substr(filename, length(?) + 2), project_id::UUID, strptime(date || ' ' || hour, '%Y-%m-%d %H')::TIMESTAMPTZ,
+       count(*), min(timestamp), max(timestamp), 0
+     FROM read_parquet(? || '/lake/events/**/*.parquet', filename = true, hive_partitioning = true,
+       hive_types = {'project_id': VARCHAR, 'date': VARCHAR, 'hour': VARCHAR})
+     GROUP BY filename, project_id, date, hour`,
+    [config.dataDir, config.dataDir],
+  ),
+);
+const [stats] = await store.read<{ files: number; events: number }>(
+  "SELECT count(*) AS files, sum(row_count) AS events FROM lake_files",
+);
+const bytes = Number(Bun.spawnSync(["du", "-sb", lakeDir]).stdout.toString().split("\t")[0]);
+await store.close();
+console.log(
+  JSON.stringify({
+    benchmark: "generate",
+    events: stats?.events,
+    files: stats?.files,
+    bytes_per_event: Math.round((bytes / (stats?.events || 1)) * 10) / 10,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+    agent_key: first.agentKey,
+    data: config.dataDir,
+  }),
+);

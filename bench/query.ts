@@ -1,0 +1,89 @@
+/**
+ * Query benchmark (performance.md): each query of the targets table, many times, against a server
+ * on a data directory made by bench/generate.ts; prints p50/p99 per query as JSON.
+ *
+ *   bun run bench/query.ts --data /tmp/roost-10m --key owl_agent_… [--runs 20]
+ *
+ * Starts its own server on that directory (the rate limit raised so it measures queries, not the
+ * bucket) and stops it at the end.
+ */
+import { parseArgs } from "../src/cli/args";
+import { startServer, stopServer } from "../tests/support/server";
+
+const { flags } = parseArgs(process.argv.slice(2));
+const dataDir = String(flags.data ?? "");
+const key = String(flags.key ?? "");
+const runs = Number(flags.runs ?? 20);
+if (!dataDir || !key)
+  throw new Error("--data <dir> and --key <agent key> are required (bench/generate.ts prints both)");
+
+const server = await startServer(dataDir, {
+  ROOST_LOG_LEVEL: "silent",
+  ROOST_EVENTS_RATE_BURST: "1000000",
+  ROOST_EVENTS_RATE_PER_SECOND: "1000000",
+  ROOST_STORAGE_SCHEDULE: "0 0 1 1 *",
+});
+const get = async (path: string) => {
+  const started = performance.now();
+  const r = await fetch(`${server.base}${path}`, { headers: { authorization: `Bearer ${key}` } });
+  const body = (await r.json()) as Record<string, any>;
+  if (r.status !== 200) throw new Error(`${path}: ${r.status} ${JSON.stringify(body)}`);
+  return { ms: performance.now() - started, body };
+};
+
+// Pick real values to ask for.
+const apps = (await get("/v1/apps")).body.apps as { id: string; name: string }[];
+const app = apps.find((a) => a.name.startsWith("app-"))!.id;
+const sample = (await get(`/v1/events?app_id=${app}&limit=200&data_mode=all`)).body.events as any[];
+const user = sample.find((e) => e.user_id)?.user_id as string;
+const session = sample[0].session_id as string;
+const ids = sample.slice(0, runs).map((e) => e.id as string);
+const day = sample[0].timestamp.slice(0, 10) as string;
+
+const percentiles = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) =>
+    Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! * 10) / 10;
+  return { p50: at(0.5), p99: at(0.99), n: sorted.length };
+};
+
+async function measure(path: (i: number) => string) {
+  await get(path(0)); // warm
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) times.push((await get(path(i))).ms);
+  return percentiles(times);
+}
+
+const results: Record<string, unknown> = {};
+results.newest_page_team = await measure(() => "/v1/events?limit=50");
+results.newest_page_app = await measure(() => `/v1/events?app_id=${app}&limit=50`);
+results.by_user_history = await measure(
+  () => `/v1/events?user_id=${encodeURIComponent(user)}&limit=50&data_mode=all`,
+);
+results.by_session_history = await measure(
+  () => `/v1/events?session_id=${encodeURIComponent(session)}&limit=50&data_mode=all`,
+);
+// 20 pages deep through the cursor, each page timed.
+const pages: number[] = [];
+for (let round = 0; round < Math.max(1, Math.floor(runs / 10)); round++) {
+  let cursor = "";
+  for (let page = 0; page < 20; page++) {
+    const r = await get(`/v1/events?limit=50${cursor ? `&cursor=${cursor}` : ""}`);
+    pages.push(r.ms);
+    cursor = r.body.cursor;
+  }
+}
+results.cursor_pages_20_deep = percentiles(pages);
+results.count_whole_history = await measure(() => "/v1/events/count?data_mode=all");
+results.count_app_day = await measure(
+  () => `/v1/events/count?app_id=${app}&since=${day}T00:00:00Z&until=${day}T23:59:59.999Z`,
+);
+results.get_by_id = await measure((i) => `/v1/events/${ids[i % ids.length]}`);
+
+const rss = Number(
+  /VmRSS:\s+(\d+)/.exec(await Bun.file(`/proc/${server.child.pid}/status`).text())?.[1] ?? 0,
+);
+await stopServer(server);
+console.log(
+  JSON.stringify({ benchmark: "query", runs, server_rss_mb: Math.round(rss / 1024), results }, null, 2),
+);
