@@ -24,6 +24,8 @@ import { outcomesRoutes } from "./modules/outcomes";
 import { OutcomesService } from "./modules/outcomes/service";
 import { projectsRoutes } from "./modules/projects";
 import { ProjectsService } from "./modules/projects/service";
+import { statsRoutes } from "./modules/stats";
+import { StatsService } from "./modules/stats/service";
 import { teamsRoutes } from "./modules/teams";
 import { TeamsService } from "./modules/teams/service";
 import type { Store } from "./store/db";
@@ -114,6 +116,13 @@ export async function createApp(config: Config, deps: Deps) {
     .use(keysRoutes(guard, services.keys))
     .use(ingestRoutes(guard, ingest))
     .use(outcomesRoutes(guard, services.outcomes))
+    .use(
+      statsRoutes(
+        guard,
+        new StatsService(store),
+        new RateLimiter(config.statsRateLimit.burst, config.statsRateLimit.perSecond),
+      ),
+    )
     .use(
       eventsRoutes(
         guard,

@@ -21,6 +21,8 @@ export interface Config {
   storage: { schedule: string; sealGraceMs: number; retiredGraceMs: number };
   /** The events API's per-caller token bucket. */
   eventsRateLimit: { burst: number; perSecond: number };
+  /** The stats API's per-caller limit (Sentry's: 20 a second). */
+  statsRateLimit: { burst: number; perSecond: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -60,6 +62,15 @@ export function loadConfig(flags: Record<string, string | boolean>, env: Env): C
       100,
       600000,
     ),
+    statsRateLimit: {
+      burst: integer("ROOST_STATS_RATE_PER_SECOND", env.ROOST_STATS_RATE_PER_SECOND ?? "20", 1, 1_000_000),
+      perSecond: integer(
+        "ROOST_STATS_RATE_PER_SECOND",
+        env.ROOST_STATS_RATE_PER_SECOND ?? "20",
+        1,
+        1_000_000,
+      ),
+    },
     eventsRateLimit: {
       burst: integer("ROOST_EVENTS_RATE_BURST", env.ROOST_EVENTS_RATE_BURST ?? "100", 1, 1_000_000),
       perSecond: integer(

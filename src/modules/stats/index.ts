@@ -1,0 +1,78 @@
+import { Elysia, t } from "elysia";
+import { ApiError } from "../../lib/errors";
+import type { RateLimiter } from "../../lib/rate-limit";
+import type { AuthGuard } from "../auth/guard";
+import type { StatsQuery } from "./params";
+import type { StatsService } from "./service";
+
+const Many = t.Optional(t.Union([t.String(), t.Array(t.String())]));
+const Query = t.Object({
+  field: Many,
+  groupBy: Many,
+  project: Many,
+  category: Many,
+  outcome: Many,
+  reason: t.Optional(t.String()),
+  interval: t.Optional(t.String()),
+  statsPeriod: t.Optional(t.String()),
+  start: t.Optional(t.String()),
+  end: t.Optional(t.String()),
+});
+const Detail = t.Object({ detail: t.String() });
+const Response = t.Object({
+  start: t.String(),
+  end: t.String(),
+  intervals: t.Optional(t.Array(t.String())),
+  groups: t.Array(
+    t.Object({
+      by: t.Record(t.String(), t.String()),
+      totals: t.Record(t.String(), t.Number()),
+      series: t.Optional(t.Record(t.String(), t.Array(t.Number()))),
+    }),
+  ),
+});
+
+/** Repeated parameters read from the URL itself, so `field=a&field=b` is two values. */
+function rawQuery(request: Request): StatsQuery {
+  const params = new URL(request.url).searchParams;
+  const out: StatsQuery = {};
+  for (const name of new Set(params.keys())) {
+    const values = params.getAll(name);
+    out[name] = values.length === 1 ? values[0] : values;
+  }
+  return out;
+}
+
+export function statsRoutes(guard: AuthGuard, stats: StatsService, limiter: RateLimiter) {
+  const handler = ({
+    caller,
+    params,
+    request,
+  }: {
+    caller: Parameters<StatsService["query"]>[0];
+    params: { slug: string };
+    request: Request;
+  }) => {
+    const taken = limiter.take(caller.type === "key" ? `key:${caller.keyId}` : `user:${caller.userId}`);
+    if (!taken.ok) {
+      throw new ApiError(
+        429,
+        "Request was throttled. Expected available in 1 second.",
+        {},
+        { "retry-after": String(taken.retryAfter) },
+      );
+    }
+    return stats.query(caller, params.slug, rawQuery(request));
+  };
+  const options = {
+    signedIn: true as const,
+    query: Query,
+    params: t.Object({ slug: t.String() }),
+    response: { 200: Response, 400: Detail, 401: Detail, 403: Detail, 404: Detail, 429: Detail },
+    detail: { tags: ["stats"], summary: "Sentry's stats_v2: outcome counts as grouped time series" },
+  };
+  return new Elysia({ prefix: "/api/0/organizations" })
+    .use(guard)
+    .get("/:slug/stats_v2/", handler, options)
+    .get("/:slug/stats_v2", handler, { ...options, detail: { ...options.detail, hide: true } });
+}
