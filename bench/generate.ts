@@ -115,6 +115,39 @@ for (let day = 0; day < DAYS; day++) {
     console.error(`day ${day + 1}/${DAYS}: ${Math.round((performance.now() - started) / 1000)} s`);
 }
 
+// Hourly outcome rollups for the same 90 days, as the storage job writes them (one file a date):
+// per project and hour, accepted events by category, sessions, and some filtered, invalid and
+// rate-limited rows, so the stats benchmark has realistic groups to sum.
+const outcomesDir = join(config.dataDir, "lake", "outcomes");
+mkdirSync(outcomesDir, { recursive: true });
+await store.write((tx) =>
+  tx.run(
+    `COPY (
+      WITH hours AS (SELECT make_timestamptz(${startMs * 1000}::BIGINT + h * 3600000000) AS hour, h FROM range(${DAYS * 24}) t(h)),
+      combos AS (
+        SELECT * FROM (VALUES ('accepted', NULL, 'default', 400), ('accepted', NULL, 'error', 12), ('accepted', NULL, 'session', 400),
+          ('filtered', 'level', 'default', 30), ('invalid', 'duplicate', 'default', 5), ('invalid', 'invalid_level', 'error', 2),
+          ('rate_limited', 'project_quota', 'default', 8), ('client_discard', 'queue_overflow', 'error', 3)) v(outcome, reason, category, base)
+      )
+      SELECT p.id::UUID AS project_id, NULL::UUID AS key_id, hour, outcome, reason, category,
+        (base * (0.5 + (hash(h, p.i, outcome, category) % 1000) / 1000.0))::BIGINT AS quantity,
+        CASE WHEN category = 'session' THEN (base / 40)::BIGINT ELSE (base * (0.5 + (hash(h, p.i, outcome, category) % 1000) / 1000.0))::BIGINT END AS times_seen,
+        strftime(hour, '%Y-%m-%d') AS date
+      FROM hours, combos, (SELECT unnest(?::JSON::VARCHAR[]) AS id, generate_subscripts(?::JSON::VARCHAR[], 1) AS i) p
+    ) TO '${outcomesDir}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (date), OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'gen_{uuid}')`,
+    [[...new Set(projectByApp)], [...new Set(projectByApp)]],
+  ),
+);
+await store.write((tx) =>
+  tx.run(
+    `INSERT INTO lake_outcome_files (path, date, row_count, bytes)
+     SELECT substr(filename, length(?) + 2), date::DATE, count(*), 0
+     FROM read_parquet(? || '/lake/outcomes/**/*.parquet', filename = true, hive_partitioning = true, hive_types = {'date': VARCHAR})
+     GROUP BY filename, date`,
+    [config.dataDir, config.dataDir],
+  ),
+);
+
 // The manifest: every file written, with its partition and time range.
 await store.write((tx) =>
   tx.run(

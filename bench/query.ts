@@ -21,6 +21,7 @@ const server = await startServer(dataDir, {
   ROOST_LOG_LEVEL: "silent",
   ROOST_EVENTS_RATE_BURST: "1000000",
   ROOST_EVENTS_RATE_PER_SECOND: "1000000",
+  ROOST_STATS_RATE_PER_SECOND: "1000000",
   ROOST_STORAGE_SCHEDULE: "0 0 1 1 *",
 });
 const get = async (path: string) => {
@@ -79,6 +80,17 @@ results.count_app_day = await measure(
   () => `/v1/events/count?app_id=${app}&since=${day}T00:00:00Z&until=${day}T23:59:59.999Z`,
 );
 results.get_by_id = await measure((i) => `/v1/events/${ids[i % ids.length]}`);
+// stats_v2 over the generated rollups (bench/generate.ts writes 90 days ending 2026-10-01). "90 days
+// hourly" is 2,160 buckets, past stats.md's 1,000-bucket cap, so: 90 days by day (reading the hourly
+// rollup) and 30 days by hour.
+const stats =
+  "/api/0/organizations/default/stats_v2/?field=sum(quantity)&field=sum(times_seen)&groupBy=outcome&groupBy=category";
+results.stats_90d_daily_by_outcome_category = await measure(
+  () => `${stats}&interval=1d&start=2026-07-03T00:00:00Z&end=2026-10-01T00:00:00Z`,
+);
+results.stats_30d_hourly_by_outcome_category = await measure(
+  () => `${stats}&interval=1h&start=2026-09-01T00:00:00Z&end=2026-10-01T00:00:00Z`,
+);
 
 const rss = Number(
   /VmRSS:\s+(\d+)/.exec(await Bun.file(`/proc/${server.child.pid}/status`).text())?.[1] ?? 0,

@@ -61,7 +61,11 @@ export class Lake {
    */
   async recover(): Promise<{ orphans: number; retired: number }> {
     const live = new Set(
-      (await this.store.read<{ path: string }>("SELECT path FROM lake_files")).map((r) => r.path),
+      (
+        await this.store.read<{ path: string }>(
+          "SELECT path FROM lake_files UNION ALL SELECT path FROM lake_outcome_files",
+        )
+      ).map((r) => r.path),
     );
     const missing = [...live].filter((path) => !existsSync(join(this.dataDir, path)));
     if (missing.length > 0) {

@@ -90,6 +90,10 @@ describe("outcome rollup", () => {
     expect(again.files).toBe(0);
     expect(await hourlyTotals(t.project.id)).toEqual(before);
 
+    // A restart's recovery keeps the rollup files: they are in the outcome manifest.
+    expect((await lake.recover()).orphans).toBe(0);
+    expect(await hourlyTotals(t.project.id)).toEqual(before);
+
     // A late row for an hour already rolled: a new file, counted once.
     await roost.call("POST", "/v1/outcomes", {
       token: t.adminKey,
