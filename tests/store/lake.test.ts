@@ -150,7 +150,7 @@ describe("compact", () => {
     const inflight = roost.store.snapshot(async (tx) => {
       const source = await eventsSource(tx, roost.dir, { projectIds: projects });
       await Bun.sleep(50);
-      return tx.all("SELECT count(*) AS n FROM (" + source.sql + ")", source.params);
+      return tx.all(`SELECT count(*) AS n FROM (${source.sql})`, source.params);
     });
     const result = await lake.compact();
     expect(result.filesIn).toBeGreaterThanOrEqual(2);
