@@ -1,4 +1,4 @@
-import { type ApiError, missingPermission } from "../../lib/errors";
+import { type ApiError, badRequest, missingPermission } from "../../lib/errors";
 import { type KeyKind, type Permission, ROLE_PERMISSIONS, type Role } from "./permissions";
 
 export type KeyCaller = {
@@ -59,4 +59,12 @@ export function mayHold(caller: Caller, permission: Permission): boolean {
   if (caller.type === "key") return caller.permissions.includes(permission);
   // A user's permission depends on the team; the service checks it against the object's team.
   return permission !== "events:write";
+}
+
+/** The team a create means when the body names none: the calling key's team, or the user's only team. */
+export function defaultTeam(caller: Caller): string {
+  if (caller.type === "key") return caller.teamId;
+  const teams = [...caller.roles.keys()];
+  if (teams.length === 1 && teams[0]) return teams[0];
+  throw badRequest("team_id is required: you belong to more than one team (or none)");
 }

@@ -18,7 +18,7 @@ import { compileFilters, type FilterId } from "./filters";
 import { WindowCounters } from "./limits";
 import type { StoredEvent } from "./repository";
 import { isInvalid, type ValidEvent, validateEvent } from "./validate";
-import { outcomesOnly, type WriteJob, type WriteResult } from "./writer";
+import { outcomesOnly, type Writer } from "./writer";
 
 export interface IngestLimits {
   maxBodyBytes: number;
@@ -51,10 +51,6 @@ export interface IngestReply {
   filtered: number;
   updated: number;
   errors: Array<{ index: number; message: string }>;
-}
-
-export interface Writer {
-  submit(job: WriteJob): Promise<WriteResult>;
 }
 
 /**

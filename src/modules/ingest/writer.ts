@@ -39,6 +39,11 @@ export interface WriteResult {
   updated: number;
 }
 
+/** What the services need of the writer: hand over a job, learn its result after the commit. */
+export interface Writer {
+  submit(job: WriteJob): Promise<WriteResult>;
+}
+
 interface Pending {
   job: WriteJob;
   resolve(result: WriteResult): void;
@@ -51,7 +56,7 @@ interface Pending {
  * (events, dedup and session keys, outcomes), then answers each request. Nothing is acknowledged
  * before its commit, and many requests share one commit's cost.
  */
-export class IngestWriter {
+export class IngestWriter implements Writer {
   private readonly queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private queuedRows = 0;

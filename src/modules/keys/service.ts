@@ -3,7 +3,7 @@ import { newId } from "../../lib/ids";
 import { iso, isoRequired } from "../../lib/time";
 import type { Store, Tx } from "../../store/db";
 import { findApp } from "../apps/repository";
-import { authorize, type Caller, teamsWith } from "../auth/caller";
+import { authorize, type Caller, defaultTeam, teamsWith } from "../auth/caller";
 import { KEY_KIND_PERMISSIONS, type KeyKind, type Permission } from "../auth/permissions";
 import type { CreateKeyBody, Key } from "./model";
 import { findKey, insertKey, type KeyRow, listKeys, revokeKey } from "./repository";
@@ -130,12 +130,4 @@ export class KeysService {
     if (!row) throw keyNotFound();
     return presentKey(row);
   }
-}
-
-/** An agent key's team when the body names none: the calling key's team, or the user's only team. */
-export function defaultTeam(caller: Caller): string {
-  if (caller.type === "key") return caller.teamId;
-  const teams = [...caller.roles.keys()];
-  if (teams.length === 1 && teams[0]) return teams[0];
-  throw badRequest("team_id is required: you belong to more than one team (or none)");
 }

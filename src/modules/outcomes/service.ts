@@ -1,7 +1,7 @@
 import { badRequest } from "../../lib/errors";
 import type { Store } from "../../store/db";
 import { type Caller, teamsWith } from "../auth/caller";
-import { outcomesOnly, type WriteJob, type WriteResult } from "../ingest/writer";
+import { outcomesOnly, type Writer } from "../ingest/writer";
 import type { OutcomeInput } from "./model";
 import { liveProjectsOf } from "./repository";
 import { OutcomeTally } from "./tally";
@@ -10,7 +10,7 @@ import { OutcomeTally } from "./tally";
 export class OutcomesService {
   constructor(
     private readonly store: Store,
-    private readonly writer: { submit(job: WriteJob): Promise<WriteResult> },
+    private readonly writer: Writer,
   ) {}
 
   async record(caller: Caller, rows: readonly OutcomeInput[]): Promise<{ recorded: number }> {

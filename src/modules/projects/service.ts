@@ -3,8 +3,7 @@ import { newId } from "../../lib/ids";
 import { firstFreeSlug, slugify } from "../../lib/slug";
 import { isoRequired } from "../../lib/time";
 import type { Store, Tx } from "../../store/db";
-import { authorize, type Caller, teamsWith } from "../auth/caller";
-import { defaultTeam } from "../keys/service";
+import { authorize, type Caller, defaultTeam, teamsWith } from "../auth/caller";
 import { findTeam } from "../teams/repository";
 import {
   type CreateProjectBody,
