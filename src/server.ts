@@ -33,7 +33,7 @@ export async function serve(config: Config): Promise<void> {
   const url = `http://${config.host}:${app.server?.port ?? config.port}`;
   log.info("listening", { url, version: config.version, docs: `${url}/docs` });
 
-  const storage = new StorageJob(lake, log, config.storage);
+  const storage = new StorageJob(store, lake, log, config.storage);
   storage.schedule(config.storage.schedule);
 
   const flush = setInterval(() => {

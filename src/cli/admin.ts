@@ -154,7 +154,7 @@ export async function storageNow(config: Config, sealEverything: boolean): Promi
     const log = createLogger(config.logLevel);
     const lake = new Lake(store, config.dataDir, log);
     await lake.recover();
-    const report = await new StorageJob(lake, log, config.storage).run(sealEverything);
+    const report = await new StorageJob(store, lake, log, config.storage).run(sealEverything);
     return [
       `sealed ${report.sealed.rows} events into ${report.sealed.files} files`,
       `compacted ${report.compacted.filesIn} files in ${report.compacted.partitions} partitions`,

@@ -157,6 +157,20 @@ export class Store implements Tx {
     }
   }
 
+  /**
+   * Folds the WAL into the database file, queued behind the writes in flight. The storage job
+   * calls it, so checkpoints happen on a schedule rather than inside an ingest commit when the
+   * WAL happens to pass the threshold.
+   */
+  checkpoint(): Promise<void> {
+    const next = this.writeQueue.then(async () => {
+      this.assertOpen();
+      await this.writer.run("CHECKPOINT");
+    });
+    this.writeQueue = next.catch(() => {});
+    return next;
+  }
+
   /** Tx's `all` outside a transaction: a pooled read. */
   all<T = Row>(sql: string, params: readonly Param[] = []): Promise<T[]> {
     return this.read<T>(sql, params);

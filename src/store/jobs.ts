@@ -1,5 +1,6 @@
 import { Cron } from "croner";
 import type { Logger } from "../lib/log";
+import type { Store } from "./db";
 import type { Lake } from "./lake";
 
 export interface StorageJobOptions {
@@ -24,6 +25,7 @@ export class StorageJob {
   private running: Promise<StorageReport> | null = null;
 
   constructor(
+    private readonly store: Store,
     private readonly lake: Lake,
     private readonly log: Logger,
     private readonly options: StorageJobOptions,
@@ -64,6 +66,9 @@ export class StorageJob {
     const sealed = await this.lake.seal(cutoff);
     const compacted = await this.lake.compact();
     const purged = await this.lake.purgeRetired(this.options.retiredGraceMs);
+    const checkpointStarted = performance.now();
+    await this.store.checkpoint();
+    const checkpointMs = Math.round(performance.now() - checkpointStarted);
     const report = {
       retained,
       rolledUp,
@@ -79,6 +84,7 @@ export class StorageJob {
       sealed_files: sealed.files,
       compacted_files: compacted.filesIn,
       purged_files: purged,
+      checkpoint_ms: checkpointMs,
       ms: report.ms,
     });
     return report;

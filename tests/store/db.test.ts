@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Store, StoreLockedError } from "../../src/store/db";
@@ -95,6 +95,16 @@ describe("transactions", () => {
       Array.from({ length: 20 }, (_, i) => store.read<{ v: number }>("SELECT ?::INTEGER AS v", [i])),
     );
     expect(results.map((r) => r[0]?.v)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  test("checkpoint folds the WAL into the database file", async () => {
+    await store.run("CREATE TABLE t_wal AS SELECT range AS x, repeat('x', 100) AS pad FROM range(20000)");
+    const wal = join(dir, "roost.duckdb.wal");
+    const walSize = () => (existsSync(wal) ? statSync(wal).size : 0);
+    expect(walSize()).toBeGreaterThan(100_000);
+    await store.checkpoint();
+    expect(walSize()).toBeLessThan(10_000);
+    expect(await store.read("SELECT count(*) AS n FROM t_wal")).toEqual([{ n: 20000 }]);
   });
 
   test("parameters bind dates, lists and nulls", async () => {
