@@ -17,6 +17,7 @@ import { loadConfig } from "../src/config";
 import { createAppIn } from "../src/modules/apps/service";
 import { createProjectIn } from "../src/modules/projects/service";
 import { Store } from "../src/store/db";
+import { summarise } from "../src/store/lake";
 import { migrate } from "../src/store/migrations";
 
 const { flags } = parseArgs(process.argv.slice(2));
@@ -160,6 +161,9 @@ await store.write((tx) =>
     [config.dataDir, config.dataDir],
   ),
 );
+// The summaries the storage job writes with each file (counts without opening files).
+const paths = (await store.read<{ path: string }>("SELECT path FROM lake_files")).map((r) => r.path);
+await store.write((tx) => summarise(tx, config.dataDir, paths));
 const [stats] = await store.read<{ files: number; events: number }>(
   "SELECT count(*) AS files, sum(row_count) AS events FROM lake_files",
 );

@@ -164,9 +164,10 @@ export class Lake {
             `compaction of ${c.project_id} ${c.hour.toISOString()} wrote ${stats?.n} rows, expected ${expected}`,
           );
         }
-        await tx.run("DELETE FROM lake_files WHERE list_contains(?::JSON::VARCHAR[], path)", [
+        await removeFromManifest(
+          tx,
           current.map((f) => f.path),
-        ]);
+        );
         for (const f of current) await tx.run("INSERT INTO lake_retired (path) VALUES (?)", [f.path]);
         await addToManifest(tx, this.dataDir, path, partition, stats.n, stats.min_ts, stats.max_ts);
         return { files: current.length, rows: stats.n };
@@ -245,7 +246,7 @@ export class Lake {
       );
       if (expired.length > 0) {
         const paths = expired.map((r) => r.path);
-        await tx.run("DELETE FROM lake_files WHERE list_contains(?::JSON::VARCHAR[], path)", [paths]);
+        await removeFromManifest(tx, paths);
         for (const path of paths) await tx.run("INSERT INTO lake_retired (path) VALUES (?)", [path]);
       }
       const expiredHot = `FROM events WHERE EXISTS (
@@ -318,6 +319,33 @@ async function addToManifest(
       maxTs,
       statSync(join(dataDir, path)).size,
     ],
+  );
+  await summarise(tx, dataDir, [path]);
+}
+
+/** Drops files from the manifest, with their summaries. */
+async function removeFromManifest(tx: Tx, paths: readonly string[]): Promise<void> {
+  for (const table of ["lake_files", "lake_file_counts", "lake_file_keys"]) {
+    await tx.run(`DELETE FROM ${table} WHERE list_contains(?::JSON::VARCHAR[], path)`, [paths]);
+  }
+}
+
+/**
+ * Writes the summaries of files already in the manifest (paths relative to the data directory):
+ * rows per (app, is_dev) and the hashes of their distinct user and session ids.
+ */
+export async function summarise(tx: Tx, dataDir: string, paths: readonly string[]): Promise<void> {
+  const files = paths.map((p) => join(dataDir, p));
+  const from = `(SELECT substr(filename, ${dataDir.length + 2}) AS path, * FROM read_parquet(?::VARCHAR[], filename = true))`;
+  await tx.run(
+    `INSERT INTO lake_file_counts SELECT path, app_id, is_dev, count(*) FROM ${from} GROUP BY ALL`,
+    [files],
+  );
+  await tx.run(
+    `INSERT INTO lake_file_keys
+     SELECT DISTINCT path, app_id, is_dev, 'u', hash(user_id) FROM ${from} WHERE user_id IS NOT NULL
+     UNION ALL SELECT DISTINCT path, app_id, is_dev, 's', hash(session_id) FROM ${from}`,
+    [files, files],
   );
 }
 

@@ -174,4 +174,25 @@ CREATE TABLE lake_outcome_files (
 );
 `,
   },
+  {
+    version: 5,
+    name: "lake file summaries",
+    sql: `
+-- Per live file, written with its manifest row: rows per (app, is_dev), and the 64-bit hashes of
+-- its distinct user and session ids, so counts over the whole history open no Parquet file.
+CREATE TABLE lake_file_counts (
+  path VARCHAR NOT NULL,
+  app_id UUID NOT NULL,
+  is_dev BOOLEAN NOT NULL,
+  row_count BIGINT NOT NULL
+);
+CREATE TABLE lake_file_keys (
+  path VARCHAR NOT NULL,
+  app_id UUID NOT NULL,
+  is_dev BOOLEAN NOT NULL,
+  kind VARCHAR NOT NULL,
+  key UBIGINT NOT NULL
+);
+`,
+  },
 ];

@@ -304,11 +304,22 @@ describe("hot, sealed, compacted: the same answers", () => {
       desc: await pageAll(`project_id=${t.project.id}&data_mode=all`, 50),
       asc: await pageAll(`project_id=${t.project.id}&data_mode=all&order=asc`, 77),
       count: (await roost.call("GET", "/v1/events/count?data_mode=all", { token: t.adminKey })).body,
+      counts: await Promise.all(
+        ["", "?data_mode=development", `?app_id=${t.app.id}&data_mode=all`, "?screen_name=Count"].map(
+          async (q) => (await roost.call("GET", `/v1/events/count${q}`, { token: t.adminKey })).body,
+        ),
+      ),
       first: (await list("limit=5&data_mode=all")).body.events,
     });
     const hot = await snapshot();
     await lake.seal(new Date(Date.now() + 1000));
     expect(await roost.store.read("SELECT * FROM events")).toEqual([]);
+    // Every sealed file has its summary, so unfiltered counts are answered without reading files.
+    expect(
+      await roost.store.read(
+        "SELECT count(*) AS n FROM lake_files l WHERE NOT EXISTS (SELECT 1 FROM lake_file_counts c WHERE c.path = l.path)",
+      ),
+    ).toEqual([{ n: 0 }]);
     expect(await snapshot()).toEqual(hot);
     // Late copies land in the same partitions as new files; compaction merges them.
     await put([ev({ timestamp: "2024-02-02T02:30:00.000Z", session_id: "late" })]);

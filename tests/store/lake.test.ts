@@ -159,6 +159,15 @@ describe("compact", () => {
     const perPartition = await roost.store.read<{ n: number }>(
       "SELECT count(*) AS n FROM lake_files GROUP BY project_id, hour",
     );
+    // Summaries follow the manifest: one set per live file, none for replaced files.
+    expect(
+      await roost.store.read(
+        `SELECT (SELECT count(DISTINCT path) FROM lake_file_counts) AS counted,
+                (SELECT count(*) FROM lake_files) AS live,
+                (SELECT count(*) FROM lake_file_counts WHERE path NOT IN (SELECT path FROM lake_files)) AS stale,
+                (SELECT coalesce(sum(row_count), 0) FROM lake_file_counts) - (SELECT sum(row_count) FROM lake_files) AS diff`,
+      ),
+    ).toEqual([{ counted: perPartition.length, live: perPartition.length, stale: 0, diff: 0 }]);
     expect(perPartition.every((p) => p.n === 1)).toBe(true);
     const after = await readAll(projects);
     expect(after.rows).toEqual(before.rows);

@@ -184,5 +184,10 @@ describe("retention", () => {
     expect(
       await roost.store.read("SELECT 1 FROM lake_files WHERE project_id = ?::UUID", [p.body.id]),
     ).toEqual([]);
+    for (const table of ["lake_file_counts", "lake_file_keys"]) {
+      expect(
+        await roost.store.read(`SELECT 1 FROM ${table} WHERE path NOT IN (SELECT path FROM lake_files)`),
+      ).toEqual([]);
+    }
   });
 });
