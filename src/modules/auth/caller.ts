@@ -68,3 +68,7 @@ export function defaultTeam(caller: Caller): string {
   if (teams.length === 1 && teams[0]) return teams[0];
   throw badRequest("team_id is required: you belong to more than one team (or none)");
 }
+
+/** A stable name for the caller (its key or its user), for per-caller limits. */
+export const callerId = (caller: Caller): string =>
+  caller.type === "key" ? `key:${caller.keyId}` : `user:${caller.userId}`;

@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import { ApiError } from "../../lib/errors";
 import type { RateLimiter } from "../../lib/rate-limit";
 import { authErrors, ErrorBody, IdParams } from "../../lib/schemas";
-import type { Caller } from "../auth/caller";
+import { type Caller, callerId } from "../auth/caller";
 import type { AuthGuard } from "../auth/guard";
 import { CountQuery, CountResponse, EventDetail, ListQuery, ListResponse } from "./model";
 import type { EventsService } from "./service";
@@ -10,7 +10,7 @@ import type { EventsService } from "./service";
 export function eventsRoutes(guard: AuthGuard, events: EventsService, limiter: RateLimiter) {
   /** Takes one token for the caller; every response carries the bucket's state. */
   const limit = (caller: Caller, headers: Record<string, unknown>) => {
-    const taken = limiter.take(caller.type === "key" ? `key:${caller.keyId}` : `user:${caller.userId}`);
+    const taken = limiter.take(callerId(caller));
     headers["x-ratelimit-limit"] = String(limiter.burst);
     headers["x-ratelimit-remaining"] = String(taken.ok ? taken.remaining : 0);
     if (!taken.ok)

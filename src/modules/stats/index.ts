@@ -1,6 +1,7 @@
 import { Elysia, t } from "elysia";
 import { ApiError } from "../../lib/errors";
 import type { RateLimiter } from "../../lib/rate-limit";
+import { callerId } from "../auth/caller";
 import type { AuthGuard } from "../auth/guard";
 import type { StatsQuery } from "./params";
 import type { StatsService } from "./service";
@@ -53,7 +54,7 @@ export function statsRoutes(guard: AuthGuard, stats: StatsService, limiter: Rate
     params: { slug: string };
     request: Request;
   }) => {
-    const taken = limiter.take(caller.type === "key" ? `key:${caller.keyId}` : `user:${caller.userId}`);
+    const taken = limiter.take(callerId(caller));
     if (!taken.ok) {
       throw new ApiError(
         429,
