@@ -6,6 +6,26 @@ export interface EventScope {
   projectIds: readonly string[];
   from?: Date;
   to?: Date;
+  /** Only rows with this user (u) or session (s) id: files whose summary lacks its hash are skipped. */
+  key?: IdKey;
+}
+
+export interface IdKey {
+  kind: "u" | "s";
+  value: string;
+}
+
+/**
+ * A condition on `lake_files` rows (aliased `l`): the file may hold the id. Files without a summary
+ * yet are kept, so a missing summary costs time, never rows.
+ */
+export function mayHoldKey(key: IdKey | undefined): { sql: string; params: Param[] } {
+  if (!key) return { sql: "true", params: [] };
+  return {
+    sql: `(l.path IN (SELECT path FROM lake_file_keys WHERE kind = ? AND key = hash(?::VARCHAR))
+       OR l.path NOT IN (SELECT path FROM lake_file_counts))`,
+    params: [key.kind, key.value],
+  };
 }
 
 /** Every event column, typed as the Parquet files type them, plus project_id. */
@@ -28,14 +48,16 @@ export async function eventsSource(
   const projects = [...scope.projectIds];
   const from = scope.from ?? null;
   const to = scope.to ?? null;
+  const keyed = mayHoldKey(scope.key);
   const files = (
     await tx.all<{ path: string }>(
-      `SELECT path FROM lake_files
+      `SELECT path FROM lake_files l
        WHERE list_contains(?::JSON::UUID[], project_id)
          AND (?::TIMESTAMPTZ IS NULL OR max_ts >= ?::TIMESTAMPTZ)
          AND (?::TIMESTAMPTZ IS NULL OR min_ts < ?::TIMESTAMPTZ)
+         AND ${keyed.sql}
        ORDER BY path`,
-      [projects, from, from, to, to],
+      [projects, from, from, to, to, ...keyed.params],
     )
   ).map((r) => join(dataDir, r.path));
   const hot = `SELECT ${HOT_COLUMNS} FROM events

@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { createLogger } from "../../src/lib/log";
-import { eventsSource } from "../../src/store/events-source";
+import { eventsSource, type IdKey } from "../../src/store/events-source";
 import { Lake, LakeCorruptError } from "../../src/store/lake";
 import { type Roost, startRoost, type Tenant } from "../helpers";
 
@@ -45,9 +45,9 @@ async function ingest(tenant: Tenant, events: Record<string, unknown>[]) {
 }
 
 /** Every event of the given projects through hot ∪ lake, in one snapshot, ordered by id. */
-async function readAll(projectIds: string[], from?: Date, to?: Date) {
+async function readAll(projectIds: string[], from?: Date, to?: Date, key?: IdKey) {
   return roost.store.snapshot(async (tx) => {
-    const source = await eventsSource(tx, roost.dir, { projectIds, from, to });
+    const source = await eventsSource(tx, roost.dir, { projectIds, from, to, key });
     const rows = await tx.all<Record<string, unknown>>(
       `SELECT id::VARCHAR AS id, app_id::VARCHAR AS app_id, project_id::VARCHAR AS project_id, client_event_id,
          session_id, user_id, api_key_id::VARCHAR AS api_key_id, level, source_module, message, screen_name,
@@ -239,6 +239,42 @@ describe("reading the lake", () => {
       new Date("2000-01-01T01:00:00Z"),
     );
     expect(none.files).toEqual([]);
+  });
+
+  test("a lookup by user or session id is handed only the files that may hold it", async () => {
+    const user = `needle-${crypto.randomUUID()}`;
+    const session = `haystack-${crypto.randomUUID()}`;
+    await ingest(t, [
+      { timestamp: hoursAgo(5, 10), user_id: user },
+      { timestamp: hoursAgo(7, 20), user_id: user, session_id: session },
+      { timestamp: hoursAgo(7, 21), session_id: session },
+    ]);
+    await lake.seal(new Date(Date.now() + 1000));
+    const all = await readAll([t.project.id]);
+    const holding = (column: string, value: string) =>
+      [...new Set(all.rows.filter((r) => r[column] === value).map((r) => r.timestamp))].length;
+    expect(holding("user_id", user)).toBe(2);
+
+    const byUser = await readAll([t.project.id], undefined, undefined, { kind: "u", value: user });
+    expect(byUser.files).toHaveLength(2);
+    expect(byUser.files.length).toBeLessThan(all.files.length);
+    expect(byUser.rows.filter((r) => r.user_id === user)).toHaveLength(2);
+    const bySession = await readAll([t.project.id], undefined, undefined, { kind: "s", value: session });
+    expect(bySession.files).toHaveLength(1);
+    expect(bySession.rows.filter((r) => r.session_id === session)).toHaveLength(2);
+    const nobody = await readAll([t.project.id], undefined, undefined, { kind: "u", value: "nobody" });
+    expect(nobody.files).toEqual([]);
+
+    // A file whose summary is missing may hold anything: it is read.
+    await roost.store.write(async (tx) => {
+      const [file] = await tx.all<{ path: string }>(
+        "SELECT path FROM lake_files WHERE project_id = ?::UUID ORDER BY hour LIMIT 1",
+        [t.project.id],
+      );
+      await tx.run("DELETE FROM lake_file_counts WHERE path = ?", [file!.path]);
+    });
+    const unsummarised = await readAll([t.project.id], undefined, undefined, { kind: "u", value: "nobody" });
+    expect(unsummarised.files).toHaveLength(1);
   });
 });
 

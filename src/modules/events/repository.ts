@@ -1,5 +1,5 @@
 import type { Param, Store, Tx } from "../../store/db";
-import { type EventScope, eventsSource } from "../../store/events-source";
+import { type EventScope, eventsSource, type IdKey, mayHoldKey } from "../../store/events-source";
 import type { EventFilters, ListParams } from "./params";
 
 export interface EventRow {
@@ -64,8 +64,15 @@ function conditions(visible: Visible, f: EventFilters): { sql: string; params: P
   return { sql: parts.join(" AND "), params };
 }
 
-function scopeOf(visible: Visible, from?: Date, to?: Date): EventScope {
-  return { projectIds: visible.projectIds, from, to };
+/** The most selective id filter, which lets the lake skip files that cannot hold it. */
+function keyOf(f: EventFilters): IdKey | undefined {
+  if (f.sessionId !== undefined) return { kind: "s", value: f.sessionId };
+  if (f.userId !== undefined) return { kind: "u", value: f.userId };
+  return undefined;
+}
+
+function scopeOf(visible: Visible, from?: Date, to?: Date, key?: IdKey): EventScope {
+  return { projectIds: visible.projectIds, from, to, key };
 }
 
 const HOUR_MS = 3_600_000;
@@ -124,18 +131,20 @@ export async function listEvents(store: Store, visible: Visible, p: ListParams):
     else from = new Date(Math.max(from?.getTime() ?? Number.NEGATIVE_INFINITY, ms));
   }
   return store.snapshot(async (tx) => {
+    const keyed = mayHoldKey(keyOf(p));
     const hours = (
       await tx.all<{ hour: Date }>(
-        `SELECT DISTINCT hour FROM lake_files WHERE list_contains(?::JSON::UUID[], project_id)
+        `SELECT DISTINCT hour FROM lake_files l WHERE list_contains(?::JSON::UUID[], project_id)
            AND (?::TIMESTAMPTZ IS NULL OR hour + INTERVAL 1 HOUR > ?::TIMESTAMPTZ)
            AND (?::TIMESTAMPTZ IS NULL OR hour < ?::TIMESTAMPTZ)
+           AND ${keyed.sql}
          ORDER BY hour ${direction}`,
-        [visible.projectIds, from ?? null, from ?? null, to ?? null, to ?? null],
+        [visible.projectIds, from ?? null, from ?? null, to ?? null, to ?? null, ...keyed.params],
       )
     ).map((r) => r.hour.getTime());
     const page: EventRow[] = [];
     for (const window of windowsOf(hours, p.order, from, to)) {
-      const source = await eventsSource(tx, store.dataDir, scopeOf(visible, window.from, window.to));
+      const source = await eventsSource(tx, store.dataDir, scopeOf(visible, window.from, window.to, keyOf(p)));
       const bounds: string[] = [];
       const boundParams: Param[] = [];
       if (window.from) {
@@ -205,7 +214,7 @@ export async function countEvents(store: Store, visible: Visible, f: EventFilter
       const fast = await countFromSummaries(tx, visible, f);
       if (fast) return fast;
     }
-    const source = await eventsSource(tx, store.dataDir, scopeOf(visible, f.since, f.until));
+    const source = await eventsSource(tx, store.dataDir, scopeOf(visible, f.since, f.until, keyOf(f)));
     const [row] = await tx.all<{ count: number; unique_users: number; unique_sessions: number }>(
       `SELECT count(*) AS count, count(DISTINCT user_id) AS unique_users, count(DISTINCT session_id) AS unique_sessions
        FROM (${source.sql}) AS e WHERE ${where.sql}`,
