@@ -144,7 +144,11 @@ export async function listEvents(store: Store, visible: Visible, p: ListParams):
     ).map((r) => r.hour.getTime());
     const page: EventRow[] = [];
     for (const window of windowsOf(hours, p.order, from, to)) {
-      const source = await eventsSource(tx, store.dataDir, scopeOf(visible, window.from, window.to, keyOf(p)));
+      const source = await eventsSource(
+        tx,
+        store.dataDir,
+        scopeOf(visible, window.from, window.to, keyOf(p)),
+      );
       const bounds: string[] = [];
       const boundParams: Param[] = [];
       if (window.from) {
