@@ -36,8 +36,7 @@ const HOT_COLUMNS = `id, app_id, project_id, client_event_id, session_id, user_i
 
 /**
  * Hot ∪ lake as one relation, for use as `FROM (<sql>) AS e` inside the same snapshot `tx`: the
- * hot table, plus only the live Parquet files (absolute paths: DuckDB would resolve relative ones
- * against the process's working directory) whose project and time range can hold matches (the
+ * hot table, plus only the live Parquet files whose project and time range can hold matches (the
  * manifest knows both), so a query over one project and one hour reads that partition's files only.
  */
 export async function eventsSource(
@@ -49,7 +48,7 @@ export async function eventsSource(
   const from = scope.from ?? null;
   const to = scope.to ?? null;
   const keyed = mayHoldKey(scope.key);
-  const files = (
+  const paths = (
     await tx.all<{ path: string }>(
       `SELECT path FROM lake_files l
        WHERE list_contains(?::JSON::UUID[], project_id)
@@ -59,7 +58,24 @@ export async function eventsSource(
        ORDER BY path`,
       [projects, from, from, to, to, ...keyed.params],
     )
-  ).map((r) => join(dataDir, r.path));
+  ).map((r) => r.path);
+  return sourceOver(dataDir, scope, paths);
+}
+
+/**
+ * Hot ∪ the given lake files (paths relative to the data directory, from the manifest read in the
+ * same snapshot). Absolute paths go to DuckDB: it would resolve relative ones against the
+ * process's working directory.
+ */
+export function sourceOver(
+  dataDir: string,
+  scope: EventScope,
+  paths: readonly string[],
+): { sql: string; params: Param[]; files: string[] } {
+  const projects = [...scope.projectIds];
+  const from = scope.from ?? null;
+  const to = scope.to ?? null;
+  const files = paths.map((p) => join(dataDir, p));
   const hot = `SELECT ${HOT_COLUMNS} FROM events
     WHERE list_contains(?::JSON::UUID[], project_id)
       AND (?::TIMESTAMPTZ IS NULL OR timestamp >= ?::TIMESTAMPTZ)

@@ -331,4 +331,45 @@ describe("hot, sealed, compacted: the same answers", () => {
     const [one] = hot.first;
     expect((await roost.call("GET", `/v1/events/${one.id}`, { token: t.adminKey })).body.id).toBe(one.id);
   });
+
+  test("paging across 100 partitions (by user, by session, by time range) is identical hot and sealed", async () => {
+    const start = Date.parse("2023-06-01T00:00:00.000Z");
+    const events = Array.from({ length: 100 }, (_, h) => [
+      ev({
+        timestamp: new Date(start + h * 3_600_000 + 60_000).toISOString(),
+        user_id: h % 2 ? "walker" : "sitter",
+        session_id: "walk",
+      }),
+      ev({
+        timestamp: new Date(start + h * 3_600_000 + 120_000).toISOString(),
+        user_id: "walker",
+        session_id: `walk-${h % 3}`,
+      }),
+    ]).flat();
+    await put(events);
+    const walker = events.filter((e) => e.user_id === "walker").length;
+    const snapshot = async () => ({
+      userDesc: await pageAll("user_id=walker&data_mode=all", 4),
+      userAsc: await pageAll("user_id=walker&data_mode=all&order=asc", 7),
+      session: await pageAll("session_id=walk&data_mode=all&order=asc", 3),
+      sessionDesc: await pageAll("session_id=walk-1&data_mode=all", 2),
+      // A page of 150 spans 75 partitions: more files than the first batch the manifest is read in.
+      range: await pageAll(`since=2023-06-01T00:00:00Z&until=2023-06-06T00:00:00Z&data_mode=all`, 150),
+      rangeAsc: await pageAll(
+        `since=2023-06-01T00:00:00Z&until=2023-06-06T00:00:00Z&data_mode=all&order=asc`,
+        150,
+      ),
+    });
+    const hot = await snapshot();
+    expect(hot.userDesc).toHaveLength(walker);
+    expect(new Set(hot.userDesc).size).toBe(walker);
+    expect(hot.userAsc).toEqual([...hot.userDesc].reverse());
+    expect(hot.session).toHaveLength(100);
+    expect(hot.sessionDesc).toHaveLength(33);
+    expect(hot.range).toHaveLength(200);
+    expect(hot.rangeAsc).toEqual([...hot.range].reverse());
+    await new Lake(roost.store, roost.dir, createLogger("silent")).seal(new Date(Date.now() + 1000));
+    expect(await roost.store.read("SELECT count(*) AS n FROM events")).toEqual([{ n: 0 }]);
+    expect(await snapshot()).toEqual(hot);
+  });
 });

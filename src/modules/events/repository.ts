@@ -1,5 +1,5 @@
 import type { Param, Store, Tx } from "../../store/db";
-import { type EventScope, eventsSource, type IdKey, mayHoldKey } from "../../store/events-source";
+import { type EventScope, eventsSource, type IdKey, mayHoldKey, sourceOver } from "../../store/events-source";
 import type { EventFilters, ListParams } from "./params";
 
 export interface EventRow {
@@ -77,10 +77,69 @@ function scopeOf(visible: Visible, from?: Date, to?: Date, key?: IdKey): EventSc
 
 const HOUR_MS = 3_600_000;
 
-/** A slice of time [from, to); undefined is unbounded. */
+/** A slice of time [from, to) and the lake files that hold its rows; undefined is unbounded. */
 interface Window {
   from?: Date;
   to?: Date;
+  paths: string[];
+}
+
+interface Partition {
+  hour: Date;
+  paths: string[];
+}
+
+/**
+ * The manifest's partitions in scope, in page order, with their files. Read a few files at a time
+ * (64 first, then twice as many each time), because a page usually fills in the newest hours; the
+ * last hour of a full read may be cut short, so it is read again with the next batch.
+ */
+async function* partitionsInOrder(
+  tx: Tx,
+  visible: Visible,
+  order: "desc" | "asc",
+  key: IdKey | undefined,
+  from?: Date,
+  to?: Date,
+): AsyncGenerator<Partition> {
+  const keyed = mayHoldKey(key);
+  const direction = order === "desc" ? "DESC" : "ASC";
+  const reached = order === "desc" ? "<=" : ">=";
+  let resume: Date | null = null;
+  for (let batch = 64; ; batch *= 2) {
+    const rows = await tx.all<{ hour: Date; path: string }>(
+      `SELECT hour, path FROM lake_files l
+       WHERE list_contains(?::JSON::UUID[], project_id)
+         AND (?::TIMESTAMPTZ IS NULL OR hour + INTERVAL 1 HOUR > ?::TIMESTAMPTZ)
+         AND (?::TIMESTAMPTZ IS NULL OR hour < ?::TIMESTAMPTZ)
+         AND (?::TIMESTAMPTZ IS NULL OR hour ${reached} ?::TIMESTAMPTZ)
+         AND ${keyed.sql}
+       ORDER BY hour ${direction}, path LIMIT ${batch}`,
+      [
+        visible.projectIds,
+        from ?? null,
+        from ?? null,
+        to ?? null,
+        to ?? null,
+        resume,
+        resume,
+        ...keyed.params,
+      ],
+    );
+    const partitions: Partition[] = [];
+    for (const row of rows) {
+      const last = partitions.at(-1);
+      if (last && last.hour.getTime() === row.hour.getTime()) last.paths.push(row.path);
+      else partitions.push({ hour: row.hour, paths: [row.path] });
+    }
+    if (rows.length < batch) {
+      yield* partitions;
+      return;
+    }
+    const cut = partitions.pop() as Partition;
+    yield* partitions;
+    resume = cut.hour;
+  }
 }
 
 /**
@@ -89,28 +148,33 @@ interface Window {
  * (newest) hour. A partition's rows all lie within its hour, so once the windows walked hold a
  * full page, no later window can hold a row that belongs on it.
  */
-function windowsOf(hours: number[], order: "desc" | "asc", from?: Date, to?: Date): Window[] {
-  if (hours.length === 0) return [{ from, to }];
-  const windows: Window[] = [];
+async function* windowsOf(
+  partitions: AsyncIterable<Partition>,
+  order: "desc" | "asc",
+  from?: Date,
+  to?: Date,
+) {
+  let edge = order === "desc" ? to : from;
+  let group: Partition[] = [];
   let size = 1;
-  if (order === "desc") {
-    let high = to;
-    for (let i = 0; i < hours.length; i += size, size *= 2) {
-      const low = new Date(hours[Math.min(hours.length, i + size) - 1] as number);
-      windows.push({ from: low, to: high });
-      high = low;
-    }
-    windows.push({ from, to: high });
-  } else {
-    let low = from;
-    for (let i = 0; i < hours.length; i += size, size *= 2) {
-      const high = new Date((hours[Math.min(hours.length, i + size) - 1] as number) + HOUR_MS);
-      windows.push({ from: low, to: high });
-      low = high;
-    }
-    windows.push({ from: low, to });
+  const close = (): Window => {
+    const last = group.at(-1) as Partition;
+    const paths = group.flatMap((p) => p.paths);
+    const window: Window =
+      order === "desc"
+        ? { from: last.hour, to: edge, paths }
+        : { from: edge, to: new Date(last.hour.getTime() + HOUR_MS), paths };
+    edge = order === "desc" ? window.from : window.to;
+    group = [];
+    size *= 2;
+    return window;
+  };
+  for await (const partition of partitions) {
+    group.push(partition);
+    if (group.length === size) yield close();
   }
-  return windows;
+  if (group.length > 0) yield close();
+  yield order === "desc" ? { from, to: edge, paths: [] } : { from: edge, to, paths: [] };
 }
 
 /**
@@ -130,25 +194,12 @@ export async function listEvents(store: Store, visible: Visible, p: ListParams):
     if (p.order === "desc") to = new Date(Math.min(to?.getTime() ?? Number.POSITIVE_INFINITY, ms + 1));
     else from = new Date(Math.max(from?.getTime() ?? Number.NEGATIVE_INFINITY, ms));
   }
+  const key = keyOf(p);
   return store.snapshot(async (tx) => {
-    const keyed = mayHoldKey(keyOf(p));
-    const hours = (
-      await tx.all<{ hour: Date }>(
-        `SELECT DISTINCT hour FROM lake_files l WHERE list_contains(?::JSON::UUID[], project_id)
-           AND (?::TIMESTAMPTZ IS NULL OR hour + INTERVAL 1 HOUR > ?::TIMESTAMPTZ)
-           AND (?::TIMESTAMPTZ IS NULL OR hour < ?::TIMESTAMPTZ)
-           AND ${keyed.sql}
-         ORDER BY hour ${direction}`,
-        [visible.projectIds, from ?? null, from ?? null, to ?? null, to ?? null, ...keyed.params],
-      )
-    ).map((r) => r.hour.getTime());
     const page: EventRow[] = [];
-    for (const window of windowsOf(hours, p.order, from, to)) {
-      const source = await eventsSource(
-        tx,
-        store.dataDir,
-        scopeOf(visible, window.from, window.to, keyOf(p)),
-      );
+    const partitions = partitionsInOrder(tx, visible, p.order, key, from, to);
+    for await (const window of windowsOf(partitions, p.order, from, to)) {
+      const source = sourceOver(store.dataDir, scopeOf(visible, window.from, window.to, key), window.paths);
       const bounds: string[] = [];
       const boundParams: Param[] = [];
       if (window.from) {
@@ -238,9 +289,12 @@ export async function findEvent(
   return store.snapshot(async (tx) => {
     const to = at ? new Date(at.getTime() + 1) : undefined;
     const source = await eventsSource(tx, store.dataDir, scopeOf(visible, at ?? undefined, to));
+    // The time bound repeated on the rows lets the Parquet reader skip rows before decoding them.
+    const during = at ? " AND timestamp >= ?::TIMESTAMPTZ AND timestamp < ?::TIMESTAMPTZ" : "";
     const rows = await tx.all<EventRow>(
-      `SELECT ${FIELDS} FROM (${source.sql}) AS e WHERE id = ?::UUID AND list_contains(?::JSON::UUID[], app_id) LIMIT 1`,
-      [...source.params, id, visible.appIds],
+      `SELECT ${FIELDS} FROM (${source.sql}) AS e
+       WHERE id = ?::UUID AND list_contains(?::JSON::UUID[], app_id)${during} LIMIT 1`,
+      [...source.params, id, visible.appIds, ...(at && to ? [at, to] : [])],
     );
     return rows[0] ?? null;
   });
