@@ -6,8 +6,11 @@ import { errorHandler } from "./lib/error-handler";
 import type { Logger } from "./lib/log";
 import { RateLimiter } from "./lib/rate-limit";
 import { loadOrCreateSecret } from "./lib/secret";
+import { UrlSigner } from "./lib/signed-url";
 import { appsRoutes } from "./modules/apps";
 import { AppsService } from "./modules/apps/service";
+import { attachmentsRoutes } from "./modules/attachments";
+import { AttachmentsService } from "./modules/attachments/service";
 import { authRoutes } from "./modules/auth";
 import { authGuard } from "./modules/auth/guard";
 import { AuthService, type TokenSigner } from "./modules/auth/service";
@@ -28,6 +31,7 @@ import { statsRoutes } from "./modules/stats";
 import { StatsService } from "./modules/stats/service";
 import { teamsRoutes } from "./modules/teams";
 import { TeamsService } from "./modules/teams/service";
+import { BlobStore } from "./store/blobs";
 import type { Store } from "./store/db";
 
 export interface Deps {
@@ -44,6 +48,7 @@ export interface Services {
   ingest: IngestService;
   writer: IngestWriter;
   outcomes: OutcomesService;
+  attachments: AttachmentsService;
 }
 
 /**
@@ -56,7 +61,18 @@ export async function createApp(config: Config, deps: Deps) {
   const signer = jwt({ name: "jwt", secret, alg: "HS256" }).decorator.jwt as unknown as TokenSigner;
   const auth = new AuthService(store, signer, config.jwtTtlSeconds, log);
   const { eventKeys, sessionKeys } = await loadRecentKeys(store, log);
-  const writer = new IngestWriter(store, eventKeys, sessionKeys, log);
+  const attachments = new AttachmentsService(
+    store,
+    new BlobStore(config.dataDir),
+    new UrlSigner(secret),
+    eventKeys,
+    config.attachments,
+    log,
+  );
+  await attachments.start();
+  const writer = new IngestWriter(store, eventKeys, sessionKeys, log, (tx, events) =>
+    attachments.linkEvents(tx, events),
+  );
   const ingest = new IngestService(store, writer);
   const changed = () => {
     auth.forgetKeys();
@@ -71,6 +87,7 @@ export async function createApp(config: Config, deps: Deps) {
     ingest,
     writer,
     outcomes: new OutcomesService(store, writer),
+    attachments,
   };
   const guard = authGuard(auth);
   const started = new WeakMap<Request, number>();
@@ -115,6 +132,7 @@ export async function createApp(config: Config, deps: Deps) {
     .use(appsRoutes(guard, services.apps))
     .use(keysRoutes(guard, services.keys))
     .use(ingestRoutes(guard, ingest))
+    .use(attachmentsRoutes(guard, attachments))
     .use(outcomesRoutes(guard, services.outcomes))
     .use(
       statsRoutes(
@@ -126,7 +144,7 @@ export async function createApp(config: Config, deps: Deps) {
     .use(
       eventsRoutes(
         guard,
-        new EventsService(store),
+        new EventsService(store, attachments),
         new RateLimiter(config.eventsRateLimit.burst, config.eventsRateLimit.perSecond),
       ),
     );

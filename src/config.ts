@@ -23,6 +23,12 @@ export interface Config {
   eventsRateLimit: { burst: number; perSecond: number };
   /** The stats API's per-caller limit (Sentry's: 20 a second). */
   statsRateLimit: { burst: number; perSecond: number };
+  attachments: {
+    /** The largest attachment accepted (ROOST_ATTACHMENT_MAX_BYTES, default 100 MiB). */
+    maxFileBytes: number;
+    /** The server's address as clients reach it, for signed URLs (ROOST_PUBLIC_URL); else the request's. */
+    publicUrl: string | undefined;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -80,6 +86,15 @@ export function loadConfig(flags: Record<string, string | boolean>, env: Env): C
         1_000_000,
       ),
     },
+    attachments: {
+      maxFileBytes: integer(
+        "ROOST_ATTACHMENT_MAX_BYTES",
+        env.ROOST_ATTACHMENT_MAX_BYTES ?? String(100 * 1024 * 1024),
+        1,
+        64 * 1024 ** 3,
+      ),
+      publicUrl: publicUrl(env.ROOST_PUBLIC_URL),
+    },
     storage: {
       schedule: env.ROOST_STORAGE_SCHEDULE ?? "*/5 * * * *",
       sealGraceMs:
@@ -106,4 +121,14 @@ function integer(name: string, raw: string, min: number, max: number): number {
 function logLevel(raw: string): LogLevel {
   if (raw === "silent" || raw === "info" || raw === "debug") return raw;
   throw new ConfigError(`ROOST_LOG_LEVEL must be silent, info or debug, got '${raw}'`);
+}
+
+function publicUrl(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  if (!/^https?:\/\/[^/\s]+(\/\S*)?$/.test(raw)) {
+    throw new ConfigError(
+      `ROOST_PUBLIC_URL must be an http(s) URL such as https://roost.example.com, got '${raw}'`,
+    );
+  }
+  return raw.replace(/\/+$/, "");
 }

@@ -2,6 +2,8 @@ import { createApp } from "./app";
 import { firstRun, firstRunMessage } from "./bootstrap";
 import type { Config } from "./config";
 import { createLogger } from "./lib/log";
+import { purgeAttachments } from "./modules/attachments/purge";
+import { BlobStore } from "./store/blobs";
 import { Store } from "./store/db";
 import { StorageJob } from "./store/jobs";
 import { Lake } from "./store/lake";
@@ -29,11 +31,20 @@ export async function serve(config: Config): Promise<void> {
   const { app, services } = await createApp(config, { store, log });
   // The credentials go out before the port opens, so whoever sees /health answer can read them.
   if (run) console.log(firstRunMessage(run, `http://${config.host}:${config.port}`));
-  app.listen({ hostname: config.host, port: config.port });
+  // Bun's default cap on a request body is 128 MiB; attachments stream, so the cap follows their limit.
+  app.listen({
+    hostname: config.host,
+    port: config.port,
+    maxRequestBodySize: Math.max(config.attachments.maxFileBytes, 128 * 1024 * 1024) + 1024 * 1024,
+  });
   const url = `http://${config.host}:${app.server?.port ?? config.port}`;
   log.info("listening", { url, version: config.version, docs: `${url}/docs` });
 
-  const storage = new StorageJob(store, lake, log, config.storage);
+  const blobs = new BlobStore(config.dataDir);
+  const storage = new StorageJob(store, lake, log, {
+    ...config.storage,
+    purgeAttachments: (now) => purgeAttachments(store, blobs, now),
+  });
   storage.schedule(config.storage.schedule);
 
   const flush = setInterval(() => {

@@ -1,6 +1,7 @@
 import type { Config } from "../config";
 import { createLogger } from "../lib/log";
 import { findApp } from "../modules/apps/repository";
+import { purgeAttachments } from "../modules/attachments/purge";
 import {
   KEY_KINDS,
   type KeyKind,
@@ -14,6 +15,7 @@ import { createKeyIn, presentKey } from "../modules/keys/service";
 import { allTeamIds, findTeam, findTeamBySlug, type TeamRow } from "../modules/teams/repository";
 import { findMembership, insertMembership } from "../modules/users/repository";
 import { findOrCreateUser } from "../modules/users/service";
+import { BlobStore } from "../store/blobs";
 import { Store } from "../store/db";
 import { StorageJob } from "../store/jobs";
 import { Lake } from "../store/lake";
@@ -154,7 +156,11 @@ export async function storageNow(config: Config, sealEverything: boolean): Promi
     const log = createLogger(config.logLevel);
     const lake = new Lake(store, config.dataDir, log);
     await lake.recover();
-    const report = await new StorageJob(store, lake, log, config.storage).run(sealEverything);
+    const blobs = new BlobStore(config.dataDir);
+    const report = await new StorageJob(store, lake, log, {
+      ...config.storage,
+      purgeAttachments: (now) => purgeAttachments(store, blobs, now),
+    }).run(sealEverything);
     return [
       `sealed ${report.sealed.rows} events into ${report.sealed.files} files`,
       `compacted ${report.compacted.filesIn} files in ${report.compacted.partitions} partitions`,

@@ -8,6 +8,8 @@ export interface StorageJobOptions {
   sealGraceMs: number;
   /** Replaced Parquet files are deleted this long after compaction, so running queries finish. */
   retiredGraceMs: number;
+  /** Drops expired attachments and deletes bytes nothing references (the attachments module's). */
+  purgeAttachments?: (now: Date) => Promise<{ rows: number; files: number }>;
 }
 
 export interface StorageReport {
@@ -16,6 +18,7 @@ export interface StorageReport {
   sealed: { rows: number; files: number; ms: number };
   compacted: { partitions: number; filesIn: number; rows: number; ms: number };
   purged: number;
+  attachments: { rows: number; files: number };
   ms: number;
 }
 
@@ -66,6 +69,7 @@ export class StorageJob {
     const sealed = await this.lake.seal(cutoff);
     const compacted = await this.lake.compact();
     const purged = await this.lake.purgeRetired(this.options.retiredGraceMs);
+    const attachments = (await this.options.purgeAttachments?.(now)) ?? { rows: 0, files: 0 };
     const checkpointStarted = performance.now();
     await this.store.checkpoint();
     const checkpointMs = Math.round(performance.now() - checkpointStarted);
@@ -75,6 +79,7 @@ export class StorageJob {
       sealed,
       compacted,
       purged,
+      attachments,
       ms: Math.round(performance.now() - started),
     };
     this.log.info("storage job", {
@@ -84,6 +89,8 @@ export class StorageJob {
       sealed_files: sealed.files,
       compacted_files: compacted.filesIn,
       purged_files: purged,
+      attachment_rows_dropped: attachments.rows,
+      attachment_files_deleted: attachments.files,
       checkpoint_ms: checkpointMs,
       ms: report.ms,
     });

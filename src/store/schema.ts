@@ -195,4 +195,30 @@ CREATE TABLE lake_file_keys (
 );
 `,
   },
+  {
+    version: 6,
+    name: "attachments",
+    sql: `
+-- A file tied to an event by (app_id, client_event_id); its bytes live in attachments/<aa>/<bb>/<sha256>.
+-- Reserved first (uploaded_at null), then uploaded; event_id is set once the event is known.
+CREATE TABLE attachments (
+  id UUID PRIMARY KEY,
+  app_id UUID NOT NULL,
+  project_id UUID NOT NULL,
+  api_key_id UUID,
+  client_event_id VARCHAR NOT NULL,
+  event_id UUID,
+  user_id VARCHAR,
+  original_filename VARCHAR NOT NULL,
+  content_type VARCHAR NOT NULL,
+  size_bytes BIGINT NOT NULL,
+  sha256 VARCHAR NOT NULL,
+  is_dev BOOLEAN NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  expires_at TIMESTAMPTZ NOT NULL,
+  uploaded_at TIMESTAMPTZ,
+  deleted_at TIMESTAMPTZ
+);
+`,
+  },
 ];

@@ -2,6 +2,7 @@ import { notFound } from "../../lib/errors";
 import { isUuid } from "../../lib/ids";
 import type { Store } from "../../store/db";
 import { listApps } from "../apps/repository";
+import type { AttachmentsService } from "../attachments/service";
 import { type Caller, teamsWith } from "../auth/caller";
 import type { Event } from "./model";
 import { type EventFilters, encodeCursor, parseFilters, parseList } from "./params";
@@ -29,7 +30,10 @@ function timeOfId(id: string): Date | null {
 }
 
 export class EventsService {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly attachments: Pick<AttachmentsService, "ofEvent">,
+  ) {}
 
   async list(caller: Caller, q: Query) {
     const params = parseList(q);
@@ -59,7 +63,8 @@ export class EventsService {
     if (!visible) throw eventNotFound();
     const row = await findEvent(this.store, visible, id.toLowerCase(), timeOfId(id));
     if (!row) throw eventNotFound();
-    return { ...presentEvent(row), project_id: row.project_id, attachments: [] };
+    const attachments = await this.attachments.ofEvent(row.app_id, row.client_event_id);
+    return { ...presentEvent(row), project_id: row.project_id, attachments };
   }
 
   /**

@@ -27,6 +27,12 @@ export class RecentKeys {
     return at !== undefined && now - at < this.windowMs;
   }
 
+  /** When the key was last seen within the window, or null. */
+  receivedAt(key: number, now = Date.now()): number | null {
+    const at = this.seen.get(key);
+    return at !== undefined && now - at < this.windowMs ? at : null;
+  }
+
   add(key: number, at: number): void {
     this.seen.set(key, at);
   }

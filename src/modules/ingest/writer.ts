@@ -44,6 +44,8 @@ export interface Writer {
   submit(job: WriteJob): Promise<WriteResult>;
 }
 
+export type CommitHook = (tx: WriteTx, events: readonly StoredEvent[]) => Promise<void>;
+
 interface Pending {
   job: WriteJob;
   resolve(result: WriteResult): void;
@@ -66,6 +68,8 @@ export class IngestWriter implements Writer {
     private readonly eventKeys: RecentKeys,
     private readonly sessionKeys: RecentKeys,
     private readonly log: Logger,
+    /** Runs inside each commit with the events it stores (attachments link to them there). */
+    private readonly onCommit: CommitHook = async () => {},
     private readonly maxRows = 10_000,
   ) {}
 
@@ -120,6 +124,7 @@ export class IngestWriter implements Writer {
           out.push(job.mode === "import" ? await commit.addImport(tx, job) : commit.addIngest(job));
         }
         await commit.write(tx);
+        await this.onCommit(tx, commit.events);
         return out;
       });
     } catch (error) {

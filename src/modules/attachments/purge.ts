@@ -1,0 +1,40 @@
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import type { BlobStore } from "../../store/blobs";
+import type { Store } from "../../store/db";
+import { dropExpired, referencedHashes } from "./repository";
+
+/**
+ * Storage job step: drops expired reservations and attachments past retention or of deleted
+ * projects, then deletes the bytes no live attachment references. One write transaction, so an
+ * upload moving its bytes into place (also inside a write) never races the deletion.
+ */
+export function purgeAttachments(store: Store, blobs: BlobStore, now = new Date()) {
+  return store.write(async (tx) => {
+    const rows = await dropExpired(tx, now);
+    const needed = await referencedHashes(tx);
+    let files = 0;
+    for (const sha of storedHashes(blobs.root)) {
+      if (needed.has(sha)) continue;
+      blobs.remove(sha);
+      files++;
+    }
+    return { rows, files };
+  });
+}
+
+function* storedHashes(root: string): Generator<string> {
+  const list = (dir: string) => {
+    try {
+      return readdirSync(dir);
+    } catch {
+      return [];
+    }
+  };
+  for (const a of list(root)) {
+    if (!/^[0-9a-f]{2}$/.test(a)) continue;
+    for (const b of list(join(root, a))) {
+      for (const sha of list(join(root, a, b))) if (/^[0-9a-f]{64}$/.test(sha)) yield sha;
+    }
+  }
+}

@@ -1,0 +1,385 @@
+import { ApiError, badRequest, conflict, forbidden, notFound } from "../../lib/errors";
+import { isUuid, newId } from "../../lib/ids";
+import type { Logger } from "../../lib/log";
+import type { UrlSigner } from "../../lib/signed-url";
+import type { Outcome } from "../../lib/vocab";
+import type { BlobStore } from "../../store/blobs";
+import type { Store, WriteTx } from "../../store/db";
+import { findApp, listApps } from "../apps/repository";
+import { authorize, type Caller, type KeyCaller, teamsWith } from "../auth/caller";
+import type { RecentKeys } from "../ingest/recent-keys";
+import { scopedKey } from "../ingest/recent-keys";
+import type { StoredEvent } from "../ingest/repository";
+import { appendOutcomes } from "../outcomes/repository";
+import { OutcomeTally } from "../outcomes/tally";
+import { findProject } from "../projects/repository";
+import { presentProject } from "../projects/service";
+import type { ReserveBody } from "./model";
+import {
+  type AttachmentRow,
+  attachmentsOfEvent,
+  bytesHeld,
+  dropReservation,
+  findAttachment,
+  findEventId,
+  insertAttachment,
+  linkableKeys,
+  linkToEvents,
+  listAttachments,
+  markUploaded,
+  softDeleteAttachment,
+} from "./repository";
+
+export interface AttachmentLimits {
+  /** The largest file accepted, in bytes. */
+  maxFileBytes: number;
+  /** Where clients reach this server (for the signed URLs); else the request's own origin. */
+  publicUrl: string | undefined;
+}
+
+const UPLOAD_TTL_MS = 15 * 60_000;
+const DOWNLOAD_TTL_MS = 60_000;
+
+/** Executables: refused, by content type or by the file name's extension. */
+const DENIED_TYPES = new Set([
+  "application/x-msdownload",
+  "application/x-msdos-program",
+  "application/x-dosexec",
+  "application/vnd.microsoft.portable-executable",
+  "application/x-executable",
+  "application/x-elf",
+  "application/x-mach-binary",
+  "application/x-sh",
+  "application/x-csh",
+  "application/x-shellscript",
+  "text/x-shellscript",
+  "application/x-bat",
+  "application/x-msi",
+  "application/java-archive",
+  "application/x-apple-diskimage",
+]);
+const DENIED_EXTENSIONS = /\.(exe|com|scr|bat|cmd|msi|dll|sh|csh|ps1|vbs|jar|dmg|pkg|app|elf|so|dylib)$/i;
+
+const linkKey = (appId: string, clientEventId: string) => `${appId}\u0000${clientEventId}`;
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function presentAttachment(row: AttachmentRow) {
+  return {
+    id: row.id,
+    event_id: row.event_id,
+    event_client_id: row.client_event_id,
+    app_id: row.app_id,
+    project_id: row.project_id,
+    user_id: row.user_id,
+    original_filename: row.original_filename,
+    content_type: row.content_type,
+    size_bytes: row.size_bytes,
+    sha256: row.sha256,
+    is_dev: row.is_dev,
+    uploaded_at: iso(row.uploaded_at),
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+/**
+ * Files tied to events: reserve, upload (streamed to disk, hash and size checked), list, get with
+ * a signed download URL, soft delete; linking to the event by (app, client event id) whichever
+ * arrives first; outcomes for every upload accepted or refused; purging bytes nothing references.
+ */
+export class AttachmentsService {
+  /** (app, client event id) of live attachments: the events whose commit must link them. */
+  private readonly linkable = new Set<string>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly blobs: BlobStore,
+    private readonly signer: UrlSigner,
+    private readonly eventKeys: RecentKeys,
+    private readonly limits: AttachmentLimits,
+    private readonly log: Logger,
+  ) {}
+
+  /** At start: forget uploads a crash interrupted, learn which events attachments wait for. */
+  async start(): Promise<void> {
+    this.blobs.clearIncoming();
+    for (const row of await linkableKeys(this.store))
+      this.linkable.add(linkKey(row.app_id, row.client_event_id));
+  }
+
+  async reserve(caller: KeyCaller, body: ReserveBody, request: Request) {
+    const now = new Date();
+    const { appId, projectId, quota, disabled } = await this.appOf(caller);
+    const sizeBytes = body.size_bytes;
+    const source = { projectId, keyId: caller.keyId, at: now.getTime() };
+    const refuse = async (outcome: Outcome, reason: string, error: ApiError) => {
+      await this.store.write((tx) => this.recordOutcome(tx, source, outcome, reason, sizeBytes));
+      throw error;
+    };
+    if (disabled) await refuse("abuse", "project_disabled", forbidden("This project is disabled"));
+    const contentType = body.content_type.toLowerCase();
+    if (
+      DENIED_TYPES.has(contentType.split(";")[0]?.trim() ?? "") ||
+      DENIED_EXTENSIONS.test(body.original_filename)
+    ) {
+      await refuse(
+        "invalid",
+        "content_type",
+        new ApiError(
+          415,
+          `Executable files are not accepted (${body.content_type}, ${body.original_filename})`,
+        ),
+      );
+    }
+    if (sizeBytes > this.limits.maxFileBytes) {
+      await refuse(
+        "invalid",
+        "too_large",
+        new ApiError(413, `The file is larger than the ${this.limits.maxFileBytes}-byte limit`, {
+          code: "file_too_large",
+        }),
+      );
+    }
+    const received = this.eventKeys.receivedAt(scopedKey(appId, body.client_event_id));
+    const id = newId();
+    const expiresAt = new Date(now.getTime() + UPLOAD_TTL_MS);
+    const overQuota = await this.store.write(async (tx) => {
+      const held = await bytesHeld(tx, projectId, now);
+      if (held + sizeBytes > quota) {
+        await this.recordOutcome(tx, source, "rate_limited", "attachment_quota", sizeBytes);
+        return held;
+      }
+      const eventId =
+        received === null
+          ? null
+          : await findEventId(tx, this.store.dataDir, {
+              projectId,
+              appId,
+              clientEventId: body.client_event_id,
+              receivedSince: new Date(received - 1000),
+            });
+      await insertAttachment(tx, {
+        id,
+        appId,
+        projectId,
+        apiKeyId: caller.keyId,
+        clientEventId: body.client_event_id,
+        eventId,
+        userId: body.user_id ?? null,
+        originalFilename: body.original_filename,
+        contentType: body.content_type,
+        sizeBytes,
+        sha256: body.sha256.toLowerCase(),
+        isDev: body.is_dev ?? false,
+        createdAt: now,
+        expiresAt,
+      });
+      return null;
+    });
+    if (overQuota !== null) {
+      throw new ApiError(
+        413,
+        `Attachment quota exhausted: the project holds ${overQuota} of ${quota} bytes; this file needs ${sizeBytes}`,
+        { code: "quota_exhausted" },
+      );
+    }
+    this.linkable.add(linkKey(appId, body.client_event_id));
+    return {
+      attachment_id: id,
+      upload_url: this.url(
+        request,
+        `/v1/ingest/attachment/${id}/upload`,
+        this.signer.sign("upload", id, expiresAt),
+      ),
+      expires_at: expiresAt.toISOString(),
+    };
+  }
+
+  async upload(
+    caller: KeyCaller,
+    id: string,
+    query: { expires?: string; signature?: string },
+    request: Request,
+  ) {
+    const refused = this.signer.check("upload", id, query);
+    if (refused === "expired") throw forbidden("This upload URL has expired; reserve the attachment again");
+    if (refused) throw forbidden("Invalid upload URL signature");
+    const row = await findAttachment(this.store, id);
+    if (!row) throw notFound("Attachment not found");
+    if (row.app_id !== caller.appId) throw forbidden("This attachment belongs to another app");
+    if (row.uploaded_at) throw conflict("This attachment has already been uploaded");
+    const source = { projectId: row.project_id, keyId: caller.keyId, at: Date.now() };
+
+    const received = await this.blobs.receive(request.body, row.size_bytes);
+    const mismatch = received.overflow
+      ? `More bytes arrived than the ${row.size_bytes} reserved`
+      : received.size !== row.size_bytes
+        ? `Size mismatch: ${received.size} bytes arrived, ${row.size_bytes} were reserved`
+        : received.sha256 !== row.sha256
+          ? `SHA-256 mismatch: the bytes hash to ${received.sha256}, ${row.sha256} was reserved`
+          : null;
+    if (mismatch) {
+      this.blobs.discard(received);
+      await this.store.write(async (tx) => {
+        await dropReservation(tx, id);
+        await this.recordOutcome(
+          tx,
+          source,
+          "invalid",
+          received.size === row.size_bytes ? "hash_mismatch" : "size_mismatch",
+          row.size_bytes,
+        );
+      });
+      throw badRequest(`${mismatch}. The reservation is dropped; reserve again to retry.`);
+    }
+    const uploadedAt = new Date();
+    const stored = await this.store.write(async (tx) => {
+      // Serialised with the purge, which deletes unreferenced bytes inside a write too.
+      const current = await findAttachment(tx, id);
+      if (!current || current.uploaded_at) return false;
+      this.blobs.keep(received);
+      await markUploaded(tx, id, uploadedAt);
+      await this.recordOutcome(tx, source, "accepted", null, row.size_bytes);
+      return true;
+    });
+    if (!stored) {
+      this.blobs.discard(received);
+      throw conflict("This attachment has already been uploaded");
+    }
+    this.log.info("attachment uploaded", { id, bytes: received.size, app_id: row.app_id });
+    return { attachment_id: id, size_bytes: received.size, sha256: received.sha256 };
+  }
+
+  async list(
+    caller: Caller,
+    q: { event_id?: string; event_client_id?: string; project_id?: string; cursor?: string; limit?: string },
+  ) {
+    const limit = q.limit === undefined ? 50 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 200)
+      throw badRequest("limit must be a whole number from 1 to 200");
+    if (q.cursor !== undefined && !isUuid(q.cursor)) throw badRequest("Invalid cursor");
+    const apps = await listApps(this.store, teamsWith(caller, "events:read"), null);
+    if (apps.length === 0) return { attachments: [], cursor: null, has_more: false };
+    const rows = await listAttachments(this.store, {
+      appIds: apps.map((a) => a.id),
+      eventId: q.event_id?.toLowerCase(),
+      clientEventId: q.event_client_id,
+      projectId: q.project_id?.toLowerCase(),
+      before: q.cursor?.toLowerCase(),
+      limit,
+    });
+    const hasMore = rows.length > limit;
+    const page = rows.slice(0, limit);
+    return {
+      attachments: page.map(presentAttachment),
+      cursor: hasMore ? (page.at(-1)?.id ?? null) : null,
+      has_more: hasMore,
+    };
+  }
+
+  async get(caller: Caller, id: string, request: Request) {
+    const row = await this.visible(caller, id, "events:read");
+    const expiresAt = new Date(Date.now() + DOWNLOAD_TTL_MS);
+    return {
+      ...presentAttachment(row),
+      download_url: this.url(
+        request,
+        `/v1/attachments/${row.id}/download`,
+        this.signer.sign("download", row.id, expiresAt),
+      ),
+    };
+  }
+
+  /** The bytes, for a genuine unexpired download URL: no other credentials. */
+  async download(id: string, query: { expires?: string; signature?: string }): Promise<Response> {
+    const refused = this.signer.check("download", id, query);
+    if (refused === "expired")
+      throw forbidden("This download URL has expired; get the attachment again for a new one");
+    if (refused) throw forbidden("Invalid download URL signature");
+    const row = await findAttachment(this.store, id);
+    if (!row?.uploaded_at) throw notFound("Attachment not found");
+    const file = Bun.file(this.blobs.pathOf(row.sha256));
+    if (!(await file.exists())) throw notFound("Attachment not found");
+    return new Response(file, {
+      headers: {
+        "content-type": row.content_type,
+        "content-length": String(row.size_bytes),
+        "content-disposition": contentDisposition(row.original_filename),
+        "x-content-type-options": "nosniff",
+        "cache-control": "private, no-store",
+        etag: `"${row.sha256}"`,
+      },
+    });
+  }
+
+  async remove(caller: Caller, id: string) {
+    const row = await this.visible(caller, id, "org:write");
+    await this.store.write((tx) => softDeleteAttachment(tx, row.id, new Date()));
+    return { deleted: true as const };
+  }
+
+  /** The uploaded attachments of one event, as `GET /v1/events/:id` shows them. */
+  async ofEvent(appId: string, clientEventId: string) {
+    const rows = await attachmentsOfEvent(this.store, appId, clientEventId);
+    return rows.map((r) => ({
+      id: r.id,
+      original_filename: r.original_filename,
+      content_type: r.content_type,
+      size_bytes: r.size_bytes,
+      uploaded_at: (r.uploaded_at as Date).toISOString(),
+    }));
+  }
+
+  /** In an ingest commit: point waiting attachments at the events this commit stores. */
+  async linkEvents(tx: WriteTx, events: readonly StoredEvent[]): Promise<void> {
+    if (this.linkable.size === 0) return;
+    const links = events
+      .filter((e) => this.linkable.has(linkKey(e.appId, e.clientEventId)))
+      .map((e) => ({ appId: e.appId, clientEventId: e.clientEventId, eventId: e.id }));
+    if (links.length > 0) await linkToEvents(tx, links);
+  }
+
+  private async visible(caller: Caller, id: string, permission: "events:read" | "org:write") {
+    const missing = () => notFound("Attachment not found");
+    if (!isUuid(id)) throw missing();
+    const row = await findAttachment(this.store, id.toLowerCase());
+    if (!row?.uploaded_at) throw missing();
+    authorize(caller, row.team_id, permission, missing);
+    return row;
+  }
+
+  private async appOf(caller: KeyCaller) {
+    const app = await findApp(this.store, caller.appId as string);
+    const project = app ? await findProject(this.store, app.project_id) : null;
+    if (!app || !project) throw new ApiError(401, "Invalid API key");
+    const view = presentProject(project);
+    return {
+      appId: app.id,
+      projectId: project.id,
+      quota: view.quota.attachment_bytes,
+      disabled: view.status === "disabled",
+    };
+  }
+
+  private async recordOutcome(
+    tx: WriteTx,
+    source: { projectId: string; keyId: string; at: number },
+    outcome: Outcome,
+    reason: string | null,
+    bytes: number,
+  ): Promise<void> {
+    const tally = new OutcomeTally();
+    tally.add({ ...source, outcome, reason, category: "attachment", quantity: bytes, timesSeen: 1 });
+    await appendOutcomes(tx, tally.list());
+  }
+
+  private url(request: Request, path: string, query: string): string {
+    const base = this.limits.publicUrl ?? new URL(request.url).origin;
+    return `${base.replace(/\/+$/, "")}${path}?${query}`;
+  }
+}
+
+/** `attachment` with an ASCII fallback name and the exact name in RFC 5987 form. */
+function contentDisposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, "_");
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+}
