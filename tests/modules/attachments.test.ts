@@ -487,6 +487,32 @@ describe("deletion, retention and purge", () => {
   });
 });
 
+describe("retention", () => {
+  test("attachments older than the project's retention go, with their bytes; an unused reservation expires", async () => {
+    const old = await attach("old-1", "bytes from long ago");
+    const young = await attach("young-1", "bytes from today");
+    const pending = await reserve({
+      client_event_id: "never-1",
+      original_filename: "n.txt",
+      content_type: "text/plain",
+      size_bytes: 3,
+      sha256: sha("abc"),
+    });
+    await roost.store.run("UPDATE attachments SET created_at = now() - INTERVAL 91 DAY WHERE id = ?::UUID", [
+      old,
+    ]);
+    const afterExpiry = new Date(Date.now() + 16 * 60_000);
+    await purgeAttachments(roost.store, blobs, afterExpiry);
+    expect(blobs.has(sha("bytes from long ago"))).toBe(false);
+    expect(blobs.has(sha("bytes from today"))).toBe(true);
+    const left = await roost.store.read<{ id: string }>(
+      "SELECT id::VARCHAR AS id FROM attachments WHERE list_contains(?::JSON::UUID[], id)",
+      [[old, young, pending.body.attachment_id]],
+    );
+    expect(left).toEqual([{ id: young }]);
+  });
+});
+
 describe("stats", () => {
   test("stats_v2 shows attachment bytes and files", async () => {
     const u = await roost.tenant("Counted");
