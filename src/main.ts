@@ -6,6 +6,7 @@ import { ApiError } from "./lib/errors";
 import { serve } from "./server";
 import { StoreLockedError } from "./store/db";
 import { LakeCorruptError } from "./store/lake";
+import { NewerSchemaError } from "./store/migrations";
 
 const HELP = `roost: self-hosted app telemetry
 
@@ -74,9 +75,14 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (error: unknown) => {
-    const known = [UsageError, ConfigError, StoreLockedError, ApiError, LakeCorruptError].some(
-      (type) => error instanceof type,
-    );
+    const known = [
+      UsageError,
+      ConfigError,
+      StoreLockedError,
+      ApiError,
+      LakeCorruptError,
+      NewerSchemaError,
+    ].some((type) => error instanceof type);
     console.error(known ? `roost: ${(error as Error).message}` : error);
     process.exit(known ? 2 : 1);
   },

@@ -1,6 +1,9 @@
 import type { Store } from "./db";
 import { schema } from "./schema";
 
+/** The data directory is ahead of this build: starting would run old code on a newer schema. */
+export class NewerSchemaError extends Error {}
+
 export interface Migration {
   version: number;
   name: string;
@@ -20,6 +23,14 @@ export async function migrate(store: Store, migrations: readonly Migration[] = s
   const done = new Set(
     (await store.read<{ version: number }>("SELECT version FROM schema_migrations")).map((r) => r.version),
   );
+  const known = Math.max(0, ...migrations.map((m) => m.version));
+  const newest = Math.max(0, ...done);
+  if (newest > known) {
+    throw new NewerSchemaError(
+      `This data directory was migrated by a newer Roost (schema version ${newest}); this one knows up to ${known}. ` +
+        "Run the newer version, or restore the copy of the data directory made before upgrading.",
+    );
+  }
   const applied: number[] = [];
   for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
     if (done.has(migration.version)) continue;

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Store, StoreLockedError } from "../../src/store/db";
-import { migrate } from "../../src/store/migrations";
+import { migrate, NewerSchemaError } from "../../src/store/migrations";
 import { schema } from "../../src/store/schema";
 
 const options = { threads: 2, memoryLimit: "512MB", readers: 2 };
@@ -41,6 +41,17 @@ describe("migrations", () => {
     const tables = await store.read("SELECT 1 FROM information_schema.tables WHERE table_name = 'half_made'");
     expect(tables).toEqual([]);
     expect(await store.read("SELECT 1 FROM schema_migrations WHERE version = 9001")).toEqual([]);
+  });
+
+  test("an older build refuses a data directory a newer one has migrated", async () => {
+    const older = schema.slice(0, -1);
+    const newest = schema.at(-1)?.version;
+    await expect(migrate(store, older)).rejects.toThrow(
+      new NewerSchemaError(
+        `This data directory was migrated by a newer Roost (schema version ${newest}); this one knows up to ${older.at(-1)?.version}. ` +
+          "Run the newer version, or restore the copy of the data directory made before upgrading.",
+      ),
+    );
   });
 });
 

@@ -30,9 +30,15 @@ export interface RunningServer {
  * Starts `serve` on a free port and waits until `/health` answers (whatever the log level),
  * draining stdout all the while so a chatty server never blocks on a full pipe.
  */
-export async function startServer(dataDir: string, env: Record<string, string> = {}): Promise<RunningServer> {
+export async function startServer(
+  dataDir: string,
+  env: Record<string, string> = {},
+  options: { command?: string[]; cwd?: string } = {},
+): Promise<RunningServer> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = Bun.spawn([process.execPath, MAIN, "serve", "--port", String(port), "--data", dataDir], {
+  const command = options.command ?? [process.execPath, MAIN];
+  const child = Bun.spawn([...command, "serve", "--port", String(port), "--data", dataDir], {
+    cwd: options.cwd,
     env: { ...process.env, ROOST_LOG_LEVEL: "info", ...env },
     stdout: "pipe",
     stderr: "pipe",
