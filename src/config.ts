@@ -23,6 +23,8 @@ export interface Config {
   eventsRateLimit: { burst: number; perSecond: number };
   /** The stats API's per-caller limit (Sentry's: 20 a second). */
   statsRateLimit: { burst: number; perSecond: number };
+  /** Load the demo team's sample week on start when it is not there yet (--demo, ROOST_DEMO=1). */
+  demo: boolean;
   attachments: {
     /** The largest attachment accepted (ROOST_ATTACHMENT_MAX_BYTES, default 100 MiB). */
     maxFileBytes: number;
@@ -86,6 +88,7 @@ export function loadConfig(flags: Record<string, string | boolean>, env: Env): C
         1_000_000,
       ),
     },
+    demo: flags.demo === true || env.ROOST_DEMO === "1",
     attachments: {
       maxFileBytes: integer(
         "ROOST_ATTACHMENT_MAX_BYTES",

@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-import { keysCreate, keysList, keysRevoke, storageNow, usersAdd } from "./cli/admin";
+import { demoNow, keysCreate, keysList, keysRevoke, storageNow, usersAdd } from "./cli/admin";
 import { parseArgs, UsageError } from "./cli/args";
 import { ConfigError, loadConfig } from "./config";
 import { ApiError } from "./lib/errors";
@@ -25,6 +25,11 @@ Commands:
   seal                       move every hot event into Parquet now (for analysts), then compact
   compact                    run the storage job now: seal events past the grace period, compact,
                              delete retired files
+  demo                       load a sample week (3 apps, sessions, errors with crash logs, every
+                             outcome) into a 'demo' team owned by every team owner
+
+Flags for serve:
+  --demo           load the demo team on start when it is not there (ROOST_DEMO=1)
 
 Flags for every command:
   --data <dir>     data directory (ROOST_DATA_DIR, default ./data)
@@ -58,6 +63,8 @@ async function main(argv: string[]): Promise<number> {
       return print(await storageNow(config, true));
     case "compact":
       return print(await storageNow(config, false));
+    case "demo":
+      return print(await demoNow(config));
     case "help":
       return print(HELP);
     default:

@@ -1,6 +1,7 @@
 import { createApp } from "./app";
 import { firstRun, firstRunMessage } from "./bootstrap";
 import type { Config } from "./config";
+import { loadDemo } from "./demo/load";
 import { createLogger } from "./lib/log";
 import { purgeAttachments } from "./modules/attachments/purge";
 import { BlobStore } from "./store/blobs";
@@ -28,6 +29,16 @@ export async function serve(config: Config): Promise<void> {
   const lake = new Lake(store, config.dataDir, log);
   await lake.recover();
   const run = await firstRun(store, config);
+  if (config.demo) {
+    const report = await loadDemo(store, new BlobStore(config.dataDir));
+    if (report)
+      log.info("demo loaded", {
+        team: report.team,
+        events: report.events,
+        attachments: report.attachments,
+        ms: report.ms,
+      });
+  }
   const { app, services } = await createApp(config, { store, log });
   // The credentials go out before the port opens, so whoever sees /health answer can read them.
   if (run) console.log(firstRunMessage(run, `http://${config.host}:${config.port}`));
@@ -36,6 +47,10 @@ export async function serve(config: Config): Promise<void> {
     hostname: config.host,
     port: config.port,
     maxRequestBodySize: Math.max(config.attachments.maxFileBytes, 128 * 1024 * 1024) + 1024 * 1024,
+    // Elysia asks for SO_REUSEPORT by default: a second server on the same port would then share
+    // its traffic silently instead of failing to start.
+    reusePort: false,
+    development: false,
   });
   const url = `http://${config.host}:${app.server?.port ?? config.port}`;
   log.info("listening", { url, version: config.version, docs: `${url}/docs` });

@@ -1,4 +1,5 @@
 import type { Config } from "../config";
+import { DEMO_SLUG, demoSummary, loadDemo } from "../demo/load";
 import { createLogger } from "../lib/log";
 import { findApp } from "../modules/apps/repository";
 import { purgeAttachments } from "../modules/attachments/purge";
@@ -167,5 +168,14 @@ export async function storageNow(config: Config, sealEverything: boolean): Promi
       `deleted ${report.purged} retired files`,
       `${report.ms} ms`,
     ].join("; ");
+  });
+}
+
+/** `roost demo`: the demo team's sample week, loaded into a stopped server's data directory. */
+export async function demoNow(config: Config): Promise<string> {
+  return withStore(config, async (store) => {
+    const report = await loadDemo(store, new BlobStore(config.dataDir));
+    if (!report) return `Team '${DEMO_SLUG}' exists already: nothing loaded.`;
+    return demoSummary(report);
   });
 }

@@ -60,3 +60,11 @@ export async function findMembership(db: Tx, teamId: string, userId: string): Pr
 export async function insertMembership(tx: Tx, teamId: string, userId: string, role: Role): Promise<void> {
   await tx.run("INSERT INTO memberships (team_id, user_id, role) VALUES (?, ?, ?)", [teamId, userId, role]);
 }
+
+/** Every user who owns at least one team. */
+export async function ownerIds(db: Tx): Promise<string[]> {
+  const rows = await db.all<{ id: string }>(
+    "SELECT DISTINCT user_id::VARCHAR AS id FROM memberships WHERE role = 'owner' ORDER BY id",
+  );
+  return rows.map((r) => r.id);
+}
