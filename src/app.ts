@@ -14,6 +14,7 @@ import { AttachmentsService } from "./modules/attachments/service";
 import { authRoutes } from "./modules/auth";
 import { authGuard } from "./modules/auth/guard";
 import { AuthService, type TokenSigner } from "./modules/auth/service";
+import { dashboardRoutes } from "./modules/dashboard";
 import { eventsRoutes } from "./modules/events";
 import { EventsService } from "./modules/events/service";
 import { healthRoutes } from "./modules/health";
@@ -92,7 +93,7 @@ export async function createApp(config: Config, deps: Deps) {
   const guard = authGuard(auth);
   const started = new WeakMap<Request, number>();
 
-  const app = new Elysia()
+  const app = new Elysia({ serve: { routes: dashboardRoutes } })
     .use(errorHandler(log))
     .onRequest(({ request }) => {
       started.set(request, performance.now());

@@ -82,6 +82,16 @@ test("the executable alone: ingest, read back, seal, read again, stop cleanly", 
     const body = (await r.json()) as { events: Array<{ client_event_id: string }> };
     return body.events.map((e) => e.client_event_id).sort();
   };
+  // The dashboard comes from inside the executable too: the page and every asset it names.
+  const html = await (await fetch(`${first.base}/`)).text();
+  expect(html).toContain('<div id="app"></div>');
+  const assets = [...html.matchAll(/(?:src|href)="(\/[^"]+\.(?:js|css))"/g)].map((m) => m[1] as string);
+  expect(assets.length).toBeGreaterThanOrEqual(2);
+  for (const asset of assets) {
+    const r = await fetch(`${first.base}${asset}`);
+    expect(r.status).toBe(200);
+    expect((await r.text()).length).toBeGreaterThan(100);
+  }
   const hot = await read(first.base);
   expect(hot).toEqual(events.map((e) => e.client_event_id).sort());
   expect(await stopServer(first)).toBe(0);

@@ -1,0 +1,118 @@
+import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { get, type Me, type Project, signOut, token, whenSignedOut } from "./api";
+import { EventsPage } from "./pages/events";
+import { LoginPage } from "./pages/login";
+import { SettingsPage } from "./pages/settings";
+import { StatsPage } from "./pages/stats";
+import { go, href, useRoute } from "./route";
+
+export interface Scope {
+  me: Me;
+  teamId: string;
+  teamSlug: string;
+  /** Empty: every project of the team. */
+  projectId: string;
+  projects: Project[];
+  reloadProjects: () => void;
+}
+
+function App() {
+  const [signedIn, setSignedIn] = useState(Boolean(token()));
+  useEffect(() => whenSignedOut(() => setSignedIn(false)), []);
+  if (!signedIn) return <LoginPage onSignedIn={() => setSignedIn(true)} />;
+  return <Shell />;
+}
+
+function Shell() {
+  const route = useRoute();
+  const [me, setMe] = useState<Me | null>(null);
+  const [projects, setProjects] = useState<Project[]>([]);
+  const [version, setVersion] = useState(0);
+  useEffect(() => {
+    get<Me>("/v1/auth/me").then(setMe, () => signOut());
+  }, []);
+  const team = me?.teams.find((t) => t.id === route.params.team) ?? me?.teams[0];
+  useEffect(() => {
+    if (!team) return;
+    get<{ projects: Project[] }>(`/v1/projects?team_id=${team.id}`).then((r) => setProjects(r.projects));
+  }, [team?.id, version]);
+  if (!me) return <div class="loading">Loading…</div>;
+  if (!team) return <div class="empty">You belong to no team yet.</div>;
+  const scope: Scope = {
+    me,
+    teamId: team.id,
+    teamSlug: team.slug,
+    projectId: projects.some((p) => p.id === route.params.project) ? (route.params.project as string) : "",
+    projects,
+    reloadProjects: () => setVersion((v) => v + 1),
+  };
+  const keep = { team: team.id, project: scope.projectId || undefined };
+  const pages = [
+    ["stats", "Stats"],
+    ["events", "Events"],
+    ["settings", "Settings"],
+  ] as const;
+  return (
+    <div class="shell">
+      <header>
+        <span class="brand">Roost</span>
+        <nav>
+          {pages.map(([page, label]) => (
+            <a key={page} href={href(page, keep)} class={route.page === page ? "active" : ""}>
+              {label}
+            </a>
+          ))}
+        </nav>
+        <label>
+          Team{" "}
+          <select
+            aria-label="Team"
+            value={team.id}
+            onChange={(e) => go(route.page, { team: (e.target as HTMLSelectElement).value })}
+          >
+            {me.teams.map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Project{" "}
+          <select
+            aria-label="Project"
+            value={scope.projectId}
+            onChange={(e) =>
+              go(route.page, { team: team.id, project: (e.target as HTMLSelectElement).value })
+            }
+          >
+            <option value="">All projects</option>
+            {projects.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span class="who">
+          {me.user.email}{" "}
+          <button type="button" class="link" onClick={signOut}>
+            Sign out
+          </button>
+        </span>
+      </header>
+      <main>
+        {route.page === "events" ? (
+          <EventsPage scope={scope} params={route.params} />
+        ) : route.page === "settings" ? (
+          <SettingsPage scope={scope} />
+        ) : (
+          <StatsPage scope={scope} params={route.params} />
+        )}
+      </main>
+    </div>
+  );
+}
+
+render(<App />, document.getElementById("app") as HTMLElement);

@@ -1,0 +1,258 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { type RunningServer, startServer, stopServer, tempDir } from "../support/server";
+
+/**
+ * The dashboard end to end, in Debian's Chromium (`.ci/run` installs it), against a real server
+ * started with the demo week. Screenshots go to a temporary directory, or to docs/screenshots with
+ * UPDATE_SCREENSHOTS=1 (how the README's pictures are made).
+ */
+// The functions handed to page.evaluate run in the browser; the test's own types have no DOM.
+// biome-ignore lint/suspicious/noExplicitAny: browser globals, typed loosely on purpose
+declare const document: any, location: any;
+type HTMLElement = any;
+
+const CHROMIUM = "/usr/bin/chromium";
+const PASSWORD = "dashboard-test-password";
+const SHOTS =
+  process.env.UPDATE_SCREENSHOTS === "1"
+    ? join(import.meta.dir, "../../docs/screenshots")
+    : tempDir("roost-shots-");
+
+const dir = tempDir("roost-web-");
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+let token: string;
+let demo: { id: string; slug: string };
+
+const api = async <T = any>(path: string, init: RequestInit = {}): Promise<T> => {
+  const r = await fetch(`${server.base}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...init.headers },
+  });
+  expect(r.status).toBeLessThan(300);
+  return (await r.json()) as T;
+};
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
+  mkdirSync(SHOTS, { recursive: true });
+  server = await startServer(dir, {
+    ROOST_ADMIN_PASSWORD: PASSWORD,
+    ROOST_DEMO: "1",
+    ROOST_LOG_LEVEL: "silent",
+  });
+  const login = await fetch(`${server.base}/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: "admin@localhost", password: PASSWORD }),
+  });
+  token = ((await login.json()) as { token: string }).token;
+  const me = await api<{ teams: Array<{ id: string; slug: string }> }>("/v1/auth/me");
+  demo = me.teams.find((t) => t.slug === "demo") as { id: string; slug: string };
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (server) await stopServer(server);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function signIn(password = PASSWORD) {
+  await page.goto(`${server.base}/`);
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  await page.fill("input[name=email]", "admin@localhost");
+  await page.fill("input[name=password]", password);
+  await page.click("button[type=submit]");
+}
+
+describe("the dashboard", () => {
+  test("a wrong password shows the login error", async () => {
+    await signIn("not-the-password");
+    await expect(page.textContent("[data-testid=login-error]", { timeout: 5000 })).resolves.toBe(
+      "Invalid email or password",
+    );
+  }, 30_000);
+
+  test("Stats: the bars and totals are the API's numbers for the demo week", async () => {
+    await signIn();
+    await page.waitForSelector("header");
+    await page.goto(`${server.base}/#/stats?team=${demo.id}&period=7d`);
+    await page.waitForSelector("[data-testid=stats-chart] canvas");
+    const stats = await api<{
+      intervals: string[];
+      groups: Array<{
+        by: { outcome: string };
+        totals: Record<string, number>;
+        series: Record<string, number[]>;
+      }>;
+    }>(
+      `/api/0/organizations/${demo.slug}/stats_v2/?field=sum(quantity)&groupBy=outcome&category=error&statsPeriod=7d&interval=1h`,
+    );
+    const outcomes = stats.groups.map((g) => g.by.outcome).sort();
+    expect(outcomes).toEqual(["abuse", "accepted", "client_discard", "filtered", "invalid", "rate_limited"]);
+
+    // The chart draws running totals, tallest first: take them apart again into each outcome's bars.
+    const drawn = await page.evaluate(() => {
+      const el: { plot: { data: number[][]; series: Array<{ label: string }> } } =
+        document.querySelector("[data-testid=stats-chart]");
+      return { data: el.plot.data, labels: el.plot.series.map((s) => s.label) };
+    });
+    expect(drawn.data[0]).toEqual(stats.intervals.map((t) => Date.parse(t) / 1000));
+    const label: Record<string, string> = {
+      accepted: "Accepted",
+      filtered: "Filtered",
+      rate_limited: "Rate limited",
+      invalid: "Invalid",
+      abuse: "Abuse",
+      client_discard: "Client discard",
+    };
+    const order = ["accepted", "filtered", "rate_limited", "invalid", "abuse", "client_discard"];
+    const runningOf = (outcome: string) =>
+      drawn.data[drawn.labels.indexOf(label[outcome] as string)] as number[];
+    let below = stats.intervals.map(() => 0);
+    for (const outcome of order) {
+      const running = runningOf(outcome);
+      const bars = running.map((v, i) => v - (below[i] as number));
+      const api = stats.groups.find((g) => g.by.outcome === outcome)?.series["sum(quantity)"];
+      expect(bars).toEqual(api as number[]);
+      below = running;
+    }
+    for (const g of stats.groups) {
+      const shown = await page.textContent(
+        `[data-testid=stats-totals] [data-outcome=${g.by.outcome}] strong`,
+      );
+      expect(Number(shown?.replaceAll(",", ""))).toBe(g.totals["sum(quantity)"] as number);
+    }
+    // Hovering a bar shows its numbers in the legend.
+    const busiest = (
+      stats.groups.find((g) => g.by.outcome === "accepted")?.series["sum(quantity)"] ?? []
+    ).reduce((best, v, i, all) => (v > (all[best] as number) ? i : best), 0);
+    const over = await page.evaluate((i) => {
+      const el = document.querySelector("[data-testid=stats-chart]") as HTMLElement & {
+        plot: { valToPos(v: number, s: string): number; data: number[][]; over: HTMLElement };
+      };
+      const x = el.plot.valToPos(el.plot.data[0]?.[i] as number, "x");
+      const r = el.plot.over.getBoundingClientRect();
+      return { x: r.left + x, y: r.top + r.height - 5 };
+    }, busiest);
+    await page.mouse.move(over.x, over.y);
+    const accepted = stats.groups.find((g) => g.by.outcome === "accepted")?.series["sum(quantity)"]?.[
+      busiest
+    ] as number;
+    await expect(page.locator(".u-legend").textContent()).resolves.toContain(
+      `Accepted${accepted.toLocaleString("en-US")}`,
+    );
+    await page.screenshot({ path: join(SHOTS, "stats.png") });
+  }, 60_000);
+
+  test("Events: filter by level and user, page through by scrolling, the filters live in the URL", async () => {
+    const errors = await api<{ count: number }>(`/v1/events/count?team_id=${demo.id}&level=error`);
+    expect(errors.count).toBeGreaterThan(50); // more than one page
+    await page.goto(`${server.base}/#/events?team=${demo.id}`);
+    await page.waitForSelector("[data-testid=events-table] tbody tr");
+    for (const level of ["debug", "info", "warn"]) await page.uncheck(`input[name=level][value=${level}]`);
+    await page.click("form.filters button[type=submit]");
+    await page.waitForFunction(() => location.hash.includes("level=error"));
+    await page.waitForFunction(
+      (n) =>
+        document
+          .querySelector("[data-testid=events-count]")
+          ?.textContent?.startsWith(`${n.toLocaleString("en-US")} events`),
+      errors.count,
+    );
+    // Scroll until the end: every error event, each once.
+    for (let i = 0; i < 30; i++) {
+      const end = await page.textContent(".sentinel");
+      if (end === "End of results") break;
+      await page.locator(".sentinel").scrollIntoViewIfNeeded();
+      await page.waitForTimeout(150);
+    }
+    expect(await page.textContent(".sentinel")).toBe("End of results");
+    const levels = await page.$$eval("[data-testid=events-table] tbody tr td:nth-child(2)", (tds) =>
+      tds.map((t) => t.textContent),
+    );
+    expect(levels).toHaveLength(errors.count);
+    expect(new Set(levels)).toEqual(new Set(["error"]));
+    const ids = await page.$$eval("[data-testid=events-table] tbody tr", (trs) =>
+      trs.map((t) => t.getAttribute("data-id")),
+    );
+    expect(new Set(ids).size).toBe(ids.length);
+
+    const someone = (
+      await api<{ events: Array<{ user_id: string | null }> }>(
+        `/v1/events?team_id=${demo.id}&level=error&limit=200`,
+      )
+    ).events.find((e) => e.user_id)?.user_id as string;
+    await page.fill("input[name=user_id]", someone);
+    await page.click("form.filters button[type=submit]");
+    await page.waitForFunction((u) => location.hash.includes(`user_id=${u}`), someone);
+    const theirs = await api<{ count: number }>(
+      `/v1/events/count?team_id=${demo.id}&level=error&user_id=${someone}`,
+    );
+    await page.waitForFunction(
+      (n) => document.querySelector("[data-testid=events-count]")?.textContent?.startsWith(`${n} events`),
+      theirs.count,
+    );
+    await page.reload(); // a shared link shows the same view
+    await page.waitForFunction(
+      (n) => document.querySelector("[data-testid=events-count]")?.textContent?.startsWith(`${n} events`),
+      theirs.count,
+    );
+    const users = await page.$$eval("[data-testid=events-table] tbody tr td:nth-child(6)", (tds) =>
+      tds.map((t) => t.textContent),
+    );
+    expect(users).toHaveLength(theirs.count);
+    expect(new Set(users)).toEqual(new Set([someone]));
+    expect(await page.inputValue("input[name=user_id]")).toBe(someone);
+  }, 60_000);
+
+  test("Events: open an event and download its crash log", async () => {
+    const [attachment] = (
+      await api<{ attachments: Array<{ id: string; event_id: string; size_bytes: number }> }>(
+        "/v1/attachments?limit=1",
+      )
+    ).attachments;
+    expect(attachment).toBeDefined();
+    await page.goto(`${server.base}/#/events?team=${demo.id}&level=error&event=${attachment?.event_id}`);
+    await page.waitForSelector("[data-testid=event-panel] h2");
+    expect(await page.textContent("[data-testid=event-panel]")).toContain(attachment?.event_id as string);
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.click("text=Download crash.log"),
+    ]);
+    const saved = join(dir, "downloaded.log");
+    await download.saveAs(saved);
+    const detail = await api<{ download_url: string }>(`/v1/attachments/${attachment?.id}`);
+    const expected = await (await fetch(detail.download_url.replace(/^http:\/\/[^/]+/, server.base))).text();
+    expect(readFileSync(saved, "utf8")).toBe(expected);
+    expect(expected.length).toBe(attachment?.size_bytes as number);
+    await page.screenshot({ path: join(SHOTS, "events.png") });
+  }, 60_000);
+
+  test("Settings: a new key's secret is shown once, and works", async () => {
+    await page.goto(`${server.base}/#/settings?team=${demo.id}`);
+    await page.waitForSelector("[data-testid=keys-table] tbody tr");
+    await page.fill("input[name=name][aria-label='Key name']", "from the dashboard");
+    await page.click("[data-testid=key-form] button[type=submit]");
+    const secret = (await page.textContent("[data-testid=secret]", { timeout: 5000 })) as string;
+    expect(secret).toMatch(/^owl_agent_[0-9a-f]{48}$/);
+    await page.screenshot({ path: join(SHOTS, "settings.png") });
+    const me = await fetch(`${server.base}/v1/auth/me`, { headers: { authorization: `Bearer ${secret}` } });
+    expect(me.status).toBe(200);
+    await page.click("[data-testid=secret-box] >> text=Done");
+    await page.waitForSelector("[data-testid=secret-box]", { state: "detached" });
+    expect(await page.content()).not.toContain(secret);
+    await page.reload();
+    await page.waitForSelector("[data-testid=keys-table] tbody tr");
+    expect(await page.textContent("[data-testid=keys-table]")).toContain("from the dashboard");
+    expect(await page.content()).not.toContain(secret);
+  }, 60_000);
+});
