@@ -88,7 +88,7 @@ export function loadConfig(flags: Record<string, string | boolean>, env: Env): C
         1_000_000,
       ),
     },
-    demo: flags.demo === true || env.ROOST_DEMO === "1",
+    demo: (flags.demo !== undefined && flags.demo !== "false") || env.ROOST_DEMO === "1",
     attachments: {
       maxFileBytes: integer(
         "ROOST_ATTACHMENT_MAX_BYTES",

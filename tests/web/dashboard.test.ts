@@ -10,7 +10,6 @@ import { type RunningServer, startServer, stopServer, tempDir } from "../support
  * UPDATE_SCREENSHOTS=1 (how the README's pictures are made).
  */
 // The functions handed to page.evaluate run in the browser; the test's own types have no DOM.
-// biome-ignore lint/suspicious/noExplicitAny: browser globals, typed loosely on purpose
 declare const document: any, location: any;
 type HTMLElement = any;
 
