@@ -28,6 +28,7 @@ const build = Bun.spawnSync(
     "build",
     "--compile",
     "--target=bun-linux-x64",
+    "--bytecode",
     join(root, "src", "compiled.ts"),
     "--outfile",
     outfile,

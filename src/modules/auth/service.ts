@@ -13,8 +13,11 @@ export interface TokenSigner {
 
 /** How long a looked-up key is trusted before it is read again (revocation clears it at once). */
 const KEY_CACHE_MS = 30_000;
-/** A known hash for unknown emails, so a login's timing does not tell which emails exist. */
-const DUMMY_HASH = await Bun.password.hash("roost-timing-equaliser", { algorithm: "argon2id" });
+/**
+ * A known hash for unknown emails, so a login's timing does not tell which emails exist. Made in
+ * the background (argon2id takes ~0.25 s here), not awaited at import: start-up does not wait.
+ */
+const DUMMY_HASH: Promise<string> = Bun.password.hash("roost-timing-equaliser", { algorithm: "argon2id" });
 
 export class AuthService {
   private readonly keyCache = new Map<string, { row: KeyRow & { app_live: boolean }; at: number }>();
@@ -37,7 +40,7 @@ export class AuthService {
 
   async login(email: string, password: string) {
     const user = await findUserByEmail(this.store, email);
-    const ok = await Bun.password.verify(password, user?.password_hash ?? DUMMY_HASH);
+    const ok = await Bun.password.verify(password, user?.password_hash ?? (await DUMMY_HASH));
     if (!user || !ok) throw unauthorized("Invalid email or password");
     const exp = Math.floor(Date.now() / 1000) + this.tokenTtlSeconds;
     const token = await this.signer.sign({ sub: user.id, exp });
