@@ -71,12 +71,15 @@ export function sourceOver(
   dataDir: string,
   scope: EventScope,
   paths: readonly string[],
+  options: { withFile?: boolean } = {},
 ): { sql: string; params: Param[]; files: string[] } {
   const projects = [...scope.projectIds];
   const from = scope.from ?? null;
   const to = scope.to ?? null;
   const files = paths.map((p) => join(dataDir, p));
-  const hot = `SELECT ${HOT_COLUMNS} FROM events
+  // `file`: which lake file a row came from (null: the hot table), for two-step reads.
+  const fileColumn = options.withFile ? ", NULL::VARCHAR AS file" : "";
+  const hot = `SELECT ${HOT_COLUMNS}${fileColumn} FROM events
     WHERE list_contains(?::JSON::UUID[], project_id)
       AND (?::TIMESTAMPTZ IS NULL OR timestamp >= ?::TIMESTAMPTZ)
       AND (?::TIMESTAMPTZ IS NULL OR timestamp < ?::TIMESTAMPTZ)`;
@@ -84,7 +87,10 @@ export function sourceOver(
   if (files.length === 0) return { sql: hot, params, files };
   // project_id is read from the path as text and cast here: typed UUID in hive_types, its constant
   // statistics made DuckDB 1.5 fail the union ("Unsupported type for NumericValueUnionToValue").
-  const lake = `SELECT * EXCLUDE (date, hour) REPLACE (project_id::UUID AS project_id)
+  const lake = options.withFile
+    ? `SELECT * EXCLUDE (date, hour, filename) REPLACE (project_id::UUID AS project_id), filename AS file
+    FROM read_parquet(?::VARCHAR[], filename = true, hive_partitioning = true, hive_types = {'project_id': VARCHAR, 'date': DATE, 'hour': INTEGER})`
+    : `SELECT * EXCLUDE (date, hour) REPLACE (project_id::UUID AS project_id)
     FROM read_parquet(?::VARCHAR[], hive_partitioning = true, hive_types = {'project_id': VARCHAR, 'date': DATE, 'hour': INTEGER})`;
   return { sql: `${hot} UNION ALL BY NAME ${lake}`, params: [...params, files], files };
 }
