@@ -75,9 +75,11 @@ export async function createApp(config: Config, deps: Deps) {
     attachments.linkEvents(tx, events),
   );
   const ingest = new IngestService(store, writer);
+  const events = new EventsService(store, attachments);
   const changed = () => {
     auth.forgetKeys();
     ingest.forget();
+    events.forget();
   };
   const services: Services = {
     auth,
@@ -145,7 +147,7 @@ export async function createApp(config: Config, deps: Deps) {
     .use(
       eventsRoutes(
         guard,
-        new EventsService(store, attachments),
+        events,
         new RateLimiter(config.eventsRateLimit.burst, config.eventsRateLimit.perSecond),
       ),
     );

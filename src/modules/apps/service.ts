@@ -92,6 +92,7 @@ export class AppsService {
         caller.type === "user" ? caller.userId : null,
       );
     });
+    this.changed(); // a new app is visible at once, not when a cached app list expires
     return { ...presentApp(app), client_key: clientKey };
   }
 

@@ -1,7 +1,8 @@
 import { notFound } from "../../lib/errors";
 import { isUuid } from "../../lib/ids";
+import { TtlCache } from "../../lib/ttl-cache";
 import type { Store } from "../../store/db";
-import { listApps } from "../apps/repository";
+import { type AppRow, listApps } from "../apps/repository";
 import type { AttachmentsService } from "../attachments/service";
 import { type Caller, teamsWith } from "../auth/caller";
 import type { Event } from "./model";
@@ -30,10 +31,18 @@ function timeOfId(id: string): Date | null {
 }
 
 export class EventsService {
+  /** The live apps of a set of teams, briefly: every request needs them, few change them. */
+  private readonly apps = new TtlCache<string, AppRow[]>(10_000);
+
   constructor(
     private readonly store: Store,
     private readonly attachments: Pick<AttachmentsService, "ofEvent">,
   ) {}
+
+  /** Projects or apps changed (created, deleted): read them afresh. */
+  forget(): void {
+    this.apps.clear();
+  }
 
   async list(caller: Caller, q: Query) {
     const params = parseList(q);
@@ -75,7 +84,8 @@ export class EventsService {
     caller: Caller,
     f: Pick<EventFilters, "teamId" | "projectId" | "appId">,
   ): Promise<Visible | null> {
-    let apps = await listApps(this.store, teamsWith(caller, "events:read"), null);
+    const teams = teamsWith(caller, "events:read");
+    let apps = await this.apps.get(teams.join(","), () => listApps(this.store, teams, null));
     if (f.appId) apps = apps.filter((a) => a.id === f.appId);
     else if (f.projectId) apps = apps.filter((a) => a.project_id === f.projectId);
     else if (f.teamId) apps = apps.filter((a) => a.team_id === f.teamId);
