@@ -187,3 +187,48 @@ describe("roost keys and users", () => {
     expect(unknown.stderr).toContain("Unknown command 'frobnicate'");
   });
 });
+
+describe("roost demo", () => {
+  test("loads the sample week into a 'demo' team the first owner sees, once", async () => {
+    const dir = freshDir();
+    const first = await startServer(dir, { ROOST_ADMIN_PASSWORD: "demo-owner-password" });
+    await stopServer(first);
+    const loaded = await runToEnd(["demo"], dir);
+    expect(loaded.code).toBe(0);
+    const events = Number(/(\d+) events/.exec(loaded.stdout)?.[1]);
+    expect(events).toBeGreaterThan(5000);
+    for (const outcome of ["accepted", "filtered", "rate_limited", "invalid", "abuse", "client_discard"]) {
+      expect(loaded.stdout).toMatch(new RegExp(`${outcome} \\d+`));
+    }
+    const again = await runToEnd(["demo"], dir);
+    expect(again.stdout).toContain("Team 'demo' exists already: nothing loaded.");
+
+    const server = await startServer(dir);
+    const login = await fetch(`${server.base}/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "admin@localhost", password: "demo-owner-password" }),
+    });
+    const { token } = (await login.json()) as { token: string };
+    const me = (await (
+      await fetch(`${server.base}/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as {
+      teams: Array<{ id: string; slug: string; role: string }>;
+    };
+    const demo = me.teams.find((t) => t.slug === "demo");
+    expect(demo?.role).toBe("owner");
+    const count = (await (
+      await fetch(`${server.base}/v1/events/count?team_id=${demo?.id}&data_mode=all`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).json()) as { count: number };
+    expect(count.count).toBe(events);
+    const attachments = (await (
+      await fetch(`${server.base}/v1/attachments?limit=200`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).json()) as { attachments: unknown[] };
+    expect(attachments.attachments.length).toBeGreaterThan(10);
+    expect(await stopServer(server)).toBe(0);
+  });
+});
