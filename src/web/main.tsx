@@ -1,6 +1,7 @@
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { get, type Me, type Project, signOut, token, whenSignedOut } from "./api";
+import { Choice } from "./components/fields";
 import { EventsPage } from "./pages/events";
 import { LoginPage } from "./pages/login";
 import { SettingsPage } from "./pages/settings";
@@ -64,37 +65,19 @@ function Shell() {
             </a>
           ))}
         </nav>
-        <label>
-          Team{" "}
-          <select
-            aria-label="Team"
-            value={team.id}
-            onChange={(e) => go(route.page, { team: (e.target as HTMLSelectElement).value })}
-          >
-            {me.teams.map((t) => (
-              <option key={t.id} value={t.id}>
-                {t.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Project{" "}
-          <select
-            aria-label="Project"
-            value={scope.projectId}
-            onChange={(e) =>
-              go(route.page, { team: team.id, project: (e.target as HTMLSelectElement).value })
-            }
-          >
-            <option value="">All projects</option>
-            {projects.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Choice
+          label="Team"
+          value={team.id}
+          options={me.teams.map((t) => [t.id, t.name] as const)}
+          onChange={(id) => go(route.page, { team: id })}
+        />
+        <Choice
+          label="Project"
+          value={scope.projectId}
+          first={["", "All projects"]}
+          options={projects.map((p) => [p.id, p.name] as const)}
+          onChange={(id) => go(route.page, { team: team.id, project: id })}
+        />
         <span class="who">
           {me.user.email}{" "}
           <button type="button" class="link" onClick={signOut}>

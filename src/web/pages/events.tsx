@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type App, type EventDetail, type EventRow, get, qs } from "../api";
+import { TextFilter } from "../components/fields";
 import type { Scope } from "../main";
 import { go } from "../route";
 
@@ -139,36 +140,11 @@ export function EventsPage({ scope, params }: { scope: Scope; params: Record<str
             ))}
           </select>
         </label>
-        <label>
-          User
-          <input name="user_id" aria-label="User" defaultValue={params.user_id ?? ""} placeholder="user id" />
-        </label>
-        <label>
-          Session
-          <input
-            name="session_id"
-            aria-label="Session"
-            defaultValue={params.session_id ?? ""}
-            placeholder="session id"
-          />
-        </label>
-        <label>
-          Screen
-          <input name="screen_name" aria-label="Screen" defaultValue={params.screen_name ?? ""} />
-        </label>
-        <label>
-          Since
-          <input
-            name="since"
-            aria-label="Since"
-            defaultValue={params.since ?? ""}
-            placeholder="24h, 7d or ISO"
-          />
-        </label>
-        <label>
-          Until
-          <input name="until" aria-label="Until" defaultValue={params.until ?? ""} placeholder="ISO date" />
-        </label>
+        <TextFilter name="user_id" label="User" params={params} placeholder="user id" />
+        <TextFilter name="session_id" label="Session" params={params} placeholder="session id" />
+        <TextFilter name="screen_name" label="Screen" params={params} />
+        <TextFilter name="since" label="Since" params={params} placeholder="24h, 7d or ISO" />
+        <TextFilter name="until" label="Until" params={params} placeholder="ISO date" />
         <label>
           Data
           <select name="data_mode" aria-label="Data mode" value={params.data_mode ?? ""}>

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { type App, api, get, type Key } from "../api";
+import { RenameButton } from "../components/fields";
 import type { Scope } from "../main";
 
 interface Secret {
@@ -106,9 +107,7 @@ export function SettingsPage({ scope }: { scope: Scope }) {
               <td>{p.name}</td>
               <td class="muted">{p.slug}</td>
               <td>
-                <button type="button" class="link" onClick={() => rename("projects", p.id, p.name)}>
-                  Rename
-                </button>
+                <RenameButton onClick={() => rename("projects", p.id, p.name)} />
               </td>
             </tr>
           ))}
@@ -129,9 +128,7 @@ export function SettingsPage({ scope }: { scope: Scope }) {
               <td class="muted">{scope.projects.find((p) => p.id === a.project_id)?.name}</td>
               <td class="muted">{a.bundle_id ?? ""}</td>
               <td>
-                <button type="button" class="link" onClick={() => rename("apps", a.id, a.name)}>
-                  Rename
-                </button>
+                <RenameButton onClick={() => rename("apps", a.id, a.name)} />
               </td>
             </tr>
           ))}

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { get, qs, type Stats } from "../api";
 import { type Series, StackedBars } from "../components/chart";
+import { Choice } from "../components/fields";
 import type { Scope } from "../main";
 import { go } from "../route";
 
@@ -85,20 +86,12 @@ export function StatsPage({ scope, params }: { scope: Scope; params: Record<stri
   return (
     <section class="stats">
       <div class="controls">
-        <label>
-          Category
-          <select
-            aria-label="Category"
-            value={category}
-            onChange={(e) => set({ category: (e.target as HTMLSelectElement).value })}
-          >
-            {CATEGORIES.map(([v, l]) => (
-              <option key={v} value={v}>
-                {l}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Choice
+          label="Category"
+          value={category}
+          options={CATEGORIES}
+          onChange={(v) => set({ category: v })}
+        />
         <label>
           Measure
           <select
@@ -142,20 +135,12 @@ export function StatsPage({ scope, params }: { scope: Scope; params: Record<stri
             </label>
           </>
         )}
-        <label>
-          Interval
-          <select
-            aria-label="Interval"
-            value={interval}
-            onChange={(e) => set({ interval: (e.target as HTMLSelectElement).value })}
-          >
-            {INTERVALS.map((i) => (
-              <option key={i} value={i}>
-                {i}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Choice
+          label="Interval"
+          value={interval}
+          options={INTERVALS.map((i) => [i, i] as const)}
+          onChange={(v) => set({ interval: v })}
+        />
       </div>
       {error && <p class="error">{error}</p>}
       {series && (
