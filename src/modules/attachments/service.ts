@@ -87,7 +87,10 @@ export function presentAttachment(row: AttachmentRow) {
  * arrives first; outcomes for every upload accepted or refused; purging bytes nothing references.
  */
 export class AttachmentsService {
-  /** (app, client event id) of live attachments: the events whose commit must link them. */
+  /**
+   * (app, client event id) of every attachment reserved since start or live at start: the events
+   * whose commit must link them, and the only events that can have any.
+   */
   private readonly linkable = new Set<string>();
 
   constructor(
@@ -319,6 +322,9 @@ export class AttachmentsService {
 
   /** The uploaded attachments of one event, as `GET /v1/events/:id` shows them. */
   async ofEvent(appId: string, clientEventId: string) {
+    // Every live attachment's key is in `linkable` (a superset: deletions do not shrink it), so
+    // most events, which have none, cost no query.
+    if (!this.linkable.has(linkKey(appId, clientEventId))) return [];
     const rows = await attachmentsOfEvent(this.store, appId, clientEventId);
     return rows.map((r) => ({
       id: r.id,
