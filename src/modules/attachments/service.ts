@@ -142,7 +142,19 @@ export class AttachmentsService {
         }),
       );
     }
-    const received = this.eventKeys.receivedAt(scopedKey(appId, body.client_event_id));
+    // Linking, whichever comes first: the key is known before anything else, so every ingest commit
+    // from here on links the event; a commit before that is found by the lookups below.
+    const key = { projectId, appId, clientEventId: body.client_event_id };
+    this.linkable.add(linkKey(appId, body.client_event_id));
+    const lookedAt = Date.now();
+    const eventReceivedAt = this.eventKeys.receivedAt(scopedKey(appId, body.client_event_id));
+    // The slow part (lake files written since the event arrived) outside the writer.
+    const seen =
+      eventReceivedAt === null
+        ? null
+        : await this.store.snapshot((tx) =>
+            findEventId(tx, this.store.dataDir, { ...key, receivedSince: new Date(eventReceivedAt - 1000) }),
+          );
     const id = newId();
     const expiresAt = new Date(now.getTime() + UPLOAD_TTL_MS);
     const overQuota = await this.store.write(async (tx) => {
@@ -151,15 +163,10 @@ export class AttachmentsService {
         await this.recordOutcome(tx, source, "rate_limited", "attachment_quota", sizeBytes);
         return held;
       }
+      // An event committed since the lookup began is hot, or in a file written since then.
       const eventId =
-        received === null
-          ? null
-          : await findEventId(tx, this.store.dataDir, {
-              projectId,
-              appId,
-              clientEventId: body.client_event_id,
-              receivedSince: new Date(received - 1000),
-            });
+        seen ??
+        (await findEventId(tx, this.store.dataDir, { ...key, receivedSince: new Date(lookedAt - 1000) }));
       await insertAttachment(tx, {
         id,
         appId,
@@ -185,7 +192,6 @@ export class AttachmentsService {
         { code: "quota_exhausted" },
       );
     }
-    this.linkable.add(linkKey(appId, body.client_event_id));
     return {
       attachment_id: id,
       upload_url: this.url(
