@@ -18,6 +18,7 @@ import { createAppIn } from "../src/modules/apps/service";
 import { createProjectIn } from "../src/modules/projects/service";
 import { Store } from "../src/store/db";
 import { summarise } from "../src/store/lake";
+import { bumpManifestVersion } from "../src/store/manifest";
 import { migrate } from "../src/store/migrations";
 
 const { flags } = parseArgs(process.argv.slice(2));
@@ -150,8 +151,9 @@ await store.write((tx) =>
 );
 
 // The manifest: every file written, with its partition and time range.
-await store.write((tx) =>
-  tx.run(
+await store.write(async (tx) => {
+  await bumpManifestVersion(tx);
+  await tx.run(
     `INSERT INTO lake_files (path, project_id, hour, row_count, min_ts, max_ts, bytes)
      SELECT substr(filename, length(?) + 2), project_id::UUID, strptime(date || ' ' || hour, '%Y-%m-%d %H')::TIMESTAMPTZ,
        count(*), min(timestamp), max(timestamp), 0
@@ -159,8 +161,8 @@ await store.write((tx) =>
        hive_types = {'project_id': VARCHAR, 'date': VARCHAR, 'hour': VARCHAR})
      GROUP BY filename, project_id, date, hour`,
     [config.dataDir, config.dataDir],
-  ),
-);
+  );
+});
 // The summaries the storage job writes with each file (counts without opening files).
 const paths = (await store.read<{ path: string }>("SELECT path FROM lake_files")).map((r) => r.path);
 await store.write((tx) => summarise(tx, config.dataDir, paths));

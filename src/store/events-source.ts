@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { Param, Tx } from "./db";
+import { liveFiles } from "./manifest";
 
 /** What a query over events may touch: these projects, optionally a timestamp range [from, to). */
 export interface EventScope {
@@ -47,6 +48,16 @@ export async function eventsSource(
   const projects = [...scope.projectIds];
   const from = scope.from ?? null;
   const to = scope.to ?? null;
+  if (!scope.key) {
+    const projectSet = new Set(projects);
+    const since = scope.from?.getTime() ?? Number.NEGATIVE_INFINITY;
+    const until = scope.to?.getTime() ?? Number.POSITIVE_INFINITY;
+    const paths = (await liveFiles(tx, dataDir))
+      .filter((f) => projectSet.has(f.projectId) && f.maxTs >= since && f.minTs < until)
+      .map((f) => f.path)
+      .sort();
+    return sourceOver(dataDir, scope, paths);
+  }
   const keyed = mayHoldKey(scope.key);
   const paths = (
     await tx.all<{ path: string }>(

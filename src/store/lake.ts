@@ -12,6 +12,7 @@ import {
 import { join, relative, sep } from "node:path";
 import type { Logger } from "../lib/log";
 import type { Param, Store, Tx } from "./db";
+import { bumpManifestVersion } from "./manifest";
 
 /** The columns of a Parquet events file, in order (project_id, date and hour are in its path). */
 const PARQUET_COLUMNS = `id, app_id, client_event_id, session_id, user_id, api_key_id, level, source_module, message,
@@ -321,6 +322,7 @@ async function addToManifest(
     ],
   );
   await summarise(tx, dataDir, [path]);
+  await bumpManifestVersion(tx);
 }
 
 /** Drops files from the manifest, with their summaries. */
@@ -328,6 +330,7 @@ async function removeFromManifest(tx: Tx, paths: readonly string[]): Promise<voi
   for (const table of ["lake_files", "lake_file_counts", "lake_file_keys"]) {
     await tx.run(`DELETE FROM ${table} WHERE list_contains(?::JSON::VARCHAR[], path)`, [paths]);
   }
+  await bumpManifestVersion(tx);
 }
 
 /**

@@ -221,4 +221,15 @@ CREATE TABLE attachments (
 );
 `,
   },
+  {
+    version: 7,
+    name: "lake manifest version",
+    sql: `
+-- Bumped by every transaction that changes lake_files, so readers may keep the manifest in memory
+-- and know, with one tiny read inside their snapshot, whether their copy is the one they see.
+-- Starts at the creation time, so a database made anew in the same directory never reuses a number.
+CREATE TABLE lake_manifest_version (version BIGINT NOT NULL);
+INSERT INTO lake_manifest_version SELECT epoch_ms(now());
+`,
+  },
 ];

@@ -353,6 +353,8 @@ describe("hot, sealed, compacted: the same answers", () => {
     const snapshot = async () => ({
       userDesc: await pageAll("user_id=walker&data_mode=all", 4),
       userAsc: await pageAll("user_id=walker&data_mode=all&order=asc", 7),
+      // One page over all 100 partitions: the key lookup reads the manifest in batches of 64 files.
+      userAtOnce: await pageAll("user_id=walker&data_mode=all", 200),
       session: await pageAll("session_id=walk&data_mode=all&order=asc", 3),
       sessionDesc: await pageAll("session_id=walk-1&data_mode=all", 2),
       // A page of 150 spans 75 partitions: more files than the first batch the manifest is read in.
@@ -366,6 +368,7 @@ describe("hot, sealed, compacted: the same answers", () => {
     expect(hot.userDesc).toHaveLength(walker);
     expect(new Set(hot.userDesc).size).toBe(walker);
     expect(hot.userAsc).toEqual([...hot.userDesc].reverse());
+    expect(hot.userAtOnce).toEqual(hot.userDesc);
     expect(hot.session).toHaveLength(100);
     expect(hot.sessionDesc).toHaveLength(33);
     expect(hot.range).toHaveLength(200);

@@ -1,5 +1,6 @@
 import type { Param, Store, Tx } from "../../store/db";
 import { type EventScope, eventsSource, type IdKey, mayHoldKey, sourceOver } from "../../store/events-source";
+import { type LiveFile, liveFiles } from "../../store/manifest";
 import type { EventFilters, ListParams } from "./params";
 
 export interface EventRow {
@@ -92,19 +93,49 @@ interface Partition {
   rows: number;
 }
 
+/** The partitions in scope, in page order, from the manifest held in memory. */
+function partitionsOf(
+  files: readonly LiveFile[],
+  visible: Visible,
+  order: "desc" | "asc",
+  from?: Date,
+  to?: Date,
+): Partition[] {
+  const projects = new Set(visible.projectIds);
+  const low = from ? from.getTime() - HOUR_MS : Number.NEGATIVE_INFINITY;
+  const high = to?.getTime() ?? Number.POSITIVE_INFINITY;
+  const partitions: Partition[] = [];
+  for (const f of files) {
+    // The same test as the SQL below: the partition's hour overlaps [from, to).
+    if (!projects.has(f.projectId) || f.hour <= low || f.hour >= high) continue;
+    const last = partitions.at(-1);
+    if (last && last.hour.getTime() === f.hour) {
+      last.paths.push(f.path);
+      last.rows += f.rows;
+    } else partitions.push({ hour: new Date(f.hour), paths: [f.path], rows: f.rows });
+  }
+  return order === "desc" ? partitions.reverse() : partitions;
+}
+
 /**
- * The manifest's partitions in scope, in page order, with their files. Read a few files at a time
+ * The manifest's partitions in scope, in page order, with their files: from the manifest in memory,
+ * or, for a user or session lookup (which needs the per-file key summaries), read a few files at a time
  * (64 first, then twice as many each time), because a page usually fills in the newest hours; the
  * last hour of a full read may be cut short, so it is read again with the next batch.
  */
 async function* partitionsInOrder(
   tx: Tx,
+  dataDir: string,
   visible: Visible,
   order: "desc" | "asc",
   key: IdKey | undefined,
   from?: Date,
   to?: Date,
 ): AsyncGenerator<Partition> {
+  if (!key) {
+    yield* partitionsOf(await liveFiles(tx, dataDir), visible, order, from, to);
+    return;
+  }
   const keyed = mayHoldKey(key);
   const direction = order === "desc" ? "DESC" : "ASC";
   const reached = order === "desc" ? "<=" : ">=";
@@ -255,7 +286,7 @@ export async function listEvents(
   const key = keyOf(p);
   return store.snapshot(async (tx) => {
     const page: EventRow[] = [];
-    const partitions = partitionsInOrder(tx, visible, p.order, key, from, to);
+    const partitions = partitionsInOrder(tx, store.dataDir, visible, p.order, key, from, to);
     for await (const window of windowsOf(partitions, p.order, from, to)) {
       const bounds: string[] = [];
       const boundParams: Param[] = [];
