@@ -40,6 +40,15 @@ const FIELDS = `id::VARCHAR AS id, app_id::VARCHAR AS app_id, project_id::VARCHA
   strftime(timestamp, '%Y-%m-%dT%H:%M:%S.%gZ') AS timestamp, strftime(received_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS received_at,
   epoch_us(timestamp)::VARCHAR AS ts_us`;
 
+/**
+ * Rows of events as one JSON text each, built by DuckDB: reading 27 columns value by value out of
+ * DuckDB's vectors was most of a page's JavaScript time (see docs/performance.md).
+ */
+async function eventRows(tx: Tx, sql: string, params: Param[]): Promise<EventRow[]> {
+  const rows = await tx.all<{ j: string }>(`SELECT to_json(r)::VARCHAR AS j FROM (${sql}) AS r`, params);
+  return rows.map((r) => JSON.parse(r.j) as EventRow);
+}
+
 /** Which events a caller may see: these apps, which live in these projects. */
 export interface Visible {
   appIds: string[];
@@ -235,7 +244,8 @@ async function pageOf(
 ): Promise<EventRow[]> {
   if (window.rows < twoStepRows) {
     const source = sourceOver(dataDir, scope, window.paths);
-    return tx.all<EventRow>(
+    return eventRows(
+      tx,
       `SELECT ${FIELDS} FROM (${source.sql}) AS e WHERE ${where.sql}
        ORDER BY timestamp ${direction}, id ${direction} LIMIT ${limit}`,
       [...source.params, ...where.params],
@@ -251,7 +261,8 @@ async function pageOf(
   const files = [...new Set(top.flatMap((r) => (r.file ? [r.file.slice(dataDir.length + 1)] : [])))];
   const rows = sourceOver(dataDir, scope, files);
   const times = top.map((r) => r.us);
-  return tx.all<EventRow>(
+  return eventRows(
+    tx,
     `SELECT ${FIELDS} FROM (${rows.sql}) AS e
      WHERE timestamp >= make_timestamptz(?::BIGINT) AND timestamp <= make_timestamptz(?::BIGINT)
        AND list_contains(?::JSON::UUID[], id)
@@ -384,7 +395,8 @@ export async function findEvent(
     const source = await eventsSource(tx, store.dataDir, scopeOf(visible, at ?? undefined, to));
     // The time bound repeated on the rows lets the Parquet reader skip rows before decoding them.
     const during = at ? " AND timestamp >= ?::TIMESTAMPTZ AND timestamp < ?::TIMESTAMPTZ" : "";
-    const rows = await tx.all<EventRow>(
+    const rows = await eventRows(
+      tx,
       `SELECT ${FIELDS} FROM (${source.sql}) AS e
        WHERE id = ?::UUID AND list_contains(?::JSON::UUID[], app_id)${during} LIMIT 1`,
       [...source.params, id, visible.appIds, ...(at && to ? [at, to] : [])],
