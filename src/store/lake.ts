@@ -85,7 +85,33 @@ export class Lake {
     }
     const retired = await this.purgeRetired(0);
     if (orphans > 0) this.log.info("lake recovery removed orphan files", { files: orphans });
+    await this.loadOlderOutcomeFiles();
     return { orphans, retired };
+  }
+
+  /** Rollup files written before the `outcomes_hourly` table existed: their rows, loaded once. */
+  private async loadOlderOutcomeFiles(): Promise<void> {
+    const started = performance.now();
+    const loaded = await this.store.write(async (tx) => {
+      const paths = (
+        await tx.all<{ path: string }>(
+          "SELECT path FROM lake_outcome_files WHERE NOT coalesce(loaded, false)",
+        )
+      ).map((r) => r.path);
+      if (paths.length === 0) return 0;
+      await loadOutcomeFiles(tx, this.dataDir, paths);
+      await tx.run(
+        "UPDATE lake_outcome_files SET loaded = true WHERE list_contains(?::JSON::VARCHAR[], path)",
+        [paths],
+      );
+      return paths.length;
+    });
+    if (loaded > 0) {
+      this.log.info("hourly outcomes loaded from rollup files", {
+        files: loaded,
+        ms: Math.round(performance.now() - started),
+      });
+    }
   }
 
   /**
@@ -213,9 +239,10 @@ export class Lake {
           join(this.dataDir, path),
         ]);
         await tx.run(
-          "INSERT INTO lake_outcome_files (path, date, row_count, bytes) VALUES (?, ?::DATE, ?, ?)",
+          "INSERT INTO lake_outcome_files (path, date, row_count, bytes, loaded) VALUES (?, ?::DATE, ?, ?, true)",
           [path, date, count?.n ?? 0, statSync(join(this.dataDir, path)).size],
         );
+        await loadOutcomeFiles(tx, this.dataDir, [path]);
         rows += count?.n ?? 0;
       }
       await tx.run("INSERT INTO outcomes_minute_rolled SELECT * FROM outcomes_minute WHERE minute < ?", [
@@ -323,6 +350,15 @@ async function addToManifest(
   );
   await summarise(tx, dataDir, [path]);
   await bumpManifestVersion(tx);
+}
+
+/** The rows of hourly outcome rollup files into `outcomes_hourly`, inside the caller's transaction. */
+async function loadOutcomeFiles(tx: Tx, dataDir: string, paths: readonly string[]): Promise<void> {
+  await tx.run(
+    `INSERT INTO outcomes_hourly
+     SELECT project_id, key_id, hour, outcome, reason, category, quantity, times_seen FROM read_parquet(?::VARCHAR[])`,
+    [paths.map((p) => join(dataDir, p))],
+  );
 }
 
 /** Drops files from the manifest, with their summaries. */

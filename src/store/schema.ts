@@ -232,4 +232,24 @@ CREATE TABLE lake_manifest_version (version BIGINT NOT NULL);
 INSERT INTO lake_manifest_version SELECT epoch_ms(now());
 `,
   },
+  {
+    version: 8,
+    name: "hourly outcomes table",
+    sql: `
+-- The hourly outcome rollups as a table too, written in the transaction that writes their file:
+-- stats read this (one scan) instead of opening a small Parquet file per rollup run; the files
+-- stay, for analysts. Files written before this table existed are loaded at start (loaded=false).
+CREATE TABLE outcomes_hourly (
+  project_id UUID NOT NULL,
+  key_id UUID,
+  hour TIMESTAMPTZ NOT NULL,
+  outcome VARCHAR NOT NULL,
+  reason VARCHAR,
+  category VARCHAR NOT NULL,
+  quantity BIGINT NOT NULL,
+  times_seen BIGINT NOT NULL
+);
+ALTER TABLE lake_outcome_files ADD COLUMN loaded BOOLEAN DEFAULT false;
+`,
+  },
 ];

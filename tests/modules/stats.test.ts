@@ -332,6 +332,19 @@ describe("rollup and ingest", () => {
     expect(files?.n).toBeGreaterThan(0);
     const after = await Promise.all(queries.map((q) => stats(q)));
     expect(after.map((r) => r.body)).toEqual(before.map((r) => r.body));
+
+    // Rollup files from before the hourly table existed are loaded into it once, at start.
+    const [table] = await roost.store.read<{ n: number }>("SELECT count(*) AS n FROM outcomes_hourly");
+    expect(table?.n).toBeGreaterThan(0);
+    await roost.store.write(async (tx) => {
+      await tx.run("DELETE FROM outcomes_hourly");
+      await tx.run("UPDATE lake_outcome_files SET loaded = false");
+    });
+    expect((await stats(queries[0] as string)).body).not.toEqual(before[0]?.body);
+    await new Lake(roost.store, roost.dir, createLogger("silent")).recover();
+    expect(await roost.store.read("SELECT count(*) AS n FROM outcomes_hourly")).toEqual([{ n: table?.n }]);
+    const reloaded = await Promise.all(queries.map((q) => stats(q)));
+    expect(reloaded.map((r) => r.body)).toEqual(before.map((r) => r.body));
   });
 
   test("end to end: events sent through /v1/ingest appear with their outcome, reason, category and numbers", async () => {

@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import type { Param, Store } from "../../store/db";
 import type { GroupBy, StatsParams } from "./params";
 
@@ -19,7 +18,8 @@ export interface StatsRow {
 
 /**
  * Sums of outcome rows per (group-by values, bucket). Intervals under an hour read minute rows
- * (current ∪ rolled, kept 30 days); an hour or more reads the hourly files plus the minute rows not
+ * (current ∪ rolled, kept 30 days); an hour or more reads the hourly rollups (`outcomes_hourly`, the
+ * rows of the files under lake/outcomes) plus the minute rows not
  * yet rolled, truncated to the hour, so there is no gap and no double count at the boundary.
  */
 export async function sumOutcomes(
@@ -34,19 +34,9 @@ export async function sumOutcomes(
       source = `SELECT project_id, minute AS t, outcome, reason, category, quantity, times_seen FROM outcomes_minute
         UNION ALL SELECT project_id, minute AS t, outcome, reason, category, quantity, times_seen FROM outcomes_minute_rolled`;
     } else {
-      const files = (
-        await tx.all<{ path: string }>(
-          "SELECT path FROM lake_outcome_files WHERE date >= ?::TIMESTAMPTZ::DATE AND date <= ?::TIMESTAMPTZ::DATE",
-          [new Date(p.start * 1000), new Date(p.end * 1000)],
-        )
-      ).map((r) => join(store.dataDir, r.path));
       source = `SELECT project_id, date_trunc('hour', minute) AS t, outcome, reason, category, quantity, times_seen
-        FROM outcomes_minute`;
-      if (files.length > 0) {
-        source += ` UNION ALL SELECT project_id, hour AS t, outcome, reason, category, quantity, times_seen
-          FROM read_parquet(?::VARCHAR[])`;
-        params.push(files);
-      }
+        FROM outcomes_minute
+        UNION ALL SELECT project_id, hour AS t, outcome, reason, category, quantity, times_seen FROM outcomes_hourly`;
     }
     const where = [
       "list_contains(?::JSON::UUID[], project_id)",
