@@ -95,15 +95,11 @@ export class Lake {
     const loaded = await this.store.write(async (tx) => {
       const paths = (
         await tx.all<{ path: string }>(
-          "SELECT path FROM lake_outcome_files WHERE NOT coalesce(loaded, false)",
+          "SELECT path FROM lake_outcome_files f WHERE NOT EXISTS (SELECT 1 FROM outcome_files_loaded l WHERE l.path = f.path)",
         )
       ).map((r) => r.path);
       if (paths.length === 0) return 0;
       await loadOutcomeFiles(tx, this.dataDir, paths);
-      await tx.run(
-        "UPDATE lake_outcome_files SET loaded = true WHERE list_contains(?::JSON::VARCHAR[], path)",
-        [paths],
-      );
       return paths.length;
     });
     if (loaded > 0) {
@@ -239,7 +235,7 @@ export class Lake {
           join(this.dataDir, path),
         ]);
         await tx.run(
-          "INSERT INTO lake_outcome_files (path, date, row_count, bytes, loaded) VALUES (?, ?::DATE, ?, ?, true)",
+          "INSERT INTO lake_outcome_files (path, date, row_count, bytes) VALUES (?, ?::DATE, ?, ?)",
           [path, date, count?.n ?? 0, statSync(join(this.dataDir, path)).size],
         );
         await loadOutcomeFiles(tx, this.dataDir, [path]);
@@ -359,6 +355,7 @@ async function loadOutcomeFiles(tx: Tx, dataDir: string, paths: readonly string[
      SELECT project_id, key_id, hour, outcome, reason, category, quantity, times_seen FROM read_parquet(?::VARCHAR[])`,
     [paths.map((p) => join(dataDir, p))],
   );
+  await tx.run("INSERT INTO outcome_files_loaded SELECT unnest(?::JSON::VARCHAR[])", [paths]);
 }
 
 /** Drops files from the manifest, with their summaries. */

@@ -43,6 +43,9 @@ export async function migrate(store: Store, migrations: readonly Migration[] = s
     });
     applied.push(migration.version);
   }
+  // Schema changes go into the database file at once: DuckDB 1.5 cannot replay some DDL (ALTER …
+  // ADD COLUMN … DEFAULT) from its WAL, so a kill -9 right after a migration could stop the start.
+  if (applied.length > 0) await store.checkpoint();
   return applied;
 }
 

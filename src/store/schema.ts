@@ -238,7 +238,9 @@ INSERT INTO lake_manifest_version SELECT epoch_ms(now());
     sql: `
 -- The hourly outcome rollups as a table too, written in the transaction that writes their file:
 -- stats read this (one scan) instead of opening a small Parquet file per rollup run; the files
--- stay, for analysts. Files written before this table existed are loaded at start (loaded=false).
+-- stay, for analysts. Files whose rows are not in it yet (written before it existed) are loaded at
+-- start. (Not an ALTER TABLE … ADD COLUMN … DEFAULT: DuckDB 1.5 fails to replay one from the WAL
+-- after a kill -9, "GetDefaultDatabase with no default database set".)
 CREATE TABLE outcomes_hourly (
   project_id UUID NOT NULL,
   key_id UUID,
@@ -249,7 +251,7 @@ CREATE TABLE outcomes_hourly (
   quantity BIGINT NOT NULL,
   times_seen BIGINT NOT NULL
 );
-ALTER TABLE lake_outcome_files ADD COLUMN loaded BOOLEAN DEFAULT false;
+CREATE TABLE outcome_files_loaded (path VARCHAR NOT NULL);
 `,
   },
 ];

@@ -338,7 +338,7 @@ describe("rollup and ingest", () => {
     expect(table?.n).toBeGreaterThan(0);
     await roost.store.write(async (tx) => {
       await tx.run("DELETE FROM outcomes_hourly");
-      await tx.run("UPDATE lake_outcome_files SET loaded = false");
+      await tx.run("DELETE FROM outcome_files_loaded");
     });
     expect((await stats(queries[0] as string)).body).not.toEqual(before[0]?.body);
     await new Lake(roost.store, roost.dir, createLogger("silent")).recover();
