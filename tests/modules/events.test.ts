@@ -334,6 +334,35 @@ describe("hot, sealed, compacted: the same answers", () => {
     expect((await roost.call("GET", `/v1/events/${one.id}`, { token: t.adminKey })).body.id).toBe(one.id);
   });
 
+  test("a busy sealed hour (its newest minutes read first) pages exactly as when it was hot", async () => {
+    const hour = Date.parse("2023-07-01T10:00:00.000Z");
+    const events = Array.from({ length: 600 }, (_, i) =>
+      ev({
+        // Groups of 5 share a timestamp: most in the hour's first seconds, a few spread over the
+        // rest, so the slice read first is sometimes too thin and the rest of the hour is needed.
+        timestamp: new Date(hour + (i < 550 ? Math.floor(i / 5) * 97 : (i - 549) * 70_001)).toISOString(),
+        session_id: "busy",
+      }),
+    );
+    await put(events);
+    const range = "since=2023-07-01T00:00:00Z&until=2023-07-02T00:00:00Z&data_mode=all";
+    const snapshot = async () => ({
+      desc: await pageAll(range, 7),
+      asc: await pageAll(`${range}&order=asc`, 9),
+      big: await pageAll(range, 200),
+      first: (await list(`${range}&limit=50`)).body.events.map((e: { id: string }) => e.id),
+    });
+    const hot = await snapshot();
+    expect(hot.desc).toHaveLength(600);
+    expect(new Set(hot.desc).size).toBe(600);
+    expect(hot.asc).toEqual([...hot.desc].reverse());
+    expect(hot.big).toEqual(hot.desc);
+    expect(hot.first).toEqual(hot.desc.slice(0, 50));
+    await new Lake(roost.store, roost.dir, createLogger("silent")).seal(new Date(Date.now() + 1000));
+    expect(await roost.store.read("SELECT count(*) AS n FROM events")).toEqual([{ n: 0 }]);
+    expect(await snapshot()).toEqual(hot);
+  });
+
   test("paging across 100 partitions (by user, by session, by time range) is identical hot and sealed", async () => {
     const start = Date.parse("2023-06-01T00:00:00.000Z");
     const events = Array.from({ length: 100 }, (_, h) => [
