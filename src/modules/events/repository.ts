@@ -241,21 +241,30 @@ async function* windowsOf(
 
 /**
  * The first window, split when its hour holds many more rows than a page: a slice at the page's
- * end of the hour likely to hold ~3 pages (from the hour's row count and time range), then the
+ * end of the hour likely to hold ~10 pages (from the hour's row count and time range), then the
  * rest. DuckDB then materialises the rows of that slice only: at 10M events a team's newest hour
  * (~4,500 rows) took ~25 ms to page, its last minutes ~15 ms.
  */
+/** How many pages of rows the first slice of a busy hour is sized to hold. */
+const SLICE_PAGES = 10;
+
 function narrowed(window: Window, partition: Partition, order: "desc" | "asc", limit: number): Window[] {
-  if (partition.minTs === undefined || partition.maxTs === undefined || window.rows <= 6 * limit)
+  if (
+    partition.minTs === undefined ||
+    partition.maxTs === undefined ||
+    window.rows <= SLICE_PAGES * 4 * limit
+  )
     return [window];
-  const span = (3 * limit * HOUR_MS) / window.rows;
+  // Generous: the filters (an app of several, data mode) keep only part of a file's rows, and rows
+  // are rarely spread evenly over the hour; a slice too thin costs a second query over the hour.
+  const span = (SLICE_PAGES * limit * HOUR_MS) / window.rows;
   if (order === "desc") {
     const end = Math.min(window.to?.getTime() ?? Number.POSITIVE_INFINITY, partition.maxTs + 1);
     const cut = Math.floor(end - span);
     if (cut <= (window.from?.getTime() ?? Number.NEGATIVE_INFINITY)) return [window];
     const at = new Date(cut);
     return [
-      { from: at, to: window.to, paths: window.paths, rows: 3 * limit },
+      { from: at, to: window.to, paths: window.paths, rows: SLICE_PAGES * limit },
       { from: window.from, to: at, paths: window.paths, rows: window.rows },
     ];
   }
@@ -264,7 +273,7 @@ function narrowed(window: Window, partition: Partition, order: "desc" | "asc", l
   if (cut >= (window.to?.getTime() ?? Number.POSITIVE_INFINITY)) return [window];
   const at = new Date(cut);
   return [
-    { from: window.from, to: at, paths: window.paths, rows: 3 * limit },
+    { from: window.from, to: at, paths: window.paths, rows: SLICE_PAGES * limit },
     { from: at, to: window.to, paths: window.paths, rows: window.rows },
   ];
 }
