@@ -100,9 +100,6 @@ interface Partition {
   hour: Date;
   paths: string[];
   rows: number;
-  /** Earliest and latest timestamp in its files (epoch ms), when the manifest was at hand. */
-  minTs?: number;
-  maxTs?: number;
 }
 
 /** The partitions in scope, in page order, from the manifest held in memory. */
@@ -124,17 +121,7 @@ function partitionsOf(
     if (last && last.hour.getTime() === f.hour) {
       last.paths.push(f.path);
       last.rows += f.rows;
-      last.minTs = Math.min(last.minTs ?? f.minTs, f.minTs);
-      last.maxTs = Math.max(last.maxTs ?? f.maxTs, f.maxTs);
-    } else {
-      partitions.push({
-        hour: new Date(f.hour),
-        paths: [f.path],
-        rows: f.rows,
-        minTs: f.minTs,
-        maxTs: f.maxTs,
-      });
-    }
+    } else partitions.push({ hour: new Date(f.hour), paths: [f.path], rows: f.rows });
   }
   return order === "desc" ? partitions.reverse() : partitions;
 }
@@ -209,7 +196,6 @@ async function* partitionsInOrder(
 async function* windowsOf(
   partitions: AsyncIterable<Partition>,
   order: "desc" | "asc",
-  limit: number,
   from?: Date,
   to?: Date,
 ) {
@@ -231,51 +217,10 @@ async function* windowsOf(
   };
   for await (const partition of partitions) {
     group.push(partition);
-    if (group.length < size) continue;
-    if (size === 1) yield* narrowed(close(), partition, order, limit);
-    else yield close();
+    if (group.length === size) yield close();
   }
   if (group.length > 0) yield close();
   yield order === "desc" ? { from, to: edge, paths: [], rows: 0 } : { from: edge, to, paths: [], rows: 0 };
-}
-
-/**
- * The first window, split when its hour holds many more rows than a page: a slice at the page's
- * end of the hour likely to hold ~10 pages (from the hour's row count and time range), then the
- * rest. DuckDB then materialises the rows of that slice only: at 10M events a team's newest hour
- * (~4,500 rows) took ~25 ms to page, its last minutes ~15 ms.
- */
-/** How many pages of rows the first slice of a busy hour is sized to hold. */
-const SLICE_PAGES = 10;
-
-function narrowed(window: Window, partition: Partition, order: "desc" | "asc", limit: number): Window[] {
-  if (
-    partition.minTs === undefined ||
-    partition.maxTs === undefined ||
-    window.rows <= SLICE_PAGES * 4 * limit
-  )
-    return [window];
-  // Generous: the filters (an app of several, data mode) keep only part of a file's rows, and rows
-  // are rarely spread evenly over the hour; a slice too thin costs a second query over the hour.
-  const span = (SLICE_PAGES * limit * HOUR_MS) / window.rows;
-  if (order === "desc") {
-    const end = Math.min(window.to?.getTime() ?? Number.POSITIVE_INFINITY, partition.maxTs + 1);
-    const cut = Math.floor(end - span);
-    if (cut <= (window.from?.getTime() ?? Number.NEGATIVE_INFINITY)) return [window];
-    const at = new Date(cut);
-    return [
-      { from: at, to: window.to, paths: window.paths, rows: SLICE_PAGES * limit },
-      { from: window.from, to: at, paths: window.paths, rows: window.rows },
-    ];
-  }
-  const begin = Math.max(window.from?.getTime() ?? Number.NEGATIVE_INFINITY, partition.minTs);
-  const cut = Math.ceil(begin + span);
-  if (cut >= (window.to?.getTime() ?? Number.POSITIVE_INFINITY)) return [window];
-  const at = new Date(cut);
-  return [
-    { from: window.from, to: at, paths: window.paths, rows: SLICE_PAGES * limit },
-    { from: at, to: window.to, paths: window.paths, rows: window.rows },
-  ];
 }
 
 /** Below this many lake rows in a window, one query is cheaper than two. */
@@ -353,7 +298,7 @@ export async function listEvents(
   return store.snapshot(async (tx) => {
     const page: EventRow[] = [];
     const partitions = partitionsInOrder(tx, store.dataDir, visible, p.order, key, from, to);
-    for await (const window of windowsOf(partitions, p.order, p.limit, from, to)) {
+    for await (const window of windowsOf(partitions, p.order, from, to)) {
       const bounds: string[] = [];
       const boundParams: Param[] = [];
       if (window.from) {
