@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Param, Tx } from "./db";
-import { liveFiles } from "./manifest";
+import { type LiveFile, liveFiles } from "./manifest";
 
 /** What a query over events may touch: these projects, optionally a timestamp range [from, to). */
 export interface EventScope {
@@ -17,16 +17,27 @@ export interface IdKey {
 }
 
 /**
- * A condition on `lake_files` rows (aliased `l`): the file may hold the id. Files without a summary
- * yet are kept, so a missing summary costs time, never rows.
+ * The live files of the snapshot, narrowed to those that may hold the id when a key is given: the
+ * files whose summary holds its hash, plus files without a summary yet (a missing summary costs
+ * time, never rows). Ordered by (hour, path), from the manifest kept in memory.
  */
-export function mayHoldKey(key: IdKey | undefined): { sql: string; params: Param[] } {
-  if (!key) return { sql: "true", params: [] };
-  return {
-    sql: `(l.path IN (SELECT path FROM lake_file_keys WHERE kind = ? AND key = hash(?::VARCHAR))
-       OR l.path NOT IN (SELECT path FROM lake_file_counts))`,
-    params: [key.kind, key.value],
-  };
+export async function filesFor(
+  tx: Tx,
+  dataDir: string,
+  key: IdKey | undefined,
+): Promise<readonly LiveFile[]> {
+  const files = await liveFiles(tx, dataDir);
+  if (!key) return files;
+  const holding = new Set(
+    (
+      await tx.all<{ path: string }>(
+        `SELECT path FROM lake_file_keys WHERE kind = ? AND key = hash(?::VARCHAR)
+         UNION SELECT path FROM lake_files l WHERE NOT EXISTS (SELECT 1 FROM lake_file_counts c WHERE c.path = l.path)`,
+        [key.kind, key.value],
+      )
+    ).map((r) => r.path),
+  );
+  return files.filter((f) => holding.has(f.path));
 }
 
 /** Every event column, typed as the Parquet files type them, plus project_id. */
@@ -45,31 +56,13 @@ export async function eventsSource(
   dataDir: string,
   scope: EventScope,
 ): Promise<{ sql: string; params: Param[]; files: string[] }> {
-  const projects = [...scope.projectIds];
-  const from = scope.from ?? null;
-  const to = scope.to ?? null;
-  if (!scope.key) {
-    const projectSet = new Set(projects);
-    const since = scope.from?.getTime() ?? Number.NEGATIVE_INFINITY;
-    const until = scope.to?.getTime() ?? Number.POSITIVE_INFINITY;
-    const paths = (await liveFiles(tx, dataDir))
-      .filter((f) => projectSet.has(f.projectId) && f.maxTs >= since && f.minTs < until)
-      .map((f) => f.path)
-      .sort();
-    return sourceOver(dataDir, scope, paths);
-  }
-  const keyed = mayHoldKey(scope.key);
-  const paths = (
-    await tx.all<{ path: string }>(
-      `SELECT path FROM lake_files l
-       WHERE list_contains(?::JSON::UUID[], project_id)
-         AND (?::TIMESTAMPTZ IS NULL OR max_ts >= ?::TIMESTAMPTZ)
-         AND (?::TIMESTAMPTZ IS NULL OR min_ts < ?::TIMESTAMPTZ)
-         AND ${keyed.sql}
-       ORDER BY path`,
-      [projects, from, from, to, to, ...keyed.params],
-    )
-  ).map((r) => r.path);
+  const projects = new Set(scope.projectIds);
+  const since = scope.from?.getTime() ?? Number.NEGATIVE_INFINITY;
+  const until = scope.to?.getTime() ?? Number.POSITIVE_INFINITY;
+  const paths = (await filesFor(tx, dataDir, scope.key))
+    .filter((f) => projects.has(f.projectId) && f.maxTs >= since && f.minTs < until)
+    .map((f) => f.path)
+    .sort();
   return sourceOver(dataDir, scope, paths);
 }
 

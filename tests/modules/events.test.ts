@@ -382,11 +382,11 @@ describe("hot, sealed, compacted: the same answers", () => {
     const snapshot = async () => ({
       userDesc: await pageAll("user_id=walker&data_mode=all", 4),
       userAsc: await pageAll("user_id=walker&data_mode=all&order=asc", 7),
-      // One page over all 100 partitions: the key lookup reads the manifest in batches of 64 files.
+      // One page over all 100 partitions.
       userAtOnce: await pageAll("user_id=walker&data_mode=all", 200),
       session: await pageAll("session_id=walk&data_mode=all&order=asc", 3),
       sessionDesc: await pageAll("session_id=walk-1&data_mode=all", 2),
-      // A page of 150 spans 75 partitions: more files than the first batch the manifest is read in.
+      // A page of 150 spans 75 partitions.
       range: await pageAll(`since=2023-06-01T00:00:00Z&until=2023-06-06T00:00:00Z&data_mode=all`, 150),
       rangeAsc: await pageAll(
         `since=2023-06-01T00:00:00Z&until=2023-06-06T00:00:00Z&data_mode=all&order=asc`,

@@ -1,6 +1,6 @@
 import type { Param, Store, Tx } from "../../store/db";
-import { type EventScope, eventsSource, type IdKey, mayHoldKey, sourceOver } from "../../store/events-source";
-import { type LiveFile, liveFiles } from "../../store/manifest";
+import { type EventScope, eventsSource, filesFor, type IdKey, sourceOver } from "../../store/events-source";
+import type { LiveFile } from "../../store/manifest";
 import type { EventFilters, ListParams } from "./params";
 
 export interface EventRow {
@@ -102,7 +102,7 @@ interface Partition {
   rows: number;
 }
 
-/** The partitions in scope, in page order, from the manifest held in memory. */
+/** The partitions in scope, in page order, from the live files (in (hour, path) order). */
 function partitionsOf(
   files: readonly LiveFile[],
   visible: Visible,
@@ -115,7 +115,7 @@ function partitionsOf(
   const high = to?.getTime() ?? Number.POSITIVE_INFINITY;
   const partitions: Partition[] = [];
   for (const f of files) {
-    // The same test as the SQL below: the partition's hour overlaps [from, to).
+    // The partition's hour overlaps [from, to).
     if (!projects.has(f.projectId) || f.hour <= low || f.hour >= high) continue;
     const last = partitions.at(-1);
     if (last && last.hour.getTime() === f.hour) {
@@ -127,78 +127,12 @@ function partitionsOf(
 }
 
 /**
- * The manifest's partitions in scope, in page order, with their files: from the manifest in memory,
- * or, for a user or session lookup (which needs the per-file key summaries), read a few files at a time
- * (64 first, then twice as many each time), because a page usually fills in the newest hours; the
- * last hour of a full read may be cut short, so it is read again with the next batch.
- */
-async function* partitionsInOrder(
-  tx: Tx,
-  dataDir: string,
-  visible: Visible,
-  order: "desc" | "asc",
-  key: IdKey | undefined,
-  from?: Date,
-  to?: Date,
-): AsyncGenerator<Partition> {
-  if (!key) {
-    yield* partitionsOf(await liveFiles(tx, dataDir), visible, order, from, to);
-    return;
-  }
-  const keyed = mayHoldKey(key);
-  const direction = order === "desc" ? "DESC" : "ASC";
-  const reached = order === "desc" ? "<=" : ">=";
-  let resume: Date | null = null;
-  for (let batch = 64; ; batch *= 2) {
-    const rows = await tx.all<{ hour: Date; path: string; row_count: number }>(
-      `SELECT hour, path, row_count FROM lake_files l
-       WHERE list_contains(?::JSON::UUID[], project_id)
-         AND (?::TIMESTAMPTZ IS NULL OR hour + INTERVAL 1 HOUR > ?::TIMESTAMPTZ)
-         AND (?::TIMESTAMPTZ IS NULL OR hour < ?::TIMESTAMPTZ)
-         AND (?::TIMESTAMPTZ IS NULL OR hour ${reached} ?::TIMESTAMPTZ)
-         AND ${keyed.sql}
-       ORDER BY hour ${direction}, path LIMIT ${batch}`,
-      [
-        visible.projectIds,
-        from ?? null,
-        from ?? null,
-        to ?? null,
-        to ?? null,
-        resume,
-        resume,
-        ...keyed.params,
-      ],
-    );
-    const partitions: Partition[] = [];
-    for (const row of rows) {
-      const last = partitions.at(-1);
-      if (last && last.hour.getTime() === row.hour.getTime()) {
-        last.paths.push(row.path);
-        last.rows += row.row_count;
-      } else partitions.push({ hour: row.hour, paths: [row.path], rows: row.row_count });
-    }
-    if (rows.length < batch) {
-      yield* partitions;
-      return;
-    }
-    const cut = partitions.pop() as Partition;
-    yield* partitions;
-    resume = cut.hour;
-  }
-}
-
-/**
  * The time windows a page walks, in page order: partition hours newest first (oldest first for
  * asc), 1, 2, 4, 8 … hours at a time, and one last window for hot rows beyond the lake's oldest
  * (newest) hour. A partition's rows all lie within its hour, so once the windows walked hold a
  * full page, no later window can hold a row that belongs on it.
  */
-async function* windowsOf(
-  partitions: AsyncIterable<Partition>,
-  order: "desc" | "asc",
-  from?: Date,
-  to?: Date,
-) {
+function* windowsOf(partitions: Iterable<Partition>, order: "desc" | "asc", from?: Date, to?: Date) {
   let edge = order === "desc" ? to : from;
   let group: Partition[] = [];
   let size = 1;
@@ -215,7 +149,7 @@ async function* windowsOf(
     size *= 2;
     return window;
   };
-  for await (const partition of partitions) {
+  for (const partition of partitions) {
     group.push(partition);
     if (group.length === size) yield close();
   }
@@ -297,8 +231,8 @@ export async function listEvents(
   const key = keyOf(p);
   return store.snapshot(async (tx) => {
     const page: EventRow[] = [];
-    const partitions = partitionsInOrder(tx, store.dataDir, visible, p.order, key, from, to);
-    for await (const window of windowsOf(partitions, p.order, from, to)) {
+    const partitions = partitionsOf(await filesFor(tx, store.dataDir, key), visible, p.order, from, to);
+    for (const window of windowsOf(partitions, p.order, from, to)) {
       const bounds: string[] = [];
       const boundParams: Param[] = [];
       if (window.from) {
