@@ -19,7 +19,7 @@ import { eventsRoutes } from "./modules/events";
 import { EventsService } from "./modules/events/service";
 import { healthRoutes } from "./modules/health";
 import { ingestRoutes } from "./modules/ingest";
-import { IngestService } from "./modules/ingest/service";
+import { type AppContext, IngestService } from "./modules/ingest/service";
 import { loadRecentKeys } from "./modules/ingest/startup";
 import { IngestWriter } from "./modules/ingest/writer";
 import { keysRoutes } from "./modules/keys";
@@ -62,11 +62,13 @@ export async function createApp(config: Config, deps: Deps) {
   const signer = jwt({ name: "jwt", secret, alg: "HS256" }).decorator.jwt as unknown as TokenSigner;
   const auth = new AuthService(store, signer, config.jwtTtlSeconds, log);
   const { eventKeys, sessionKeys } = await loadRecentKeys(store, log);
-  const attachments = new AttachmentsService(
+  // Attachments use ingest's app lookup; the writer links attachments to the events it commits.
+  const attachments: AttachmentsService = new AttachmentsService(
     store,
     new BlobStore(config.dataDir),
     new UrlSigner(secret),
     eventKeys,
+    { context: (caller): Promise<AppContext> => ingest.context(caller) },
     config.attachments,
     log,
   );
@@ -74,7 +76,7 @@ export async function createApp(config: Config, deps: Deps) {
   const writer = new IngestWriter(store, eventKeys, sessionKeys, log, (tx, events) =>
     attachments.linkEvents(tx, events),
   );
-  const ingest = new IngestService(store, writer);
+  const ingest: IngestService = new IngestService(store, writer);
   const events = new EventsService(store, attachments);
   const changed = () => {
     auth.forgetKeys();

@@ -5,15 +5,14 @@ import type { UrlSigner } from "../../lib/signed-url";
 import type { Outcome } from "../../lib/vocab";
 import type { BlobStore } from "../../store/blobs";
 import type { Store, WriteTx } from "../../store/db";
-import { findApp, listApps } from "../apps/repository";
+import { listApps } from "../apps/repository";
 import { authorize, type Caller, type KeyCaller, teamsWith } from "../auth/caller";
 import type { RecentKeys } from "../ingest/recent-keys";
 import { scopedKey } from "../ingest/recent-keys";
 import type { StoredEvent } from "../ingest/repository";
+import type { IngestService } from "../ingest/service";
 import { appendOutcomes } from "../outcomes/repository";
 import { OutcomeTally } from "../outcomes/tally";
-import { findProject } from "../projects/repository";
-import { presentProject } from "../projects/service";
 import type { ReserveBody } from "./model";
 import {
   type AttachmentRow,
@@ -98,6 +97,8 @@ export class AttachmentsService {
     private readonly blobs: BlobStore,
     private readonly signer: UrlSigner,
     private readonly eventKeys: RecentKeys,
+    /** The app and project a client key sends to: ingest's cached lookup. */
+    private readonly apps: Pick<IngestService, "context">,
     private readonly limits: AttachmentLimits,
     private readonly log: Logger,
   ) {}
@@ -111,7 +112,10 @@ export class AttachmentsService {
 
   async reserve(caller: KeyCaller, body: ReserveBody, request: Request) {
     const now = new Date();
-    const { appId, projectId, quota, disabled } = await this.appOf(caller);
+    const { appId, project } = await this.apps.context(caller);
+    const projectId = project.id;
+    const quota = project.quota.attachment_bytes;
+    const disabled = project.status === "disabled";
     const sizeBytes = body.size_bytes;
     const source = { projectId, keyId: caller.keyId, at: now.getTime() };
     const refuse = async (outcome: Outcome, reason: string, error: ApiError) => {
@@ -357,19 +361,6 @@ export class AttachmentsService {
     if (!row?.uploaded_at) throw missing();
     authorize(caller, row.team_id, permission, missing);
     return row;
-  }
-
-  private async appOf(caller: KeyCaller) {
-    const app = await findApp(this.store, caller.appId as string);
-    const project = app ? await findProject(this.store, app.project_id) : null;
-    if (!app || !project) throw new ApiError(401, "Invalid API key");
-    const view = presentProject(project);
-    return {
-      appId: app.id,
-      projectId: project.id,
-      quota: view.quota.attachment_bytes,
-      disabled: view.status === "disabled",
-    };
   }
 
   private async recordOutcome(

@@ -36,7 +36,7 @@ const FUTURE_MS = 5 * 60_000;
 const PAST_MS = 30 * 86_400_000;
 
 /** What ingest needs to know about the app a key sends to, cached briefly. */
-interface AppContext {
+export interface AppContext {
   appId: string;
   platform: Platform;
   bundleId: string | null;
@@ -260,7 +260,8 @@ export class IngestService {
     return limits;
   }
 
-  private async context(caller: KeyCaller): Promise<AppContext> {
+  /** The app a client key sends to, with its project (cached briefly; attachments use it too). */
+  async context(caller: KeyCaller): Promise<AppContext> {
     const appId = caller.appId as string;
     const ctx = await this.contexts.get(appId, async () => {
       const app = await findApp(this.store, appId);
