@@ -96,8 +96,9 @@ export async function loadDemo(store: Store, blobs: BlobStore, now = Date.now())
       });
       counts[outcome] = (counts[outcome] ?? 0) + quantity;
     };
-    // One busy hour two days ago ran into the Shop's quota, and one burst hit the abuse limit.
-    const spikeHour = Math.floor((end - 2 * 86_400_000) / 3_600_000);
+    // The busiest hour (noon UTC) two days ago ran into the Shop's quota, and one burst hit the
+    // abuse limit. A fixed time of day, so the spike has every level in it whenever the demo loads.
+    const spikeHour = Math.floor((end - 2 * 86_400_000) / 86_400_000) * 24 + 12;
     const abuseHour = Math.floor((end - 4.5 * 86_400_000) / 3_600_000);
     const sessionsSeen = new Set<string>();
     const stored: StoredEvent[] = [];

@@ -2,6 +2,7 @@ import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { get, type Me, type Project, signOut, token, whenSignedOut } from "./api";
 import { Choice } from "./components/fields";
+import { useLatest } from "./latest";
 import { EventsPage } from "./pages/events";
 import { LoginPage } from "./pages/login";
 import { SettingsPage } from "./pages/settings";
@@ -34,10 +35,11 @@ function Shell() {
     get<Me>("/v1/auth/me").then(setMe, () => signOut());
   }, []);
   const team = me?.teams.find((t) => t.id === route.params.team) ?? me?.teams[0];
-  useEffect(() => {
-    if (!team) return;
-    get<{ projects: Project[] }>(`/v1/projects?team_id=${team.id}`).then((r) => setProjects(r.projects));
-  }, [team?.id, version]);
+  useLatest(
+    [team?.id, version],
+    () => (team ? get<{ projects: Project[] }>(`/v1/projects?team_id=${team.id}`) : null),
+    (r) => setProjects(r.projects),
+  );
   if (!me) return <div class="loading">Loading…</div>;
   if (!team) return <div class="empty">You belong to no team yet.</div>;
   const scope: Scope = {

@@ -97,6 +97,11 @@ describe("the dashboard", () => {
     );
     const outcomes = stats.groups.map((g) => g.by.outcome).sort();
     expect(outcomes).toEqual(["abuse", "accepted", "client_discard", "filtered", "invalid", "rate_limited"]);
+    // The page may still show the previous team's chart: wait for the demo's six outcomes to be drawn.
+    await page.waitForFunction(() => {
+      const el: { plot?: { series: unknown[] } } | null = document.querySelector("[data-testid=stats-chart]");
+      return el?.plot?.series.length === 7;
+    });
 
     // The chart draws running totals, tallest first: take them apart again into each outcome's bars.
     const drawn = await page.evaluate(() => {
@@ -201,8 +206,11 @@ describe("the dashboard", () => {
       theirs.count,
     );
     await page.reload(); // a shared link shows the same view
+    // The count and the first page are separate requests: wait for both to be on screen.
     await page.waitForFunction(
-      (n) => document.querySelector("[data-testid=events-count]")?.textContent?.startsWith(`${n} events`),
+      (n) =>
+        document.querySelector("[data-testid=events-count]")?.textContent?.startsWith(`${n} events`) &&
+        document.querySelectorAll("[data-testid=events-table] tbody tr").length === n,
       theirs.count,
     );
     const users = await page.$$eval("[data-testid=events-table] tbody tr td:nth-child(6)", (tds) =>

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type App, type EventDetail, type EventRow, get, qs } from "../api";
 import { TextFilter } from "../components/fields";
+import { useLatest } from "../latest";
 import type { Scope } from "../main";
 import { go } from "../route";
 
@@ -21,9 +22,11 @@ const FILTERS = [
 /** The events explorer: /v1/events filters as controls (kept in the URL), counts, endless table, detail. */
 export function EventsPage({ scope, params }: { scope: Scope; params: Record<string, string> }) {
   const [apps, setApps] = useState<App[]>([]);
-  useEffect(() => {
-    get<{ apps: App[] }>("/v1/apps").then((r) => setApps(r.apps.filter((a) => a.team_id === scope.teamId)));
-  }, [scope.teamId]);
+  useLatest(
+    [scope.teamId],
+    () => get<{ apps: App[] }>("/v1/apps"),
+    (r) => setApps(r.apps.filter((a) => a.team_id === scope.teamId)),
+  );
   const filters = {
     team_id: scope.teamId,
     project_id: scope.projectId || undefined,
@@ -74,11 +77,13 @@ export function EventsPage({ scope, params }: { scope: Scope; params: Record<str
     setRows([]);
     setCount(null);
     load(null, true);
-    get<{ count: number; unique_users: number; unique_sessions: number }>(`/v1/events/count?${query}`).then(
-      setCount,
-      (e: Error) => setError(e.message),
-    );
   }, [query]);
+  useLatest(
+    [query],
+    () => get<{ count: number; unique_users: number; unique_sessions: number }>(`/v1/events/count?${query}`),
+    setCount,
+    (e) => setError(e.message),
+  );
 
   const sentinel = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -217,10 +222,15 @@ function EventPanel({
 }) {
   const [event, setEvent] = useState<EventDetail | null>(null);
   const [error, setError] = useState("");
-  useEffect(() => {
-    setEvent(null);
-    get<EventDetail>(`/v1/events/${id}`).then(setEvent, (e: Error) => setError(e.message));
-  }, [id]);
+  useLatest(
+    [id],
+    () => {
+      setEvent(null);
+      return get<EventDetail>(`/v1/events/${id}`);
+    },
+    setEvent,
+    (e) => setError(e.message),
+  );
   const download = async (attachmentId: string, name: string) => {
     const a = await get<{ download_url: string }>(`/v1/attachments/${attachmentId}`);
     const link = document.createElement("a");

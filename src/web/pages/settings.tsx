@@ -1,6 +1,7 @@
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { type App, api, get, type Key } from "../api";
 import { RenameButton } from "../components/fields";
+import { useLatest } from "../latest";
 import type { Scope } from "../main";
 
 interface Secret {
@@ -17,13 +18,17 @@ export function SettingsPage({ scope }: { scope: Scope }) {
   const [error, setError] = useState("");
   const [version, setVersion] = useState(0);
   const refresh = () => setVersion((v) => v + 1);
-  useEffect(() => {
-    get<{ apps: App[] }>("/v1/apps").then((r) => setApps(r.apps.filter((a) => a.team_id === scope.teamId)));
-    get<{ keys: Key[] }>(`/v1/keys?team_id=${scope.teamId}`).then(
-      (r) => setKeys(r.keys),
-      () => setKeys([]),
-    );
-  }, [scope.teamId, version]);
+  useLatest(
+    [scope.teamId, version],
+    () => get<{ apps: App[] }>("/v1/apps"),
+    (r) => setApps(r.apps.filter((a) => a.team_id === scope.teamId)),
+  );
+  useLatest(
+    [scope.teamId, version],
+    () => get<{ keys: Key[] }>(`/v1/keys?team_id=${scope.teamId}`),
+    (r) => setKeys(r.keys),
+    () => setKeys([]),
+  );
   const attempt = async (work: () => Promise<void>) => {
     setError("");
     try {

@@ -1,7 +1,8 @@
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useMemo, useState } from "preact/hooks";
 import { get, qs, type Stats } from "../api";
 import { type Series, StackedBars } from "../components/chart";
 import { Choice } from "../components/fields";
+import { useLatest } from "../latest";
 import type { Scope } from "../main";
 import { go } from "../route";
 
@@ -57,19 +58,21 @@ export function StatsPage({ scope, params }: { scope: Scope; params: Record<stri
   const [byProject, setByProject] = useState<Stats | null>(null);
   const [error, setError] = useState("");
   const url = `/api/0/organizations/${scope.teamSlug}/stats_v2/`;
-  useEffect(() => {
-    setError("");
-    Promise.all([
-      get<Stats>(`${url}?${qs({ ...base, groupBy: "outcome" })}`),
-      get<Stats>(`${url}?${qs({ ...base, groupBy: ["project", "outcome"] })}`),
-    ]).then(
-      ([s, p]) => {
-        setSeries(s);
-        setByProject(p);
-      },
-      (e: Error) => setError(e.message),
-    );
-  }, [url, qs(base)]);
+  useLatest(
+    [url, qs(base)],
+    () => {
+      setError("");
+      return Promise.all([
+        get<Stats>(`${url}?${qs({ ...base, groupBy: "outcome" })}`),
+        get<Stats>(`${url}?${qs({ ...base, groupBy: ["project", "outcome"] })}`),
+      ]);
+    },
+    ([s, p]) => {
+      setSeries(s);
+      setByProject(p);
+    },
+    (e) => setError(e.message),
+  );
 
   const unit = category === "attachment" && field === "sum(quantity)" ? "bytes" : "";
   const chart = useMemo(() => {
