@@ -81,10 +81,11 @@ for (let day = 0; day < DAYS; day++) {
     SELECT *,
       make_timestamptz(((session_ms + (e // 5) * 15000 + ${u("s", 4)} * 2000)::BIGINT) * 1000) AS timestamp
     FROM (${rows}) WHERE s * 40 + e < ${total}`;
+  // Ids as ingest makes them (src/lib/ids.ts eventId): the event's time, then its project's hint.
   const sql = `COPY (
     SELECT
       (lpad(printf('%x', epoch_ms(timestamp)), 12, '0')[1:8] || '-' || lpad(printf('%x', epoch_ms(timestamp)), 12, '0')[9:12]
-        || '-7' || lpad(printf('%x', hash(i, 5) % 4096), 3, '0') || '-8' || lpad(printf('%x', hash(i, 6) % 4096), 3, '0')
+        || '-7' || right(list_extract(?::JSON::VARCHAR[], app_index + 1), 3) || '-8' || lpad(printf('%x', hash(i, 6) % 4096), 3, '0')
         || '-' || lpad(printf('%x', hash(i, 7) % 281474976710656), 12, '0'))::UUID AS id,
       list_extract(?::JSON::UUID[], app_index + 1) AS app_id,
       'ce-' || i AS client_event_id,
@@ -112,7 +113,7 @@ for (let day = 0; day < DAYS; day++) {
     FROM (${events}) ORDER BY app_id, timestamp, id
   ) TO '${lakeDir}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880, PARTITION_BY (project_id, date, hour),
     OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'gen_{uuid}')`;
-  await store.write((tx) => tx.run(sql, [apps, projectByApp]));
+  await store.write((tx) => tx.run(sql, [projectByApp, apps, projectByApp]));
   if (day % 10 === 9)
     console.error(`day ${day + 1}/${DAYS}: ${Math.round((performance.now() - started) / 1000)} s`);
 }

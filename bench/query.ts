@@ -80,6 +80,13 @@ results.count_app_day = await measure(
   () => `/v1/events/count?app_id=${app}&since=${day}T00:00:00Z&until=${day}T23:59:59.999Z`,
 );
 results.get_by_id = await measure((i) => `/v1/events/${ids[i % ids.length]}`);
+// The ids above are the newest (their hour's files end early, so the time alone narrows them to one
+// or two files); these are one user's events spread over the whole history, where every project's
+// file of the hour covers the id's time.
+const spread = (
+  await get(`/v1/events?user_id=${encodeURIComponent(user)}&limit=200&data_mode=all&order=asc`)
+).body.events.map((e: { id: string }) => e.id) as string[];
+results.get_by_id_history = await measure((i) => `/v1/events/${spread[(i * 7) % spread.length]}`);
 // stats_v2 over the generated rollups (bench/generate.ts writes 90 days ending 2026-10-01). "90 days
 // hourly" is 2,160 buckets, past stats.md's 1,000-bucket cap, so: 90 days by day (reading the hourly
 // rollup) and 30 days by hour.

@@ -1,4 +1,4 @@
-import { newId } from "../lib/ids";
+import { eventId, newId } from "../lib/ids";
 import { categoryOfLevel } from "../lib/vocab";
 import { createAppIn } from "../modules/apps/service";
 import { insertAttachment, markUploaded } from "../modules/attachments/repository";
@@ -153,7 +153,7 @@ export async function loadDemo(store: Store, blobs: BlobStore, now = Date.now())
               : "owlmetry-node",
         sdkVersion: "0.4.2",
         buildNumber: String(100 + r.int(20)),
-        id: Bun.randomUUIDv7("hex", e.timestamp),
+        id: eventId(e.timestamp, app.projectId),
         appId: app.id,
         projectId: app.projectId,
         apiKeyId: app.keyId,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { hintOfEventId, projectHint } from "../../src/lib/ids";
 import { createLogger } from "../../src/lib/log";
 import { encodeCursor, parseList } from "../../src/modules/events/params";
 import { listEvents } from "../../src/modules/events/repository";
@@ -332,6 +333,41 @@ describe("hot, sealed, compacted: the same answers", () => {
     expect(await snapshot()).toEqual(withLate);
     const [one] = hot.first;
     expect((await roost.call("GET", `/v1/events/${one.id}`, { token: t.adminKey })).body.id).toBe(one.id);
+  });
+
+  test("event ids carry their project's hint; /:id finds events by id with or without it, hot and sealed", async () => {
+    await put([ev({ session_id: "hinted" }), ev({ session_id: "unhinted" })]);
+    const other = (
+      await roost.call("POST", "/v1/projects", {
+        token: t.token,
+        body: { team_id: t.team.id, name: "Other" },
+      })
+    ).body;
+    expect(projectHint(other.id)).not.toBe(projectHint(t.project.id));
+    // An app in it, so the project an unhinted id names is one the caller sees, and is searched first.
+    await roost.call("POST", "/v1/apps", {
+      token: t.token,
+      body: { project_id: other.id, name: "other", platform: "backend" },
+    });
+    const hinted = (await list("session_id=hinted")).body.events[0];
+    expect(hintOfEventId(hinted.id)).toBe(projectHint(t.project.id));
+    // An id made elsewhere (here: naming the other project) still leads to its event.
+    const made = (await list("session_id=unhinted")).body.events[0].id as string;
+    const unhinted = `${made.slice(0, 15)}${projectHint(other.id)}${made.slice(18)}`;
+    await roost.store.write((tx) =>
+      tx.run("UPDATE events SET id = ?::UUID WHERE id = ?::UUID", [unhinted, made]),
+    );
+    const get = async (id: string) => {
+      const r = await roost.call("GET", `/v1/events/${id}`, { token: t.adminKey });
+      return [r.status, r.body.id, r.body.session_id];
+    };
+    expect(await get(hinted.id)).toEqual([200, hinted.id, "hinted"]);
+    expect(await get(unhinted)).toEqual([200, unhinted, "unhinted"]);
+    await new Lake(roost.store, roost.dir, createLogger("silent")).seal(new Date(Date.now() + 1000));
+    expect(await roost.store.read("SELECT count(*) AS n FROM events")).toEqual([{ n: 0 }]);
+    expect(await get(hinted.id)).toEqual([200, hinted.id, "hinted"]);
+    expect(await get(unhinted)).toEqual([200, unhinted, "unhinted"]);
+    expect((await get(made))[0]).toBe(404);
   });
 
   test("a busy sealed hour (its newest minutes read first) pages exactly as when it was hot", async () => {

@@ -1,3 +1,4 @@
+import { hintOfEventId, projectHint } from "../../lib/ids";
 import type { Param, Store, Tx } from "../../store/db";
 import { type EventScope, eventsSource, filesFor, type IdKey, sourceOver } from "../../store/events-source";
 import type { LiveFile } from "../../store/manifest";
@@ -325,16 +326,35 @@ export async function findEvent(
   at: Date | null,
 ): Promise<EventRow | null> {
   return store.snapshot(async (tx) => {
-    const to = at ? new Date(at.getTime() + 1) : undefined;
-    const source = await eventsSource(tx, store.dataDir, scopeOf(visible, at ?? undefined, to));
-    // The time bound repeated on the rows lets the Parquet reader skip rows before decoding them.
-    const during = at ? " AND timestamp >= ?::TIMESTAMPTZ AND timestamp < ?::TIMESTAMPTZ" : "";
-    const rows = await eventRows(
-      tx,
-      `SELECT ${FIELDS} FROM (${source.sql}) AS e
-       WHERE id = ?::UUID AND list_contains(?::JSON::UUID[], app_id)${during} LIMIT 1`,
-      [...source.params, id, visible.appIds, ...(at && to ? [at, to] : [])],
-    );
-    return rows[0] ?? null;
+    // The project the id's hint names first (one partition); the rest only if it is not there.
+    const hint = hintOfEventId(id);
+    const hinted = visible.projectIds.filter((p) => projectHint(p) === hint);
+    const others = visible.projectIds.filter((p) => projectHint(p) !== hint);
+    for (const projectIds of [hinted, others]) {
+      if (projectIds.length === 0) continue;
+      const row = await findEventIn(tx, store.dataDir, { ...visible, projectIds }, id, at);
+      if (row) return row;
+    }
+    return null;
   });
+}
+
+async function findEventIn(
+  tx: Tx,
+  dataDir: string,
+  visible: Visible,
+  id: string,
+  at: Date | null,
+): Promise<EventRow | null> {
+  const to = at ? new Date(at.getTime() + 1) : undefined;
+  const source = await eventsSource(tx, dataDir, scopeOf(visible, at ?? undefined, to));
+  // The time bound repeated on the rows lets the Parquet reader skip rows before decoding them.
+  const during = at ? " AND timestamp >= ?::TIMESTAMPTZ AND timestamp < ?::TIMESTAMPTZ" : "";
+  const rows = await eventRows(
+    tx,
+    `SELECT ${FIELDS} FROM (${source.sql}) AS e
+     WHERE id = ?::UUID AND list_contains(?::JSON::UUID[], app_id)${during} LIMIT 1`,
+    [...source.params, id, visible.appIds, ...(at && to ? [at, to] : [])],
+  );
+  return rows[0] ?? null;
 }

@@ -1,4 +1,5 @@
 import { ApiError, forbidden } from "../../lib/errors";
+import { eventId } from "../../lib/ids";
 import { TtlCache } from "../../lib/ttl-cache";
 import {
   CATEGORIES,
@@ -121,7 +122,7 @@ export class IngestService {
         index,
         event: {
           ...result,
-          id: Bun.randomUUIDv7("hex", result.timestamp),
+          id: eventId(result.timestamp, ctx.project.id),
           appId: ctx.appId,
           projectId: ctx.project.id,
           apiKeyId: caller.keyId,
