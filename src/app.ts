@@ -3,6 +3,7 @@ import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import type { Config } from "./config";
 import { errorHandler } from "./lib/error-handler";
+import { useFastFormats } from "./lib/formats";
 import type { Logger } from "./lib/log";
 import { RateLimiter } from "./lib/rate-limit";
 import { loadOrCreateSecret } from "./lib/secret";
@@ -58,6 +59,7 @@ export interface Services {
  */
 export async function createApp(config: Config, deps: Deps) {
   const { store, log } = deps;
+  useFastFormats();
   const secret = loadOrCreateSecret(config.dataDir, config.jwtSecret);
   const signer = jwt({ name: "jwt", secret, alg: "HS256" }).decorator.jwt as unknown as TokenSigner;
   const auth = new AuthService(store, signer, config.jwtTtlSeconds, log);
