@@ -103,28 +103,36 @@ interface Partition {
   rows: number;
 }
 
-/** The partitions in scope, in page order, from the live files (in (hour, path) order). */
-function partitionsOf(
+/**
+ * The partitions in scope, in page order, from the live files (in (hour, path) order). Lazy, and
+ * walked from the page's end of the manifest: a newest page stops after its first few hours instead
+ * of filtering every file of the history on each request.
+ */
+function* partitionsOf(
   files: readonly LiveFile[],
   visible: Visible,
   order: "desc" | "asc",
   from?: Date,
   to?: Date,
-): Partition[] {
+): Generator<Partition> {
   const projects = new Set(visible.projectIds);
   const low = from ? from.getTime() - HOUR_MS : Number.NEGATIVE_INFINITY;
   const high = to?.getTime() ?? Number.POSITIVE_INFINITY;
-  const partitions: Partition[] = [];
-  for (const f of files) {
+  const step = order === "desc" ? -1 : 1;
+  let current: Partition | null = null;
+  for (let i = order === "desc" ? files.length - 1 : 0; i >= 0 && i < files.length; i += step) {
+    const f = files[i] as LiveFile;
     // The partition's hour overlaps [from, to).
     if (!projects.has(f.projectId) || f.hour <= low || f.hour >= high) continue;
-    const last = partitions.at(-1);
-    if (last && last.hour.getTime() === f.hour) {
-      last.paths.push(f.path);
-      last.rows += f.rows;
-    } else partitions.push({ hour: new Date(f.hour), paths: [f.path], rows: f.rows });
+    if (current && current.hour.getTime() === f.hour) {
+      current.paths.push(f.path);
+      current.rows += f.rows;
+      continue;
+    }
+    if (current) yield current;
+    current = { hour: new Date(f.hour), paths: [f.path], rows: f.rows };
   }
-  return order === "desc" ? partitions.reverse() : partitions;
+  if (current) yield current;
 }
 
 /**
