@@ -56,20 +56,26 @@ export async function eventsSource(
   dataDir: string,
   scope: EventScope,
 ): Promise<{ sql: string; params: Param[]; files: string[] }> {
+  return sourceOver(dataDir, scope, pathsIn(await filesFor(tx, dataDir, scope.key), scope));
+}
+
+/** The files whose project and time range can hold rows of the scope. */
+export function filesIn(files: readonly LiveFile[], scope: EventScope): LiveFile[] {
   const projects = new Set(scope.projectIds);
   const since = scope.from?.getTime() ?? Number.NEGATIVE_INFINITY;
   const until = scope.to?.getTime() ?? Number.POSITIVE_INFINITY;
-  const paths = (await filesFor(tx, dataDir, scope.key))
-    .filter((f) => projects.has(f.projectId) && f.maxTs >= since && f.minTs < until)
+  return files.filter((f) => projects.has(f.projectId) && f.maxTs >= since && f.minTs < until);
+}
+
+/** The paths of filesIn, sorted. */
+const pathsIn = (files: readonly LiveFile[], scope: EventScope): string[] =>
+  filesIn(files, scope)
     .map((f) => f.path)
     .sort();
-  return sourceOver(dataDir, scope, paths);
-}
 
 /**
  * Hot ∪ the given lake files (paths relative to the data directory, from the manifest read in the
- * same snapshot). Absolute paths go to DuckDB: it would resolve relative ones against the
- * process's working directory.
+ * same snapshot).
  */
 export function sourceOver(
   dataDir: string,
@@ -77,24 +83,50 @@ export function sourceOver(
   paths: readonly string[],
   options: { withFile?: boolean } = {},
 ): { sql: string; params: Param[]; files: string[] } {
-  const projects = [...scope.projectIds];
+  const hot = hotSource(scope, options);
+  if (paths.length === 0) return { ...hot, files: [] };
+  const lake = lakeSource(dataDir, paths, options);
+  return {
+    sql: `${hot.sql} UNION ALL BY NAME ${lake.sql}`,
+    params: [...hot.params, ...lake.params],
+    files: lake.files,
+  };
+}
+
+/** The hot table's rows of the scope, typed as the lake's. */
+export function hotSource(
+  scope: EventScope,
+  options: { withFile?: boolean } = {},
+): { sql: string; params: Param[] } {
   const from = scope.from ?? null;
   const to = scope.to ?? null;
-  const files = paths.map((p) => join(dataDir, p));
   // `file`: which lake file a row came from (null: the hot table), for two-step reads.
   const fileColumn = options.withFile ? ", NULL::VARCHAR AS file" : "";
-  const hot = `SELECT ${HOT_COLUMNS}${fileColumn} FROM events
+  return {
+    sql: `SELECT ${HOT_COLUMNS}${fileColumn} FROM events
     WHERE list_contains(?::JSON::UUID[], project_id)
       AND (?::TIMESTAMPTZ IS NULL OR timestamp >= ?::TIMESTAMPTZ)
-      AND (?::TIMESTAMPTZ IS NULL OR timestamp < ?::TIMESTAMPTZ)`;
-  const params: Param[] = [projects, from, from, to, to];
-  if (files.length === 0) return { sql: hot, params, files };
+      AND (?::TIMESTAMPTZ IS NULL OR timestamp < ?::TIMESTAMPTZ)`,
+    params: [[...scope.projectIds], from, from, to, to],
+  };
+}
+
+/**
+ * The rows of the given lake files. Absolute paths go to DuckDB: it would resolve relative ones
+ * against the process's working directory.
+ */
+export function lakeSource(
+  dataDir: string,
+  paths: readonly string[],
+  options: { withFile?: boolean } = {},
+): { sql: string; params: Param[]; files: string[] } {
+  const files = paths.map((p) => join(dataDir, p));
   // project_id is read from the path as text and cast here: typed UUID in hive_types, its constant
   // statistics made DuckDB 1.5 fail the union ("Unsupported type for NumericValueUnionToValue").
-  const lake = options.withFile
+  const sql = options.withFile
     ? `SELECT * EXCLUDE (date, hour, filename) REPLACE (project_id::UUID AS project_id), filename AS file
     FROM read_parquet(?::VARCHAR[], filename = true, hive_partitioning = true, hive_types = {'project_id': VARCHAR, 'date': DATE, 'hour': INTEGER})`
     : `SELECT * EXCLUDE (date, hour) REPLACE (project_id::UUID AS project_id)
     FROM read_parquet(?::VARCHAR[], hive_partitioning = true, hive_types = {'project_id': VARCHAR, 'date': DATE, 'hour': INTEGER})`;
-  return { sql: `${hot} UNION ALL BY NAME ${lake}`, params: [...params, files], files };
+  return { sql, params: [files], files };
 }

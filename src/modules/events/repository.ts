@@ -1,6 +1,15 @@
 import { hintOfEventId, projectHint } from "../../lib/ids";
 import type { Param, Store, Tx } from "../../store/db";
-import { type EventScope, eventsSource, filesFor, type IdKey, sourceOver } from "../../store/events-source";
+import {
+  type EventScope,
+  eventsSource,
+  filesFor,
+  filesIn,
+  hotSource,
+  type IdKey,
+  lakeSource,
+  sourceOver,
+} from "../../store/events-source";
 import type { LiveFile } from "../../store/manifest";
 import type { EventFilters, ListParams } from "./params";
 
@@ -333,36 +342,37 @@ export async function findEvent(
   id: string,
   at: Date | null,
 ): Promise<EventRow | null> {
+  const to = at ? new Date(at.getTime() + 1) : undefined;
+  const scope = scopeOf(visible, at ?? undefined, to);
+  // The time bound repeated on the rows lets the Parquet reader skip rows before decoding them.
+  const during = at ? " AND timestamp >= ?::TIMESTAMPTZ AND timestamp < ?::TIMESTAMPTZ" : "";
   return store.snapshot(async (tx) => {
-    // The project the id's hint names first (one partition); the rest only if it is not there.
+    const byId = async (source: { sql: string; params: Param[] }) =>
+      (
+        await eventRows(
+          tx,
+          `SELECT ${FIELDS} FROM (${source.sql}) AS e
+           WHERE id = ?::UUID AND list_contains(?::JSON::UUID[], app_id)${during} LIMIT 1`,
+          [...source.params, id, visible.appIds, ...(at && to ? [at, to] : [])],
+        )
+      )[0] ?? null;
+    // The hot table alone first (small, and the union with the lake costs more than a query);
+    // then the one partition the id's project hint names; then the other projects' files.
+    const hot = await byId(hotSource(scope));
+    if (hot) return hot;
+    const files = filesIn(await filesFor(tx, store.dataDir, undefined), scope);
     const hint = hintOfEventId(id);
-    const hinted = visible.projectIds.filter((p) => projectHint(p) === hint);
-    const others = visible.projectIds.filter((p) => projectHint(p) !== hint);
-    for (const projectIds of [hinted, others]) {
-      if (projectIds.length === 0) continue;
-      const row = await findEventIn(tx, store.dataDir, { ...visible, projectIds }, id, at);
+    const named = (f: LiveFile) => projectHint(f.projectId) === hint;
+    for (const part of [files.filter(named), files.filter((f) => !named(f))]) {
+      if (part.length === 0) continue;
+      const row = await byId(
+        lakeSource(
+          store.dataDir,
+          part.map((f) => f.path),
+        ),
+      );
       if (row) return row;
     }
     return null;
   });
-}
-
-async function findEventIn(
-  tx: Tx,
-  dataDir: string,
-  visible: Visible,
-  id: string,
-  at: Date | null,
-): Promise<EventRow | null> {
-  const to = at ? new Date(at.getTime() + 1) : undefined;
-  const source = await eventsSource(tx, dataDir, scopeOf(visible, at ?? undefined, to));
-  // The time bound repeated on the rows lets the Parquet reader skip rows before decoding them.
-  const during = at ? " AND timestamp >= ?::TIMESTAMPTZ AND timestamp < ?::TIMESTAMPTZ" : "";
-  const rows = await eventRows(
-    tx,
-    `SELECT ${FIELDS} FROM (${source.sql}) AS e
-     WHERE id = ?::UUID AND list_contains(?::JSON::UUID[], app_id)${during} LIMIT 1`,
-    [...source.params, id, visible.appIds, ...(at && to ? [at, to] : [])],
-  );
-  return rows[0] ?? null;
 }
