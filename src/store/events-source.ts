@@ -94,7 +94,7 @@ export function sourceOver(
 }
 
 /** The hot table's rows of the scope, typed as the lake's. */
-export function hotSource(
+function hotSource(
   scope: EventScope,
   options: { withFile?: boolean } = {},
 ): { sql: string; params: Param[] } {

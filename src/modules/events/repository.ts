@@ -5,7 +5,6 @@ import {
   eventsSource,
   filesFor,
   filesIn,
-  hotSource,
   type IdKey,
   lakeSource,
   sourceOver,
@@ -344,21 +343,20 @@ export async function findEvent(
 ): Promise<EventRow | null> {
   const to = at ? new Date(at.getTime() + 1) : undefined;
   const scope = scopeOf(visible, at ?? undefined, to);
-  // The time bound repeated on the rows lets the Parquet reader skip rows before decoding them.
-  const during = at ? " AND timestamp >= ?::TIMESTAMPTZ AND timestamp < ?::TIMESTAMPTZ" : "";
   return store.snapshot(async (tx) => {
     const byId = async (source: { sql: string; params: Param[] }) =>
       (
         await eventRows(
           tx,
           `SELECT ${FIELDS} FROM (${source.sql}) AS e
-           WHERE id = ?::UUID AND list_contains(?::JSON::UUID[], app_id)${during} LIMIT 1`,
-          [...source.params, id, visible.appIds, ...(at && to ? [at, to] : [])],
+           WHERE id = ?::UUID AND list_contains(?::JSON::UUID[], app_id) LIMIT 1`,
+          [...source.params, id, visible.appIds],
         )
       )[0] ?? null;
-    // The hot table alone first (small, and the union with the lake costs more than a query);
-    // then the one partition the id's project hint names; then the other projects' files.
-    const hot = await byId(hotSource(scope));
+    // The hot table alone first, as stored (small; the union with the lake, and the hot side's
+    // casts to the lake's types, cost more than a query of its own); then the one partition the
+    // id's project hint names; then the other projects' files.
+    const hot = await byId({ sql: "SELECT * FROM events", params: [] });
     if (hot) return hot;
     const files = filesIn(await filesFor(tx, store.dataDir, undefined), scope);
     const hint = hintOfEventId(id);
