@@ -149,9 +149,16 @@ function* partitionsOf(
  * (newest) hour. A partition's rows all lie within its hour, so once the windows walked hold a
  * full page, no later window can hold a row that belongs on it.
  */
-function* windowsOf(partitions: Iterable<Partition>, order: "desc" | "asc", from?: Date, to?: Date) {
+function* windowsOf(
+  partitions: Iterable<Partition>,
+  order: "desc" | "asc",
+  rowsWanted: number,
+  from?: Date,
+  to?: Date,
+) {
   let edge = order === "desc" ? to : from;
   let group: Partition[] = [];
+  let held = 0;
   let size = 1;
   const close = (): Window => {
     const last = group.at(-1) as Partition;
@@ -163,12 +170,16 @@ function* windowsOf(partitions: Iterable<Partition>, order: "desc" | "asc", from
         : { from: edge, to: new Date(last.hour.getTime() + HOUR_MS), paths, rows };
     edge = order === "desc" ? window.from : window.to;
     group = [];
+    held = 0;
     size *= 2;
     return window;
   };
   for (const partition of partitions) {
     group.push(partition);
-    if (group.length === size) yield close();
+    held += partition.rows;
+    // Lake files holding fewer rows than the page still needs cannot fill it: read them together
+    // with the next partition rather than in a query of their own (a thin newest hour).
+    if (group.length >= size && held >= rowsWanted) yield close();
   }
   if (group.length > 0) yield close();
   yield order === "desc" ? { from, to: edge, paths: [], rows: 0 } : { from: edge, to, paths: [], rows: 0 };
@@ -249,7 +260,7 @@ export async function listEvents(
   return store.snapshot(async (tx) => {
     const page: EventRow[] = [];
     const partitions = partitionsOf(await filesFor(tx, store.dataDir, key), visible, p.order, from, to);
-    for (const window of windowsOf(partitions, p.order, from, to)) {
+    for (const window of windowsOf(partitions, p.order, p.limit + 1, from, to)) {
       const bounds: string[] = [];
       const boundParams: Param[] = [];
       if (window.from) {
