@@ -6,15 +6,18 @@ import { dropExpired, referencedHashes } from "./repository";
 
 /**
  * Storage job step: drops expired reservations and attachments past retention or of deleted
- * projects, then deletes the bytes no live attachment references. One write transaction, so an
- * upload moving its bytes into place (also inside a write) never races the deletion.
+ * projects, then deletes the bytes no live attachment references. The directory is listed before
+ * the write, so ingest is not held up while it is walked; the check and the deletion happen inside
+ * one write, and an upload moves its bytes into place and records them inside a write too, so
+ * bytes listed here that an upload has since claimed are seen as referenced and kept.
  */
 export function purgeAttachments(store: Store, blobs: BlobStore, now = new Date()) {
+  const stored = [...storedHashes(blobs.root)];
   return store.write(async (tx) => {
     const rows = await dropExpired(tx, now);
     const needed = await referencedHashes(tx);
     let files = 0;
-    for (const sha of storedHashes(blobs.root)) {
+    for (const sha of stored) {
       if (needed.has(sha)) continue;
       blobs.remove(sha);
       files++;
