@@ -144,3 +144,25 @@ describe("one process per data directory", () => {
     expect(out).toContain("is in use by another process");
   });
 });
+
+describe("kept prepared statements", () => {
+  test("a repeated read sees new parameter types, new rows and a changed table", async () => {
+    await store.run("CREATE TABLE kept (a VARCHAR, b INTEGER)");
+    await store.run("INSERT INTO kept VALUES ('x', 1), (NULL, 2)");
+    const some = "SELECT count(*) AS n FROM kept WHERE (?::VARCHAR IS NULL OR a = ?::VARCHAR)";
+    expect(await store.read(some, [null, null])).toEqual([{ n: 2 }]);
+    expect(await store.read(some, ["x", "x"])).toEqual([{ n: 1 }]);
+    const echo = "SELECT ? AS v";
+    for (const v of [1, "s", true, null, 2.5]) expect(await store.read(echo, [v])).toEqual([{ v }]);
+    const row = "SELECT * FROM kept WHERE b = ?::INTEGER";
+    expect(await store.read(row, [1])).toEqual([{ a: "x", b: 1 }]);
+    const count = "SELECT count(*) AS n FROM kept WHERE b = ?::INTEGER";
+    expect(await store.read(count, [1])).toEqual([{ n: 1 }]);
+    await store.run("INSERT INTO kept VALUES ('y', 1)");
+    expect(await store.read(count, [1])).toEqual([{ n: 2 }]);
+    await store.run("DROP TABLE kept");
+    await store.run("CREATE TABLE kept (z INTEGER, b INTEGER)");
+    await store.run("INSERT INTO kept VALUES (9, 1)");
+    expect(await store.read(row, [1])).toEqual([{ z: 9, b: 1 }]);
+  });
+});
