@@ -192,7 +192,11 @@ export class Store implements Tx {
     await this.writeQueue;
     this.closed = true;
     await this.writer.run("CHECKPOINT").catch(() => {});
-    for (const connection of [this.writer, ...this.idleReaders]) connection.closeSync();
+    for (const connection of [this.writer, ...this.idleReaders]) {
+      for (const statement of statements.get(connection)?.values() ?? []) statement.destroySync();
+      statements.delete(connection);
+      connection.closeSync();
+    }
     this.instance.closeSync();
   }
 
