@@ -145,8 +145,8 @@ function* partitionsOf(
 
 /**
  * The time windows a page walks, in page order: partition hours newest first (oldest first for
- * asc), 1, 2, 4, 8 … hours at a time, and one last window for hot rows beyond the lake's oldest
- * (newest) hour. A partition's rows all lie within its hour, so once the windows walked hold a
+ * asc), 1, 2, 4, 8 … hours at a time (more while their files hold fewer rows than the page needs),
+ * and one last window for hot rows beyond the lake's oldest (newest) hour. A partition's rows all lie within its hour, so once the windows walked hold a
  * full page, no later window can hold a row that belongs on it.
  */
 function* windowsOf(
