@@ -160,6 +160,15 @@ describe("kept prepared statements", () => {
     expect(await store.read(count, [1])).toEqual([{ n: 1 }]);
     await store.run("INSERT INTO kept VALUES ('y', 1)");
     expect(await store.read(count, [1])).toEqual([{ n: 2 }]);
+    // Rows another connection writes after the statement was kept, long strings intact.
+    const paths = "SELECT a FROM kept WHERE b = ?::INTEGER ORDER BY a";
+    expect(await store.read(paths, [3])).toEqual([]);
+    const long = Array.from(
+      { length: 5 },
+      (_, i) => `lake/events/project_id=${i}/${crypto.randomUUID()}.parquet`,
+    );
+    for (const a of long) await store.run("INSERT INTO kept VALUES (?, 3)", [a]);
+    expect(await store.read(paths, [3])).toEqual(long.sort().map((a) => ({ a })));
     await store.run("DROP TABLE kept");
     await store.run("CREATE TABLE kept (z INTEGER, b INTEGER)");
     await store.run("INSERT INTO kept VALUES (9, 1)");
