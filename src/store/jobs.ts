@@ -67,7 +67,7 @@ export class StorageJob {
     const rolledUp = await this.lake.rollupOutcomes(now);
     const cutoff = new Date(now.getTime() - (sealEverything ? -1000 : this.options.sealGraceMs));
     const sealed = await this.lake.seal(cutoff);
-    const compacted = await this.lake.compact();
+    const compacted = await this.lake.compact(now);
     const purged = await this.lake.purgeRetired(this.options.retiredGraceMs);
     const attachments = (await this.options.purgeAttachments?.(now)) ?? { rows: 0, files: 0 };
     const checkpointStarted = performance.now();

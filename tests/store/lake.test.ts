@@ -179,6 +179,50 @@ describe("compact", () => {
     expect((await lake.compact()).filesIn).toBe(0);
   });
 
+  test("a running hour's partition is merged on every run while small, else once it has 4 files", async () => {
+    const mine = other;
+    const at = hoursAgo(5, 30);
+    const hour = Date.parse(at) - (Date.parse(at) % 3_600_000);
+    const running = new Date(hour + 30 * 60_000);
+    const files = async () =>
+      (
+        await roost.store.read<{ n: number }>(
+          "SELECT count(*) AS n FROM lake_files WHERE project_id = ?::UUID AND hour = ?",
+          [mine.project.id, new Date(hour)],
+        )
+      )[0]?.n;
+    const sealOne = async () => {
+      await ingest(mine, [{ timestamp: at }]);
+      await lake.seal(new Date(Date.now() + 1000));
+    };
+    // Small: merged on every run.
+    for (let n = 1; n <= 2; n++) {
+      await sealOne();
+      await lake.compact(running);
+      expect(await files()).toBe(1);
+    }
+    // Big (with a threshold of 0 rows, any size is big): merged once it holds 4 files, or once its
+    // hour is over.
+    const strict = new Lake(roost.store, roost.dir, createLogger("silent"), 0);
+    for (let n = 2; n <= 3; n++) {
+      await sealOne();
+      await strict.compact(running);
+      expect(await files()).toBe(n);
+    }
+    await sealOne();
+    expect(await files()).toBe(4);
+    await strict.compact(running);
+    expect(await files()).toBe(1);
+    await sealOne();
+    await strict.compact(running);
+    expect(await files()).toBe(2);
+    await strict.compact(new Date(hour + 3_600_000));
+    expect(await files()).toBe(1);
+    const rows = await readAll([mine.project.id], new Date(hour), new Date(hour + 3_600_000));
+    expect(rows.rows).toHaveLength(6);
+    await lake.purgeRetired(0);
+  });
+
   test("a compacted file is sorted by (app_id, timestamp, id) and zstd-compressed", async () => {
     const [file] = await roost.store.read<{ path: string }>(
       "SELECT path FROM lake_files ORDER BY row_count DESC LIMIT 1",
