@@ -79,7 +79,8 @@ export class Store implements Tx {
         ...(options.checkpointThreshold ? { checkpoint_threshold: options.checkpointThreshold } : {}),
       });
     } catch (error) {
-      if (/lock/i.test(String(error))) {
+      // DuckDB's words for a lock held elsewhere; not just "lock", which "block" also contains.
+      if (/could not set lock|conflicting lock/i.test(String(error))) {
         throw new StoreLockedError(
           `The database ${path} is in use by another process (a running Roost server?). ` +
             "Stop it first, or do this through its HTTP API.",
