@@ -81,8 +81,10 @@ export class Store implements Tx {
     } catch (error) {
       // DuckDB's words for a lock held elsewhere; not just "lock", which "block" also contains.
       if (/could not set lock|conflicting lock/i.test(String(error))) {
+        // DuckDB's message names the process holding the lock (path and PID).
+        const holder = /conflicting lock is held in (.+? \(PID \d+\))/i.exec(String(error))?.[1];
         throw new StoreLockedError(
-          `The database ${path} is in use by another process (a running Roost server?). ` +
+          `The database ${path} is in use by another process${holder ? ` (${holder})` : " (a running Roost server?)"}. ` +
             "Stop it first, or do this through its HTTP API.",
         );
       }

@@ -77,7 +77,9 @@ describe("roost serve", () => {
     const server = await startServer(dir);
     const r = await runToEnd(["keys", "list"], dir);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("is in use by another process (a running Roost server?)");
+    // DuckDB names the holder: the server's executable and PID.
+    expect(r.stderr).toContain("is in use by another process (");
+    expect(r.stderr).toContain(`(PID ${server.child.pid})`);
     expect(await stopServer(server)).toBe(0);
   });
 });
