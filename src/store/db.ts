@@ -320,7 +320,7 @@ function fillVector(
 
 async function query<T>(connection: DuckDBConnection, sql: string, params: readonly Param[]): Promise<T[]> {
   // Only statements with parameters are kept: a kept statement without any, run again after
-  // another connection had written, returned every long string as garbage (DuckDB 1.5 through
+  // another connection had written, returned stale rows or garbage strings (DuckDB 1.5 through
   // @duckdb/node-api 1.5.6-r.1, reproduced; tests/store/db.test.ts guards the kept path).
   let reader: DuckDBResultReader;
   if (params.length) {
