@@ -14,12 +14,11 @@ import { join } from "node:path";
 import { firstRun } from "../src/bootstrap";
 import { parseArgs } from "../src/cli/args";
 import { loadConfig } from "../src/config";
-import { createAppIn } from "../src/modules/apps/service";
-import { createProjectIn } from "../src/modules/projects/service";
 import { Store } from "../src/store/db";
 import { summarise } from "../src/store/lake";
 import { bumpManifestVersion } from "../src/store/manifest";
 import { migrate } from "../src/store/migrations";
+import { createBenchApps } from "./apps";
 
 const { flags } = parseArgs(process.argv.slice(2));
 const total = Number(flags.events ?? 1_000_000);
@@ -34,27 +33,9 @@ const store = await Store.open(config.dataDir, { ...config.duckdb, memoryLimit: 
 await migrate(store);
 const first = await firstRun(store, config);
 if (!first) throw new Error("not a fresh data directory");
-const teamId = (await store.read<{ id: string }>("SELECT id::VARCHAR AS id FROM teams"))[0]!.id;
-const apps = await store.write(async (tx) => {
-  const ids: string[] = [];
-  for (let p = 0; p < 4; p++) {
-    const project = await createProjectIn(tx, teamId, { name: `Bench ${p}`, slug: `bench-${p}` });
-    for (let a = 0; a < 5; a++) {
-      const { app } = await createAppIn(
-        tx,
-        { projectId: project.id, teamId, name: `app-${p}-${a}`, platform: "backend", bundleId: null },
-        null,
-      );
-      ids.push(app.id);
-    }
-  }
-  return ids;
-});
-const projectsOf = await store.read<{ id: string; project_id: string }>(
-  "SELECT id::VARCHAR AS id, project_id::VARCHAR AS project_id FROM apps WHERE list_contains(?::JSON::UUID[], id)",
-  [apps],
-);
-const projectByApp = apps.map((id) => projectsOf.find((r) => r.id === id)!.project_id);
+const benchApps = await createBenchApps(store);
+const apps = benchApps.map((a) => a.id);
+const projectByApp = benchApps.map((a) => a.projectId);
 
 const DAYS = 90;
 const sessions = Math.ceil(total / 40);

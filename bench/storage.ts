@@ -15,11 +15,10 @@ import { firstRun } from "../src/bootstrap";
 import { parseArgs } from "../src/cli/args";
 import { loadConfig } from "../src/config";
 import { createLogger } from "../src/lib/log";
-import { createAppIn } from "../src/modules/apps/service";
-import { createProjectIn } from "../src/modules/projects/service";
 import { Store } from "../src/store/db";
 import { Lake } from "../src/store/lake";
 import { migrate } from "../src/store/migrations";
+import { createBenchApps } from "./apps";
 
 const { flags } = parseArgs(process.argv.slice(2));
 const rate = Number(flags.rate ?? 1000);
@@ -32,23 +31,7 @@ const config = loadConfig({ data: dataDir }, { ROOST_ADMIN_PASSWORD: "bench-pass
 const store = await Store.open(config.dataDir, config.duckdb);
 await migrate(store);
 await firstRun(store, config);
-const teamId = (await store.read<{ id: string }>("SELECT id::VARCHAR AS id FROM teams"))[0]!.id;
-// 20 apps in 4 projects, as bench/generate.ts.
-const apps = await store.write(async (tx) => {
-  const out: { id: string; projectId: string }[] = [];
-  for (let p = 0; p < 4; p++) {
-    const project = await createProjectIn(tx, teamId, { name: `Bench ${p}`, slug: `bench-${p}` });
-    for (let a = 0; a < 5; a++) {
-      const { app } = await createAppIn(
-        tx,
-        { projectId: project.id, teamId, name: `app-${p}-${a}`, platform: "backend", bundleId: null },
-        null,
-      );
-      out.push({ id: app.id, projectId: project.id });
-    }
-  }
-  return out;
-});
+const apps = await createBenchApps(store);
 const lake = new Lake(store, dataDir, createLogger("silent"));
 
 const perSlice = Math.round((rate * SLICE_MS) / 1000);
