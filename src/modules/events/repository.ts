@@ -9,7 +9,7 @@ import {
   lakeSource,
   sourceOver,
 } from "../../store/events-source";
-import type { LiveFile } from "../../store/manifest";
+import { type LiveFile, liveFiles } from "../../store/manifest";
 import type { EventFilters, ListParams } from "./params";
 
 export interface EventRow {
@@ -146,8 +146,9 @@ function* partitionsOf(
 /**
  * The time windows a page walks, in page order: partition hours newest first (oldest first for
  * asc), 1, 2, 4, 8 … hours at a time (more while their files hold fewer rows than the page needs),
- * and one last window for hot rows beyond the lake's oldest (newest) hour. A partition's rows all lie within its hour, so once the windows walked hold a
- * full page, no later window can hold a row that belongs on it.
+ * and one last window for hot rows beyond the lake's oldest (newest) hour. A partition's rows all
+ * lie within its hour, so once the windows walked hold a full page, no later window can hold a row
+ * that belongs on it.
  */
 function* windowsOf(
   partitions: Iterable<Partition>,
@@ -369,7 +370,7 @@ export async function findEvent(
     // id's project hint names; then the other projects' files.
     const hot = await byId({ sql: "SELECT * FROM events", params: [] });
     if (hot) return hot;
-    const files = filesIn(await filesFor(tx, store.dataDir, undefined), scope);
+    const files = filesIn(await liveFiles(tx, store.dataDir), scope);
     const hint = hintOfEventId(id);
     const named = (f: LiveFile) => projectHint(f.projectId) === hint;
     for (const part of [files.filter(named), files.filter((f) => !named(f))]) {
