@@ -1,14 +1,8 @@
 import type { Store } from "./db";
-import { schema } from "./schema";
+import { type Migration, schema } from "./schema";
 
 /** The data directory is ahead of this build: starting would run old code on a newer schema. */
 export class NewerSchemaError extends Error {}
-
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
 
 /**
  * Applies, in order, each migration not yet recorded in `schema_migrations`, each in its own

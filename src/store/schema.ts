@@ -1,4 +1,9 @@
-import type { Migration } from "./migrations";
+/** One numbered step of the schema, applied once and recorded in `schema_migrations`. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
 
 /**
  * The numbered migrations, oldest first. A released migration never changes; add a new one.

@@ -8,16 +8,7 @@ import { LoginPage } from "./pages/login";
 import { SettingsPage } from "./pages/settings";
 import { StatsPage } from "./pages/stats";
 import { go, href, useRoute } from "./route";
-
-export interface Scope {
-  me: Me;
-  teamId: string;
-  teamSlug: string;
-  /** Empty: every project of the team. */
-  projectId: string;
-  projects: Project[];
-  reloadProjects: () => void;
-}
+import type { Scope } from "./scope";
 
 function App() {
   const [signedIn, setSignedIn] = useState(Boolean(token()));

@@ -2,8 +2,8 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { type App, type EventDetail, type EventRow, get, qs } from "../api";
 import { TextFilter } from "../components/fields";
 import { useLatest } from "../latest";
-import type { Scope } from "../main";
 import { go } from "../route";
+import type { Scope } from "../scope";
 
 const LEVELS = ["debug", "info", "warn", "error"];
 const ENVIRONMENTS = ["ios", "ipados", "macos", "watchos", "tvos", "visionos", "android", "web", "backend"];

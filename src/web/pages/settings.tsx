@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { type App, api, get, type Key } from "../api";
 import { RenameButton } from "../components/fields";
 import { useLatest } from "../latest";
-import type { Scope } from "../main";
+import type { Scope } from "../scope";
 
 interface Secret {
   title: string;

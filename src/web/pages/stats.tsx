@@ -3,8 +3,8 @@ import { get, qs, type Stats } from "../api";
 import { type Series, StackedBars } from "../components/chart";
 import { Choice } from "../components/fields";
 import { useLatest } from "../latest";
-import type { Scope } from "../main";
 import { go } from "../route";
+import type { Scope } from "../scope";
 
 export const OUTCOMES: ReadonlyArray<[string, string, string]> = [
   ["accepted", "Accepted", "#2da44e"],
