@@ -8,25 +8,27 @@ import type { Logger } from "./lib/log";
 import { RateLimiter } from "./lib/rate-limit";
 import { loadOrCreateSecret } from "./lib/secret";
 import { UrlSigner } from "./lib/signed-url";
+import { authGuard } from "./modules/access/guard";
 import { appsRoutes } from "./modules/apps";
+import { AppContexts } from "./modules/apps/context";
+import { findApp } from "./modules/apps/repository";
 import { AppsService } from "./modules/apps/service";
 import { attachmentsRoutes } from "./modules/attachments";
 import { AttachmentsService } from "./modules/attachments/service";
 import { authRoutes } from "./modules/auth";
-import { authGuard } from "./modules/auth/guard";
 import { AuthService, type TokenSigner } from "./modules/auth/service";
 import { dashboardRoutes } from "./modules/dashboard";
 import { eventsRoutes } from "./modules/events";
 import { EventsService } from "./modules/events/service";
 import { healthRoutes } from "./modules/health";
 import { ingestRoutes } from "./modules/ingest";
-import { type AppContext, IngestService } from "./modules/ingest/service";
-import { loadRecentKeys } from "./modules/ingest/startup";
-import { IngestWriter } from "./modules/ingest/writer";
+import { IngestService } from "./modules/ingest/service";
 import { keysRoutes } from "./modules/keys";
 import { KeysService } from "./modules/keys/service";
 import { outcomesRoutes } from "./modules/outcomes";
 import { OutcomesService } from "./modules/outcomes/service";
+import { loadRecentKeys } from "./modules/pipeline/startup";
+import { WriteQueue } from "./modules/pipeline/write-queue";
 import { projectsRoutes } from "./modules/projects";
 import { ProjectsService } from "./modules/projects/service";
 import { statsRoutes } from "./modules/stats";
@@ -48,7 +50,7 @@ export interface Services {
   apps: AppsService;
   keys: KeysService;
   ingest: IngestService;
-  writer: IngestWriter;
+  writer: WriteQueue;
   outcomes: OutcomesService;
   attachments: AttachmentsService;
 }
@@ -64,25 +66,26 @@ export async function createApp(config: Config, deps: Deps) {
   const signer = jwt({ name: "jwt", secret, alg: "HS256" }).decorator.jwt as unknown as TokenSigner;
   const auth = new AuthService(store, signer, config.jwtTtlSeconds, log);
   const { eventKeys, sessionKeys } = await loadRecentKeys(store, log);
-  // Attachments use ingest's app lookup; the writer links attachments to the events it commits.
-  const attachments: AttachmentsService = new AttachmentsService(
+  const contexts = new AppContexts(store);
+  const attachments = new AttachmentsService(
     store,
     new BlobStore(config.dataDir),
     new UrlSigner(secret),
     eventKeys,
-    { context: (caller): Promise<AppContext> => ingest.context(caller) },
+    contexts,
     config.attachments,
     log,
   );
   await attachments.start();
-  const writer = new IngestWriter(store, eventKeys, sessionKeys, log, (tx, events) =>
+  // Each commit links the attachments that wait for the events it stores.
+  const writer = new WriteQueue(store, eventKeys, sessionKeys, log, (tx, events) =>
     attachments.linkEvents(tx, events),
   );
-  const ingest: IngestService = new IngestService(store, writer);
+  const ingest = new IngestService(contexts, writer);
   const events = new EventsService(store, attachments);
   const changed = () => {
     auth.forgetKeys();
-    ingest.forget();
+    contexts.forget();
     events.forget();
   };
   const services: Services = {
@@ -90,7 +93,7 @@ export async function createApp(config: Config, deps: Deps) {
     teams: new TeamsService(store),
     projects: new ProjectsService(store, changed),
     apps: new AppsService(store, changed),
-    keys: new KeysService(store, changed),
+    keys: new KeysService(store, changed, findApp),
     ingest,
     writer,
     outcomes: new OutcomesService(store, writer),

@@ -1,8 +1,6 @@
 import type { Config } from "../config";
 import { DEMO_SLUG, demoSummary, loadDemo } from "../demo/load";
 import { createLogger } from "../lib/log";
-import { findApp } from "../modules/apps/repository";
-import { purgeAttachments } from "../modules/attachments/purge";
 import {
   KEY_KINDS,
   type KeyKind,
@@ -10,7 +8,9 @@ import {
   type Permission,
   ROLES,
   type Role,
-} from "../modules/auth/permissions";
+} from "../modules/access/permissions";
+import { findApp } from "../modules/apps/repository";
+import { purgeAttachments } from "../modules/attachments/purge";
 import { findKey, listKeys, revokeKey } from "../modules/keys/repository";
 import { createKeyIn, presentKey } from "../modules/keys/service";
 import { allTeamIds, findTeam, findTeamBySlug, type TeamRow } from "../modules/teams/repository";

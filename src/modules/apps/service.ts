@@ -2,7 +2,7 @@ import { badRequest, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { isoRequired } from "../../lib/time";
 import type { Store, Tx } from "../../store/db";
-import { authorize, type Caller, teamsWith } from "../auth/caller";
+import { authorize, type Caller, teamsWith } from "../access/caller";
 import { type CreatedKeyView, createKeyIn } from "../keys/service";
 import { findProject } from "../projects/repository";
 import { projectNotFound } from "../projects/service";

@@ -5,14 +5,13 @@ import type { UrlSigner } from "../../lib/signed-url";
 import type { Outcome } from "../../lib/vocab";
 import type { BlobStore } from "../../store/blobs";
 import type { Store, WriteTx } from "../../store/db";
+import { authorize, type Caller, type KeyCaller, teamsWith } from "../access/caller";
+import type { AppContexts } from "../apps/context";
 import { listApps } from "../apps/repository";
-import { authorize, type Caller, type KeyCaller, teamsWith } from "../auth/caller";
-import type { RecentKeys } from "../ingest/recent-keys";
-import { scopedKey } from "../ingest/recent-keys";
-import type { StoredEvent } from "../ingest/repository";
-import type { IngestService } from "../ingest/service";
-import { appendOutcomes } from "../outcomes/repository";
-import { OutcomeTally } from "../outcomes/tally";
+import type { StoredEvent } from "../pipeline/event";
+import { type RecentKeys, scopedKey } from "../pipeline/recent-keys";
+import { appendOutcomes } from "../pipeline/repository";
+import { OutcomeTally } from "../pipeline/tally";
 import type { ReserveBody } from "./model";
 import {
   type AttachmentRow,
@@ -97,8 +96,8 @@ export class AttachmentsService {
     private readonly blobs: BlobStore,
     private readonly signer: UrlSigner,
     private readonly eventKeys: RecentKeys,
-    /** The app and project a client key sends to: ingest's cached lookup. */
-    private readonly apps: Pick<IngestService, "context">,
+    /** The app and project a client key sends to (cached). */
+    private readonly apps: Pick<AppContexts, "of">,
     private readonly limits: AttachmentLimits,
     private readonly log: Logger,
   ) {}
@@ -112,7 +111,7 @@ export class AttachmentsService {
 
   async reserve(caller: KeyCaller, body: ReserveBody, request: Request) {
     const now = new Date();
-    const { appId, project } = await this.apps.context(caller);
+    const { appId, project } = await this.apps.of(caller);
     const projectId = project.id;
     const quota = project.quota.attachment_bytes;
     const disabled = project.status === "disabled";

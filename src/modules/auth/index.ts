@@ -1,8 +1,8 @@
 import { Elysia } from "elysia";
 import { ErrorBody } from "../../lib/schemas";
 import type { Store } from "../../store/db";
+import type { AuthGuard } from "../access/guard";
 import { listTeams } from "../teams/repository";
-import type { AuthGuard } from "./guard";
 import { LoginBody, LoginResponse, MeResponse } from "./model";
 import type { AuthService } from "./service";
 

@@ -1,13 +1,12 @@
 import { t } from "elysia";
 import { oneOf, Timestamp, Uuid } from "../../lib/schemas";
-import { KEY_KINDS, PERMISSIONS, ROLES } from "./permissions";
+import { KEY_KINDS, PERMISSIONS, ROLES } from "../access/permissions";
+import { PublicUser } from "../users/model";
 
 export const LoginBody = t.Object({
   email: t.String({ minLength: 1, maxLength: 320 }),
   password: t.String({ minLength: 1, maxLength: 1024 }),
 });
-
-export const PublicUser = t.Object({ id: Uuid, email: t.String(), name: t.String() });
 
 export const LoginResponse = t.Object({ token: t.String(), expires_at: Timestamp, user: PublicUser });
 

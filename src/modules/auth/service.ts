@@ -1,10 +1,10 @@
 import { unauthorized } from "../../lib/errors";
 import type { Logger } from "../../lib/log";
 import type { Store } from "../../store/db";
+import type { Caller } from "../access/caller";
 import { findKeyByHash, type KeyRow, touchKeys } from "../keys/repository";
 import { hashKeySecret, looksLikeKey } from "../keys/secret";
 import { findUser, findUserByEmail, rolesOf } from "../users/repository";
-import type { Caller } from "./caller";
 
 export interface TokenSigner {
   sign(claims: { sub: string; exp: number }): Promise<string>;

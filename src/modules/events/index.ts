@@ -2,8 +2,8 @@ import { Elysia } from "elysia";
 import { ApiError } from "../../lib/errors";
 import type { RateLimiter } from "../../lib/rate-limit";
 import { authErrors, ErrorBody, IdParams } from "../../lib/schemas";
-import { type Caller, callerId } from "../auth/caller";
-import type { AuthGuard } from "../auth/guard";
+import { type Caller, callerId } from "../access/caller";
+import type { AuthGuard } from "../access/guard";
 import { CountQuery, CountResponse, EventDetail, ListQuery, ListResponse } from "./model";
 import type { EventsService } from "./service";
 

@@ -1,5 +1,5 @@
+import type { ValidEvent } from "../pipeline/event";
 import type { ProjectFilters } from "../projects/model";
-import type { ValidEvent } from "./validate";
 
 /** The filter ids that become the `filtered` outcome's reason. */
 export type FilterId = "level" | "environment" | "app-version" | "message" | "dev-data";

@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import { ErrorBody } from "../../lib/schemas";
-import type { AuthGuard } from "../auth/guard";
+import type { AuthGuard } from "../access/guard";
 import {
   ClientReportBody,
   ClientReportResponse,

@@ -1,25 +1,16 @@
 import { ApiError, forbidden } from "../../lib/errors";
 import { eventId } from "../../lib/ids";
-import { TtlCache } from "../../lib/ttl-cache";
-import {
-  CATEGORIES,
-  CLIENT_DISCARD_REASONS,
-  categoryOfLevel,
-  type Outcome,
-  type Platform,
-} from "../../lib/vocab";
-import type { Store } from "../../store/db";
-import { findApp } from "../apps/repository";
-import type { KeyCaller } from "../auth/caller";
-import { OutcomeTally } from "../outcomes/tally";
-import { findProject } from "../projects/repository";
-import { type ProjectView, presentProject } from "../projects/service";
+import { CATEGORIES, CLIENT_DISCARD_REASONS, categoryOfLevel, type Outcome } from "../../lib/vocab";
+import type { KeyCaller } from "../access/caller";
+import type { AppContext, AppContexts } from "../apps/context";
+import type { StoredEvent, ValidEvent } from "../pipeline/event";
+import { OutcomeTally } from "../pipeline/tally";
+import { outcomesOnly, type Writer } from "../pipeline/write-queue";
+import type { ProjectView } from "../projects/service";
 import { BodyError, readJsonBody } from "./body";
 import { compileFilters, type FilterId } from "./filters";
 import { WindowCounters } from "./limits";
-import type { StoredEvent } from "./repository";
-import { isInvalid, type ValidEvent, validateEvent } from "./validate";
-import { outcomesOnly, type Writer } from "./writer";
+import { isInvalid, validateEvent } from "./validate";
 
 export interface IngestLimits {
   maxBodyBytes: number;
@@ -36,12 +27,8 @@ export const DEFAULT_INGEST_LIMITS: IngestLimits = {
 const FUTURE_MS = 5 * 60_000;
 const PAST_MS = 30 * 86_400_000;
 
-/** What ingest needs to know about the app a key sends to, cached briefly. */
-export interface AppContext {
-  appId: string;
-  platform: Platform;
-  bundleId: string | null;
-  project: ProjectView;
+/** The app a key sends to, with its project's filters. */
+interface IngestContext extends AppContext {
   filter: (event: ValidEvent) => FilterId | null;
 }
 
@@ -60,21 +47,17 @@ export interface IngestReply {
  * and commits all of them with the events in one transaction before the request is answered.
  */
 export class IngestService {
-  private readonly contexts = new TtlCache<string, AppContext | null>(10_000);
+  /** Compiled per cached project view: a change to a project's filters makes a new view. */
+  private readonly filters = new WeakMap<ProjectView, (event: ValidEvent) => FilterId | null>();
   private readonly projectMinute = new WindowCounters(60_000);
   private readonly keyMinute = new WindowCounters(60_000);
   private readonly projectHour = new WindowCounters(3_600_000);
 
   constructor(
-    private readonly store: Store,
+    private readonly apps: AppContexts,
     private readonly writer: Writer,
     private readonly limits: IngestLimits = DEFAULT_INGEST_LIMITS,
   ) {}
-
-  /** Projects, apps or keys changed: read them afresh. */
-  forget(): void {
-    this.contexts.clear();
-  }
 
   async ingest(caller: KeyCaller, request: Request, mode: "ingest" | "import"): Promise<IngestReply> {
     const receivedAt = Date.now();
@@ -221,7 +204,7 @@ export class IngestService {
   }
 
   /** The limits a batch must fit, in the order they are checked; a null max is no limit. */
-  private limitsFor(caller: KeyCaller, ctx: AppContext, mode: "ingest" | "import") {
+  private limitsFor(caller: KeyCaller, ctx: IngestContext, mode: "ingest" | "import") {
     const limits: Array<{
       counters: WindowCounters;
       key: string;
@@ -261,24 +244,15 @@ export class IngestService {
     return limits;
   }
 
-  /** The app a client key sends to, with its project (cached briefly; attachments use it too). */
-  async context(caller: KeyCaller): Promise<AppContext> {
-    const appId = caller.appId as string;
-    const ctx = await this.contexts.get(appId, async () => {
-      const app = await findApp(this.store, appId);
-      const project = app ? await findProject(this.store, app.project_id) : null;
-      if (!app || !project) return null;
-      const view = presentProject(project);
-      return {
-        appId,
-        platform: app.platform,
-        bundleId: app.bundle_id,
-        project: view,
-        filter: compileFilters(view.filters),
-      };
-    });
-    if (!ctx) throw new ApiError(401, "Invalid API key");
-    return ctx;
+  /** The key's app and project, with the project's filters compiled once per cached project. */
+  private async context(caller: KeyCaller): Promise<IngestContext> {
+    const ctx = await this.apps.of(caller);
+    let filter = this.filters.get(ctx.project);
+    if (!filter) {
+      filter = compileFilters(ctx.project.filters);
+      this.filters.set(ctx.project, filter);
+    }
+    return { ...ctx, filter };
   }
 
   private async readBody(request: Request, source: { projectId: string; keyId: string; receivedAt: number }) {
@@ -293,7 +267,7 @@ export class IngestService {
   /** The request as a whole: an object with 1..max events and the app's bundle id. */
   private async checkShape(
     body: unknown,
-    ctx: AppContext,
+    ctx: IngestContext,
     mode: "ingest" | "import",
     source: { projectId: string; keyId: string; receivedAt: number },
   ): Promise<unknown[]> {

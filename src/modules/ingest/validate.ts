@@ -1,29 +1,5 @@
 import { LEVELS, type Level, PLATFORM_ENVIRONMENTS, type Platform } from "../../lib/vocab";
-
-/** An event that passed validation, in the shape the writer stores. */
-export interface ValidEvent {
-  clientEventId: string;
-  sessionId: string;
-  userId: string | null;
-  level: Level;
-  sourceModule: string | null;
-  message: string;
-  screenName: string | null;
-  /** JSON object text, or null when none were sent. */
-  customAttributes: string | null;
-  experiments: string | null;
-  environment: string;
-  osVersion: string | null;
-  appVersion: string | null;
-  sdkName: string | null;
-  sdkVersion: string | null;
-  buildNumber: string | null;
-  deviceModel: string | null;
-  locale: string | null;
-  isDev: boolean;
-  /** Epoch milliseconds. */
-  timestamp: number;
-}
+import type { ValidEvent } from "../pipeline/event";
 
 export interface Invalid {
   message: string;

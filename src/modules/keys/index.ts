@@ -1,6 +1,6 @@
 import { Elysia, t } from "elysia";
 import { authErrors, IdParams } from "../../lib/schemas";
-import type { AuthGuard } from "../auth/guard";
+import type { AuthGuard } from "../access/guard";
 import { CreatedKey, CreateKeyBody, Key, ListKeysQuery } from "./model";
 import type { KeysService } from "./service";
 

@@ -1,6 +1,6 @@
 import { t } from "elysia";
 import { NullableTimestamp, oneOf, Timestamp, Uuid } from "../../lib/schemas";
-import { KEY_KINDS, PERMISSIONS } from "../auth/permissions";
+import { KEY_KINDS, PERMISSIONS } from "../access/permissions";
 
 /** A key as every response shows it: never the secret, only a short prefix to tell keys apart. */
 export const Key = t.Object({

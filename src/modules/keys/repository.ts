@@ -1,6 +1,6 @@
 import { isUuid } from "../../lib/ids";
 import type { Tx } from "../../store/db";
-import type { KeyKind, Permission } from "../auth/permissions";
+import type { KeyKind, Permission } from "../access/permissions";
 
 export interface KeyRow {
   id: string;

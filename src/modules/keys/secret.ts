@@ -1,4 +1,4 @@
-import { KEY_PREFIX, type KeyKind } from "../auth/permissions";
+import { KEY_PREFIX, type KeyKind } from "../access/permissions";
 
 /** A key's secret: its kind's prefix and 48 lowercase hex characters from a CSPRNG. */
 export function generateKeySecret(kind: KeyKind): string {

@@ -2,9 +2,8 @@ import { badRequest, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { iso, isoRequired } from "../../lib/time";
 import type { Store, Tx } from "../../store/db";
-import { findApp } from "../apps/repository";
-import { authorize, type Caller, defaultTeam, teamsWith } from "../auth/caller";
-import { KEY_KIND_PERMISSIONS, type KeyKind, type Permission } from "../auth/permissions";
+import { authorize, type Caller, defaultTeam, teamsWith } from "../access/caller";
+import { KEY_KIND_PERMISSIONS, type KeyKind, type Permission } from "../access/permissions";
 import type { CreateKeyBody, Key } from "./model";
 import { findKey, insertKey, type KeyRow, listKeys, revokeKey } from "./repository";
 import { displayPrefix, generateKeySecret, hashKeySecret } from "./secret";
@@ -78,11 +77,19 @@ export async function createKeyIn(tx: Tx, spec: KeySpec): Promise<CreatedKeyView
   return { ...presentKey(row), secret };
 }
 
+/**
+ * A live app's id and team, read inside the caller's transaction. Handed in by whoever wires the
+ * services (the apps module's lookup): apps create their first key through this module, so keys
+ * must not import apps back.
+ */
+export type AppOwnerLookup = (tx: Tx, appId: string) => Promise<{ id: string; team_id: string } | null>;
+
 export class KeysService {
   constructor(
     private readonly store: Store,
     /** Called after a change that cached lookups (keys, ingest contexts) must see. */
     private readonly changed: () => void,
+    private readonly appOwner: AppOwnerLookup,
   ) {}
 
   async list(caller: Caller, query: { team_id?: string; app_id?: string }): Promise<KeyView[]> {
@@ -99,7 +106,7 @@ export class KeysService {
         teamId = body.team_id ?? defaultTeam(caller);
       } else {
         if (!body.app_id) throw badRequest(`app_id is required for ${body.kind} keys`);
-        const app = await findApp(tx, body.app_id);
+        const app = await this.appOwner(tx, body.app_id);
         if (!app) throw notFound("App not found");
         teamId = app.team_id;
         appId = app.id;

@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import { authErrors } from "../../lib/schemas";
-import type { AuthGuard } from "../auth/guard";
+import type { AuthGuard } from "../access/guard";
 import { RecordOutcomesBody, RecordOutcomesResponse } from "./model";
 import type { OutcomesService } from "./service";
 

@@ -1,21 +1,4 @@
-import type { Tx, WriteTx } from "../../store/db";
-import type { OutcomeRow } from "./tally";
-
-const KINDS = ["text", "text", "micros", "text", "text", "text", "i64", "i64"] as const;
-
-export async function appendOutcomes(tx: WriteTx, rows: readonly OutcomeRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  await tx.append("outcomes_minute", KINDS, [
-    rows.map((r) => r.projectId),
-    rows.map((r) => r.keyId),
-    rows.map((r) => r.minute * 1000),
-    rows.map((r) => r.outcome),
-    rows.map((r) => r.reason),
-    rows.map((r) => r.category),
-    rows.map((r) => r.quantity),
-    rows.map((r) => r.timesSeen),
-  ]);
-}
+import type { Tx } from "../../store/db";
 
 export interface OutcomeSum {
   outcome: string;

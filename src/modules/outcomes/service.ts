@@ -1,10 +1,10 @@
 import { badRequest } from "../../lib/errors";
 import type { Store } from "../../store/db";
-import { type Caller, teamsWith } from "../auth/caller";
-import { outcomesOnly, type Writer } from "../ingest/writer";
+import { type Caller, teamsWith } from "../access/caller";
+import { OutcomeTally } from "../pipeline/tally";
+import { outcomesOnly, type Writer } from "../pipeline/write-queue";
 import type { OutcomeInput } from "./model";
 import { liveProjectsOf } from "./repository";
-import { OutcomeTally } from "./tally";
 
 /** Outcome rows recorded as given: backfills, and relays that count outcomes themselves. */
 export class OutcomesService {

@@ -1,6 +1,6 @@
 import { Elysia, t } from "elysia";
 import { authErrors, ErrorBody, IdParams, Uuid } from "../../lib/schemas";
-import type { AuthGuard } from "../auth/guard";
+import type { AuthGuard } from "../access/guard";
 import { CreateProjectBody, ListProjectsQuery, PatchProjectBody, Project } from "./model";
 import type { ProjectsService } from "./service";
 

@@ -3,7 +3,7 @@ import { newId } from "../../lib/ids";
 import { firstFreeSlug, slugify } from "../../lib/slug";
 import { isoRequired } from "../../lib/time";
 import type { Store, Tx } from "../../store/db";
-import { authorize, type Caller, defaultTeam, teamsWith } from "../auth/caller";
+import { authorize, type Caller, defaultTeam, teamsWith } from "../access/caller";
 import { findTeam } from "../teams/repository";
 import {
   type CreateProjectBody,

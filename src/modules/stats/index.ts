@@ -1,8 +1,8 @@
 import { Elysia, t } from "elysia";
 import { ApiError } from "../../lib/errors";
 import type { RateLimiter } from "../../lib/rate-limit";
-import { callerId } from "../auth/caller";
-import type { AuthGuard } from "../auth/guard";
+import { callerId } from "../access/caller";
+import type { AuthGuard } from "../access/guard";
 import type { StatsQuery } from "./params";
 import type { StatsService } from "./service";
 

@@ -1,6 +1,6 @@
 import { ApiError, notFound } from "../../lib/errors";
 import type { Store } from "../../store/db";
-import { type Caller, permissionsIn } from "../auth/caller";
+import { type Caller, permissionsIn } from "../access/caller";
 import { listProjects } from "../projects/repository";
 import { findTeamBySlug } from "../teams/repository";
 import { parseStats, type StatsQuery } from "./params";

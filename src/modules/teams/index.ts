@@ -1,6 +1,6 @@
 import { Elysia, t } from "elysia";
 import { authErrors, ErrorBody, IdParams } from "../../lib/schemas";
-import type { AuthGuard } from "../auth/guard";
+import type { AuthGuard } from "../access/guard";
 import { AddMemberBody, CreateTeamBody, Member, Team } from "./model";
 import type { TeamsService } from "./service";
 

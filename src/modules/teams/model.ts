@@ -1,7 +1,7 @@
 import { t } from "elysia";
 import { oneOf, Timestamp, Uuid } from "../../lib/schemas";
-import { PublicUser } from "../auth/model";
-import { ROLES } from "../auth/permissions";
+import { ROLES } from "../access/permissions";
+import { PublicUser } from "../users/model";
 
 export const SLUG_PATTERN = "^[a-z0-9-]{1,50}$";
 

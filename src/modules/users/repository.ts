@@ -1,6 +1,6 @@
 import { isUuid } from "../../lib/ids";
 import type { Tx } from "../../store/db";
-import type { Role } from "../auth/permissions";
+import type { Role } from "../access/permissions";
 
 export interface UserRow {
   id: string;

@@ -2,14 +2,18 @@ import { Elysia } from "elysia";
 import { badRequest, forbidden, missingPermission } from "../../lib/errors";
 import { type Caller, type KeyCaller, mayHold, type UserCaller } from "./caller";
 import type { KeyKind, Permission } from "./permissions";
-import type { AuthService } from "./service";
+
+/** Whatever turns an `Authorization` header into a caller (the auth module's service), or throws 401. */
+export interface Identifier {
+  identify(authorization: string | null): Promise<Caller>;
+}
 
 /**
  * The auth macros every route declares in one line: `{ permission: "org:read" }`, `{ signedIn: true }`
  * or `{ userSession: true }`. Credentials are checked in `transform`, before the body and query are
  * validated, so a caller without credentials learns nothing about the route's input rules.
  */
-export function authGuard(auth: AuthService) {
+export function authGuard(auth: Identifier) {
   const callers = new WeakMap<Request, Promise<Caller>>();
   const identify = (request: Request): Promise<Caller> => {
     let caller = callers.get(request);

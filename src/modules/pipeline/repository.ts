@@ -1,15 +1,6 @@
 import type { ColumnKind, Tx, WriteTx } from "../../store/db";
-import type { ValidEvent } from "./validate";
-
-/** An event as stored: its validated fields plus what the server adds. */
-export interface StoredEvent extends ValidEvent {
-  id: string;
-  appId: string;
-  projectId: string;
-  apiKeyId: string;
-  countryCode: string | null;
-  receivedAt: number;
-}
+import type { StoredEvent } from "./event";
+import type { OutcomeRow } from "./tally";
 
 /** The `events` table's columns in table order, with how each is appended. */
 const EVENT_COLUMNS: ReadonlyArray<[ColumnKind, (e: StoredEvent) => string | boolean | number | null]> = [
@@ -84,4 +75,20 @@ export async function deleteHotEvents(tx: WriteTx, appId: string, clientEventIds
      RETURNING client_event_id, id::VARCHAR AS id, timestamp`,
     [appId, clientEventIds],
   );
+}
+
+const OUTCOME_KINDS = ["text", "text", "micros", "text", "text", "text", "i64", "i64"] as const;
+
+export async function appendOutcomes(tx: WriteTx, rows: readonly OutcomeRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.append("outcomes_minute", OUTCOME_KINDS, [
+    rows.map((r) => r.projectId),
+    rows.map((r) => r.keyId),
+    rows.map((r) => r.minute * 1000),
+    rows.map((r) => r.outcome),
+    rows.map((r) => r.reason),
+    rows.map((r) => r.category),
+    rows.map((r) => r.quantity),
+    rows.map((r) => r.timesSeen),
+  ]);
 }

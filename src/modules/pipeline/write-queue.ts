@@ -1,11 +1,11 @@
 import type { Logger } from "../../lib/log";
 import { categoryOfLevel } from "../../lib/vocab";
 import type { Store, WriteTx } from "../../store/db";
-import { appendOutcomes } from "../outcomes/repository";
-import { OutcomeTally } from "../outcomes/tally";
+import type { StoredEvent } from "./event";
 import type { RecentKeys } from "./recent-keys";
 import { scopedKey } from "./recent-keys";
-import { appendEvents, appendKeys, deleteHotEvents, type StoredEvent } from "./repository";
+import { appendEvents, appendKeys, appendOutcomes, deleteHotEvents } from "./repository";
+import { OutcomeTally } from "./tally";
 
 /** One request's worth of work for the writer. */
 export interface WriteJob {
@@ -58,7 +58,7 @@ interface Pending {
  * (events, dedup and session keys, outcomes), then answers each request. Nothing is acknowledged
  * before its commit, and many requests share one commit's cost.
  */
-export class IngestWriter implements Writer {
+export class WriteQueue implements Writer {
   private readonly queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private queuedRows = 0;
