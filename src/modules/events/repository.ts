@@ -1,15 +1,6 @@
-import { hintOfEventId, projectHint } from "../../lib/ids";
 import type { Param, Store, Tx } from "../../store/db";
-import {
-  type EventScope,
-  eventsSource,
-  filesFor,
-  filesIn,
-  type IdKey,
-  lakeSource,
-  sourceOver,
-} from "../../store/events-source";
-import { type LiveFile, liveFiles } from "../../store/manifest";
+import { type PageWindow, planLookup, planPage } from "../../store/event-pages";
+import { type EventScope, eventsSource, type IdKey, lakeSource, sourceOver } from "../../store/events-source";
 import type { EventFilters, ListParams } from "./params";
 
 export interface EventRow {
@@ -94,98 +85,6 @@ function scopeOf(visible: Visible, from?: Date, to?: Date, key?: IdKey): EventSc
   return { projectIds: visible.projectIds, from, to, key };
 }
 
-const HOUR_MS = 3_600_000;
-
-/** A slice of time [from, to) and the lake files that hold its rows; undefined is unbounded. */
-interface Window {
-  from?: Date;
-  to?: Date;
-  paths: string[];
-  /** Rows in those files, from the manifest. */
-  rows: number;
-}
-
-interface Partition {
-  hour: Date;
-  paths: string[];
-  rows: number;
-}
-
-/**
- * The partitions in scope, in page order, from the live files (in (hour, path) order). Lazy, and
- * walked from the page's end of the manifest: a newest page stops after its first few hours instead
- * of filtering every file of the history on each request.
- */
-function* partitionsOf(
-  files: readonly LiveFile[],
-  visible: Visible,
-  order: "desc" | "asc",
-  from?: Date,
-  to?: Date,
-): Generator<Partition> {
-  const projects = new Set(visible.projectIds);
-  const low = from ? from.getTime() - HOUR_MS : Number.NEGATIVE_INFINITY;
-  const high = to?.getTime() ?? Number.POSITIVE_INFINITY;
-  const step = order === "desc" ? -1 : 1;
-  let current: Partition | null = null;
-  for (let i = order === "desc" ? files.length - 1 : 0; i >= 0 && i < files.length; i += step) {
-    const f = files[i] as LiveFile;
-    // The partition's hour overlaps [from, to).
-    if (!projects.has(f.projectId) || f.hour <= low || f.hour >= high) continue;
-    if (current && current.hour.getTime() === f.hour) {
-      current.paths.push(f.path);
-      current.rows += f.rows;
-      continue;
-    }
-    if (current) yield current;
-    current = { hour: new Date(f.hour), paths: [f.path], rows: f.rows };
-  }
-  if (current) yield current;
-}
-
-/**
- * The time windows a page walks, in page order: partition hours newest first (oldest first for
- * asc), 1, 2, 4, 8 … hours at a time (more while their files hold fewer rows than the page needs),
- * and one last window for hot rows beyond the lake's oldest (newest) hour. A partition's rows all
- * lie within its hour, so once the windows walked hold a full page, no later window can hold a row
- * that belongs on it.
- */
-function* windowsOf(
-  partitions: Iterable<Partition>,
-  order: "desc" | "asc",
-  rowsWanted: number,
-  from?: Date,
-  to?: Date,
-) {
-  let edge = order === "desc" ? to : from;
-  let group: Partition[] = [];
-  let held = 0;
-  let size = 1;
-  const close = (): Window => {
-    const last = group.at(-1) as Partition;
-    const paths = group.flatMap((p) => p.paths);
-    const rows = group.reduce((sum, p) => sum + p.rows, 0);
-    const window: Window =
-      order === "desc"
-        ? { from: last.hour, to: edge, paths, rows }
-        : { from: edge, to: new Date(last.hour.getTime() + HOUR_MS), paths, rows };
-    edge = order === "desc" ? window.from : window.to;
-    group = [];
-    held = 0;
-    size *= 2;
-    return window;
-  };
-  for (const partition of partitions) {
-    group.push(partition);
-    held += partition.rows;
-    // Lake files holding fewer rows than the page still needs cannot fill it: read them together
-    // with the next partition rather than in a query of their own (a thin newest hour).
-    if (group.length >= size && held >= rowsWanted) yield close();
-  }
-  if (group.length > 0) yield close();
-  yield order === "desc" ? { from, to: edge, paths: [], rows: 0 } : { from: edge, to, paths: [], rows: 0 };
-}
-
 /** Below this many lake rows in a window, one query is cheaper than two. */
 const TWO_STEP_ROWS = 20_000;
 
@@ -199,7 +98,7 @@ async function pageOf(
   tx: Tx,
   dataDir: string,
   scope: EventScope,
-  window: Window,
+  window: PageWindow,
   where: { sql: string; params: Param[] },
   direction: "ASC" | "DESC",
   limit: number,
@@ -260,8 +159,15 @@ export async function listEvents(
   const key = keyOf(p);
   return store.snapshot(async (tx) => {
     const page: EventRow[] = [];
-    const partitions = partitionsOf(await filesFor(tx, store.dataDir, key), visible, p.order, from, to);
-    for (const window of windowsOf(partitions, p.order, p.limit + 1, from, to)) {
+    const windows = await planPage(tx, store.dataDir, {
+      projectIds: visible.projectIds,
+      order: p.order,
+      rowsWanted: p.limit + 1,
+      from,
+      to,
+      key,
+    });
+    for (const window of windows) {
       const bounds: string[] = [];
       const boundParams: Param[] = [];
       if (window.from) {
@@ -370,17 +276,8 @@ export async function findEvent(
     // id's project hint names; then the other projects' files.
     const hot = await byId({ sql: "SELECT * FROM events", params: [] });
     if (hot) return hot;
-    const files = filesIn(await liveFiles(tx, store.dataDir), scope);
-    const hint = hintOfEventId(id);
-    const named = (f: LiveFile) => projectHint(f.projectId) === hint;
-    for (const part of [files.filter(named), files.filter((f) => !named(f))]) {
-      if (part.length === 0) continue;
-      const row = await byId(
-        lakeSource(
-          store.dataDir,
-          part.map((f) => f.path),
-        ),
-      );
+    for (const paths of await planLookup(tx, store.dataDir, id, scope)) {
+      const row = await byId(lakeSource(store.dataDir, paths));
       if (row) return row;
     }
     return null;
