@@ -9,6 +9,8 @@ export const Timestamp = t.String({
 });
 export const NullableTimestamp = t.Union([Timestamp, t.Null()]);
 export const ErrorBody = t.Object({ error: t.String() }, { additionalProperties: true });
+/** What a DELETE answers. */
+export const Deleted = t.Object({ id: Uuid, deleted: t.Literal(true) });
 export const IdParams = t.Object({ id: t.String({ description: "The object's id" }) });
 
 /** The error responses every authenticated /v1 route can give. */

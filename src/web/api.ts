@@ -45,79 +45,17 @@ export async function signIn(email: string, password: string): Promise<void> {
   localStorage.setItem(TOKEN, r.token);
 }
 
-export interface Team {
-  id: string;
-  name: string;
-  slug: string;
-  role: string;
-}
-export interface Me {
-  type: "user";
-  user: { id: string; email: string; name: string };
-  teams: Team[];
-}
-export interface Project {
-  id: string;
-  team_id: string;
-  name: string;
-  slug: string;
-}
-export interface App {
-  id: string;
-  project_id: string;
-  team_id: string;
-  name: string;
-  platform: string;
-  bundle_id: string | null;
-}
-export interface Key {
-  id: string;
-  kind: "client" | "agent" | "import";
-  name: string;
-  prefix: string;
-  team_id: string;
-  app_id: string | null;
-  permissions: string[];
-  created_at: string;
-  last_used_at: string | null;
-  revoked_at: string | null;
-}
-export interface EventRow {
-  id: string;
-  app_id: string;
-  client_event_id: string;
-  session_id: string;
-  user_id: string | null;
-  level: string;
-  message: string;
-  screen_name: string | null;
-  environment: string;
-  timestamp: string;
-  [field: string]: unknown;
-}
-export interface EventDetail extends EventRow {
-  project_id: string;
-  custom_attributes: Record<string, string>;
-  experiments: Record<string, string> | null;
-  attachments: Array<{
-    id: string;
-    original_filename: string;
-    content_type: string;
-    size_bytes: number;
-    uploaded_at: string;
-  }>;
-}
-export interface StatsGroup {
-  by: Record<string, string>;
-  totals: Record<string, number>;
-  series?: Record<string, number[]>;
-}
-export interface Stats {
-  start: string;
-  end: string;
-  intervals?: string[];
-  groups: StatsGroup[];
-}
+export type {
+  App,
+  Event as EventRow,
+  EventDetail,
+  Key,
+  Me,
+  Project,
+  Stats,
+  StatsGroup,
+  Team,
+} from "../shared/api-types";
 
 export const qs = (params: Record<string, string | string[] | undefined | null>) => {
   const out = new URLSearchParams();

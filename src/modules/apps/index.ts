@@ -1,7 +1,6 @@
 import { Elysia, t } from "elysia";
-import { authErrors, IdParams } from "../../lib/schemas";
+import { authErrors, Deleted, IdParams } from "../../lib/schemas";
 import type { AuthGuard } from "../access/guard";
-import { Deleted } from "../projects";
 import { App, CreateAppBody, CreatedApp, ListAppsQuery, PatchAppBody } from "./model";
 import type { AppsService } from "./service";
 

@@ -1,37 +1,19 @@
 import type { Param, Store, Tx } from "../../store/db";
 import { type PageWindow, planLookup, planPage } from "../../store/event-pages";
 import { type EventScope, eventsSource, type IdKey, lakeSource, sourceOver } from "../../store/events-source";
+import type { Event } from "./model";
 import type { EventFilters, ListParams } from "./params";
 
-export interface EventRow {
-  id: string;
-  app_id: string;
+/**
+ * An event as the queries return it: the API's event (model.ts), plus its project and the cursor's
+ * time in epoch microseconds, with the two maps still JSON text (parsed once, by presentEvent).
+ */
+export type EventRow = Omit<typeof Event.static, "custom_attributes" | "experiments"> & {
   project_id: string;
-  client_event_id: string;
-  session_id: string;
-  user_id: string | null;
-  api_key_id: string | null;
-  level: string;
-  source_module: string | null;
-  message: string;
-  screen_name: string | null;
   custom_attributes: string | null;
   experiments: string | null;
-  environment: string;
-  os_version: string | null;
-  app_version: string | null;
-  sdk_name: string | null;
-  sdk_version: string | null;
-  build_number: string | null;
-  device_model: string | null;
-  locale: string | null;
-  country_code: string | null;
-  is_dev: boolean;
-  timestamp: string;
-  received_at: string;
-  /** The timestamp in epoch microseconds, for the cursor. */
   ts_us: string;
-}
+};
 
 const FIELDS = `id::VARCHAR AS id, app_id::VARCHAR AS app_id, project_id::VARCHAR AS project_id, client_event_id,
   session_id, user_id, api_key_id::VARCHAR AS api_key_id, level, source_module, message, screen_name,

@@ -1,10 +1,8 @@
 import { Elysia, t } from "elysia";
-import { authErrors, ErrorBody, IdParams, Uuid } from "../../lib/schemas";
+import { authErrors, Deleted, ErrorBody, IdParams, Uuid } from "../../lib/schemas";
 import type { AuthGuard } from "../access/guard";
 import { CreateProjectBody, ListProjectsQuery, PatchProjectBody, Project } from "./model";
 import type { ProjectsService } from "./service";
-
-export const Deleted = t.Object({ id: Uuid, deleted: t.Literal(true) });
 
 export function projectsRoutes(guard: AuthGuard, projects: ProjectsService) {
   const detail = (summary: string) => ({ tags: ["projects"], summary });

@@ -1,37 +1,11 @@
-import { Elysia, t } from "elysia";
+import { Elysia } from "elysia";
 import { ApiError } from "../../lib/errors";
 import type { RateLimiter } from "../../lib/rate-limit";
 import { callerId } from "../access/caller";
 import type { AuthGuard } from "../access/guard";
+import { Detail, SlugParams, StatsResponse, StatsV2Query } from "./model";
 import type { StatsQuery } from "./params";
 import type { StatsService } from "./service";
-
-const Many = t.Optional(t.Union([t.String(), t.Array(t.String())]));
-const Query = t.Object({
-  field: Many,
-  groupBy: Many,
-  project: Many,
-  category: Many,
-  outcome: Many,
-  reason: t.Optional(t.String()),
-  interval: t.Optional(t.String()),
-  statsPeriod: t.Optional(t.String()),
-  start: t.Optional(t.String()),
-  end: t.Optional(t.String()),
-});
-const Detail = t.Object({ detail: t.String() });
-const Response = t.Object({
-  start: t.String(),
-  end: t.String(),
-  intervals: t.Optional(t.Array(t.String())),
-  groups: t.Array(
-    t.Object({
-      by: t.Record(t.String(), t.String()),
-      totals: t.Record(t.String(), t.Number()),
-      series: t.Optional(t.Record(t.String(), t.Array(t.Number()))),
-    }),
-  ),
-});
 
 /** Repeated parameters read from the URL itself, so `field=a&field=b` is two values. */
 function rawQuery(request: Request): StatsQuery {
@@ -67,9 +41,9 @@ export function statsRoutes(guard: AuthGuard, stats: StatsService, limiter: Rate
   };
   const options = {
     signedIn: true as const,
-    query: Query,
-    params: t.Object({ slug: t.String() }),
-    response: { 200: Response, 400: Detail, 401: Detail, 403: Detail, 404: Detail, 429: Detail },
+    query: StatsV2Query,
+    params: SlugParams,
+    response: { 200: StatsResponse, 400: Detail, 401: Detail, 403: Detail, 404: Detail, 429: Detail },
     detail: { tags: ["stats"], summary: "Sentry's stats_v2: outcome counts as grouped time series" },
   };
   return new Elysia({ prefix: "/api/0/organizations" })

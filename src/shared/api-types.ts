@@ -1,0 +1,24 @@
+/**
+ * The shapes of the public API as TypeScript types, derived from the server's schemas: the
+ * dashboard imports these (types only, nothing reaches its bundle), so a change to a response
+ * shape breaks the dashboard's typecheck instead of its screens.
+ */
+import type { App as AppSchema } from "../modules/apps/model";
+import type { MeResponse } from "../modules/auth/model";
+import type { EventDetail as EventDetailSchema, Event as EventSchema } from "../modules/events/model";
+import type { Key as KeySchema } from "../modules/keys/model";
+import type { Project as ProjectSchema } from "../modules/projects/model";
+import type { StatsResponse } from "../modules/stats/model";
+
+/** GET /v1/auth/me for a signed-in user (the dashboard's only kind of caller). */
+export type Me = Extract<typeof MeResponse.static, { type: "user" }>;
+export type Team = Me["teams"][number];
+export type Project = typeof ProjectSchema.static;
+export type App = typeof AppSchema.static;
+export type Key = typeof KeySchema.static;
+/** One event of GET /v1/events. */
+export type Event = typeof EventSchema.static;
+/** GET /v1/events/:id. */
+export type EventDetail = typeof EventDetailSchema.static;
+export type Stats = typeof StatsResponse.static;
+export type StatsGroup = Stats["groups"][number];
