@@ -99,7 +99,18 @@ export async function createApp(config: Config, deps: Deps) {
     outcomes: new OutcomesService(store, writer),
     attachments,
   };
-  const guard = authGuard(auth);
+  const guard = authGuard(auth, {
+    events: {
+      limiter: new RateLimiter(config.eventsRateLimit.burst, config.eventsRateLimit.perSecond),
+      message: "Rate limit exceeded",
+      headers: true,
+    },
+    stats: {
+      limiter: new RateLimiter(config.statsRateLimit.burst, config.statsRateLimit.perSecond),
+      message: "Request was throttled. Expected available in 1 second.",
+      headers: false,
+    },
+  });
   const started = new WeakMap<Request, number>();
 
   const app = new Elysia({ serve: { routes: dashboardRoutes } })
@@ -144,20 +155,8 @@ export async function createApp(config: Config, deps: Deps) {
     .use(ingestRoutes(guard, ingest))
     .use(attachmentsRoutes(guard, attachments))
     .use(outcomesRoutes(guard, services.outcomes))
-    .use(
-      statsRoutes(
-        guard,
-        new StatsService(store),
-        new RateLimiter(config.statsRateLimit.burst, config.statsRateLimit.perSecond),
-      ),
-    )
-    .use(
-      eventsRoutes(
-        guard,
-        events,
-        new RateLimiter(config.eventsRateLimit.burst, config.eventsRateLimit.perSecond),
-      ),
-    );
+    .use(statsRoutes(guard, new StatsService(store)))
+    .use(eventsRoutes(guard, events));
 
   return { app, services };
 }

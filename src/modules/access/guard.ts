@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
-import { badRequest, forbidden, missingPermission } from "../../lib/errors";
-import { type Caller, type KeyCaller, mayHold, type UserCaller } from "./caller";
+import { ApiError, badRequest, forbidden, missingPermission } from "../../lib/errors";
+import type { RateLimiter } from "../../lib/rate-limit";
+import { type Caller, callerId, type KeyCaller, mayHold, type UserCaller } from "./caller";
 import type { KeyKind, Permission } from "./permissions";
 
 /** Whatever turns an `Authorization` header into a caller (the auth module's service), or throws 401. */
@@ -8,12 +9,25 @@ export interface Identifier {
   identify(authorization: string | null): Promise<Caller>;
 }
 
+/** A per-caller request limit a route can declare, and how its refusals read. */
+export interface RateLimit {
+  limiter: RateLimiter;
+  /** The 429's message, in the words of the route's API family. */
+  message: string;
+  /** Whether every answer carries the bucket's state (x-ratelimit-limit, x-ratelimit-remaining). */
+  headers: boolean;
+}
+
+/** The named limits routes declare with `rateLimit: "<name>"`. */
+export type RateLimits = Record<"events" | "stats", RateLimit>;
+
 /**
  * The auth macros every route declares in one line: `{ permission: "org:read" }`, `{ signedIn: true }`
  * or `{ userSession: true }`. Credentials are checked in `transform`, before the body and query are
  * validated, so a caller without credentials learns nothing about the route's input rules.
+ * `{ rateLimit: "events" }` takes one token of the caller's bucket once the input is valid.
  */
-export function authGuard(auth: Identifier) {
+export function authGuard(auth: Identifier, limits: RateLimits) {
   const callers = new WeakMap<Request, Promise<Caller>>();
   const identify = (request: Request): Promise<Caller> => {
     let caller = callers.get(request);
@@ -46,6 +60,17 @@ export function authGuard(auth: Identifier) {
         if (caller.kind !== kind) throw forbidden(`This endpoint takes a ${kind} key (owl_${kind}_…)`);
       },
       resolve: async ({ request }) => ({ caller: (await identify(request)) as KeyCaller }),
+    }),
+    rateLimit: (name: keyof RateLimits) => ({
+      async beforeHandle({ request, set }) {
+        const { limiter, message, headers } = limits[name];
+        const taken = limiter.take(callerId(await identify(request)));
+        if (headers) {
+          set.headers["x-ratelimit-limit"] = String(limiter.burst);
+          set.headers["x-ratelimit-remaining"] = String(taken.ok ? taken.remaining : 0);
+        }
+        if (!taken.ok) throw new ApiError(429, message, {}, { "retry-after": String(taken.retryAfter) });
+      },
     }),
     userSession: (_: true) => ({
       async transform({ request }) {

@@ -1,7 +1,4 @@
 import { Elysia } from "elysia";
-import { ApiError } from "../../lib/errors";
-import type { RateLimiter } from "../../lib/rate-limit";
-import { callerId } from "../access/caller";
 import type { AuthGuard } from "../access/guard";
 import { Detail, SlugParams, StatsResponse, StatsV2Query } from "./model";
 import type { StatsQuery } from "./params";
@@ -18,7 +15,7 @@ function rawQuery(request: Request): StatsQuery {
   return out;
 }
 
-export function statsRoutes(guard: AuthGuard, stats: StatsService, limiter: RateLimiter) {
+export function statsRoutes(guard: AuthGuard, stats: StatsService) {
   const handler = ({
     caller,
     params,
@@ -27,20 +24,10 @@ export function statsRoutes(guard: AuthGuard, stats: StatsService, limiter: Rate
     caller: Parameters<StatsService["query"]>[0];
     params: { slug: string };
     request: Request;
-  }) => {
-    const taken = limiter.take(callerId(caller));
-    if (!taken.ok) {
-      throw new ApiError(
-        429,
-        "Request was throttled. Expected available in 1 second.",
-        {},
-        { "retry-after": String(taken.retryAfter) },
-      );
-    }
-    return stats.query(caller, params.slug, rawQuery(request));
-  };
+  }) => stats.query(caller, params.slug, rawQuery(request));
   const options = {
     signedIn: true as const,
+    rateLimit: "stats" as const,
     query: StatsV2Query,
     params: SlugParams,
     response: { 200: StatsResponse, 400: Detail, 401: Detail, 403: Detail, 404: Detail, 429: Detail },
