@@ -1,0 +1,138 @@
+import { join } from "node:path";
+import {
+  addToManifest,
+  type LakeContext,
+  type Partition,
+  partitionDir,
+  retireFiles,
+  writeParquet,
+} from "./files";
+
+/** The columns of a Parquet events file, in order (project_id, date and hour are in its path). */
+const PARQUET_COLUMNS = `id, app_id, client_event_id, session_id, user_id, api_key_id, level, source_module, message,
+  screen_name, custom_attributes::JSON::MAP(VARCHAR, VARCHAR) AS custom_attributes,
+  experiments::JSON::MAP(VARCHAR, VARCHAR) AS experiments, environment, os_version, app_version, sdk_name,
+  sdk_version, build_number, device_model, locale, country_code, is_dev, timestamp, received_at`;
+
+/** Sorted for pruning: a query for one app and a time range skips most row groups. */
+const SORT = "ORDER BY app_id, timestamp, id";
+const HOUR_MS = 3_600_000;
+/**
+ * A partition of the running hour is merged on every run while it is small (a rewrite is cheap and
+ * every file costs each query that reads the hour), else once it holds OPEN_HOUR_FILES files.
+ */
+const OPEN_HOUR_FILES = 4;
+export const SMALL_PARTITION_ROWS = 100_000;
+
+/**
+ * Moves hot events received before `cutoff` into Parquet: one new file per touched
+ * (project, hour of timestamp) partition, in one transaction with the manifest rows and the
+ * deletion of the hot rows. Ingest waits for it (one writer), so seals run often and stay small.
+ */
+export async function seal(
+  { store, dataDir, log }: LakeContext,
+  cutoff: Date,
+): Promise<{ rows: number; files: number; ms: number }> {
+  const started = performance.now();
+  const result = await store.write(async (tx) => {
+    const partitions = await tx.all<{
+      project_id: string;
+      hour: Date;
+      n: number;
+      min_ts: Date;
+      max_ts: Date;
+    }>(
+      `SELECT project_id::VARCHAR AS project_id, date_trunc('hour', timestamp) AS hour, count(*) AS n,
+         min(timestamp) AS min_ts, max(timestamp) AS max_ts
+       FROM events WHERE received_at < ? GROUP BY ALL ORDER BY ALL`,
+      [cutoff],
+    );
+    let rows = 0;
+    for (const p of partitions) {
+      const partition = { projectId: p.project_id, hour: p.hour.getTime() };
+      const path = await writeParquet(
+        tx,
+        dataDir,
+        partitionDir(dataDir, partition),
+        `SELECT ${PARQUET_COLUMNS} FROM events
+         WHERE received_at < ? AND project_id = ?::UUID AND timestamp >= ? AND timestamp < ? ${SORT}`,
+        [cutoff, p.project_id, p.hour, new Date(partition.hour + HOUR_MS)],
+      );
+      await addToManifest(tx, dataDir, path, partition, p.n, p.min_ts, p.max_ts);
+      rows += p.n;
+    }
+    await tx.run("DELETE FROM events WHERE received_at < ?", [cutoff]);
+    return { rows, files: partitions.length };
+  });
+  const ms = Math.round(performance.now() - started);
+  if (result.files > 0) log.info("seal", { ...result, ms });
+  return { ...result, ms };
+}
+
+/**
+ * Merges each partition that has several files into one, sorted by (app_id, timestamp, id); the
+ * old files leave the manifest in the same transaction and are deleted later, once no query that
+ * started before can be reading them. A partition whose hour is still running gets a new file
+ * from every seal; once it is big it is merged only when it holds OPEN_HOUR_FILES: merging it on
+ * every run rewrote the whole hour so far each time (quadratic in the runs per hour;
+ * bench/storage.ts).
+ */
+export async function compact(
+  { store, dataDir, log }: LakeContext,
+  now: Date,
+  smallPartitionRows = SMALL_PARTITION_ROWS,
+): Promise<{ partitions: number; filesIn: number; rows: number; ms: number }> {
+  const started = performance.now();
+  const candidates = await store.read<{ project_id: string; hour: Date; paths: string[] }>(
+    `SELECT project_id::VARCHAR AS project_id, hour, list(path ORDER BY path) AS paths
+     FROM lake_files GROUP BY ALL
+     HAVING count(*) >= 2
+       AND (hour + INTERVAL 1 HOUR <= ?::TIMESTAMPTZ OR count(*) >= ?::INTEGER OR sum(row_count) <= ?::BIGINT)
+     ORDER BY hour`,
+    [now, OPEN_HOUR_FILES, smallPartitionRows],
+  );
+  let filesIn = 0;
+  let rows = 0;
+  for (const c of candidates) {
+    const partition: Partition = { projectId: c.project_id, hour: c.hour.getTime() };
+    const done = await store.write(async (tx) => {
+      // Re-read inside the transaction: the set may have changed since the candidates were listed.
+      const current = await tx.all<{ path: string; row_count: number }>(
+        "SELECT path, row_count FROM lake_files WHERE project_id = ?::UUID AND hour = ? ORDER BY path",
+        [c.project_id, c.hour],
+      );
+      if (current.length < 2) return null;
+      const paths = current.map((f) => join(dataDir, f.path));
+      const path = await writeParquet(
+        tx,
+        dataDir,
+        partitionDir(dataDir, partition),
+        `SELECT * FROM read_parquet(?::VARCHAR[]) ${SORT}`,
+        [paths],
+      );
+      const [stats] = await tx.all<{ n: number; min_ts: Date; max_ts: Date }>(
+        "SELECT count(*) AS n, min(timestamp) AS min_ts, max(timestamp) AS max_ts FROM read_parquet(?::VARCHAR[])",
+        [[join(dataDir, path)]],
+      );
+      const expected = current.reduce((n, f) => n + f.row_count, 0);
+      if (!stats || stats.n !== expected) {
+        throw new Error(
+          `compaction of ${c.project_id} ${c.hour.toISOString()} wrote ${stats?.n} rows, expected ${expected}`,
+        );
+      }
+      await retireFiles(
+        tx,
+        current.map((f) => f.path),
+      );
+      await addToManifest(tx, dataDir, path, partition, stats.n, stats.min_ts, stats.max_ts);
+      return { files: current.length, rows: stats.n };
+    });
+    if (done) {
+      filesIn += done.files;
+      rows += done.rows;
+    }
+  }
+  const ms = Math.round(performance.now() - started);
+  if (filesIn > 0) log.info("compact", { partitions: candidates.length, files_in: filesIn, rows, ms });
+  return { partitions: candidates.length, filesIn, rows, ms };
+}

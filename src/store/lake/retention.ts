@@ -1,0 +1,83 @@
+import { existsSync, rmSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import { type LakeContext, listFiles, retireFiles } from "./files";
+import { loadOlderOutcomeFiles } from "./rollup";
+
+export class LakeCorruptError extends Error {}
+
+/**
+ * At start: a manifest row without its file stops the start (data would be missing); a file not
+ * in the manifest is the leftover of an interrupted seal or compaction and is deleted, as are
+ * retired files (no query runs yet).
+ */
+export async function recover(lake: LakeContext): Promise<{ orphans: number; retired: number }> {
+  const { store, dataDir, log } = lake;
+  const live = new Set(
+    (
+      await store.read<{ path: string }>(
+        "SELECT path FROM lake_files UNION ALL SELECT path FROM lake_outcome_files",
+      )
+    ).map((r) => r.path),
+  );
+  const missing = [...live].filter((path) => !existsSync(join(dataDir, path)));
+  if (missing.length > 0) {
+    throw new LakeCorruptError(
+      `${missing.length} file(s) in the lake manifest are missing from ${dataDir}, e.g. ${missing[0]}. ` +
+        "Restore them from a backup; Roost will not start without them.",
+    );
+  }
+  let orphans = 0;
+  for (const file of listFiles(join(dataDir, "lake"))) {
+    const path = relative(dataDir, file).split(sep).join("/");
+    if (!live.has(path)) {
+      rmSync(file, { force: true });
+      orphans++;
+    }
+  }
+  const retired = await purgeRetired(lake, 0);
+  if (orphans > 0) log.info("lake recovery removed orphan files", { files: orphans });
+  await loadOlderOutcomeFiles(lake);
+  return { orphans, retired };
+}
+
+/**
+ * Retention: partitions of deleted projects, and partitions whose hour ended more than the
+ * project's `retention_days` ago, leave the manifest (their files are retired); hot rows of
+ * deleted projects and past retention go too.
+ */
+export async function retain(
+  { store, log }: LakeContext,
+  now: Date,
+): Promise<{ files: number; hotRows: number }> {
+  return store.write(async (tx) => {
+    const expired = await tx.all<{ path: string }>(
+      `SELECT f.path FROM lake_files f LEFT JOIN projects p ON p.id = f.project_id
+       WHERE p.id IS NULL OR p.deleted_at IS NOT NULL
+          OR f.hour + INTERVAL 1 HOUR <= ?::TIMESTAMPTZ - to_days(p.retention_days)`,
+      [now],
+    );
+    if (expired.length > 0)
+      await retireFiles(
+        tx,
+        expired.map((r) => r.path),
+      );
+    const expiredHot = `FROM events WHERE EXISTS (
+       SELECT 1 FROM projects p WHERE p.id = events.project_id
+         AND (p.deleted_at IS NOT NULL OR events.timestamp < ?::TIMESTAMPTZ - to_days(p.retention_days)))`;
+    const [hot] = await tx.all<{ n: number }>(`SELECT count(*) AS n ${expiredHot}`, [now]);
+    if (hot && hot.n > 0) await tx.run(`DELETE ${expiredHot}`, [now]);
+    if (expired.length > 0) log.info("retention", { files: expired.length });
+    return { files: expired.length, hotRows: hot?.n ?? 0 };
+  });
+}
+
+/** Deletes retired files retired more than `graceMs` ago, and their rows. */
+export async function purgeRetired({ store, dataDir }: LakeContext, graceMs: number): Promise<number> {
+  const before = new Date(Date.now() - graceMs);
+  const rows = await store.read<{ path: string }>("SELECT path FROM lake_retired WHERE retired_at <= ?", [
+    before,
+  ]);
+  for (const { path } of rows) rmSync(join(dataDir, path), { force: true });
+  if (rows.length > 0) await store.run("DELETE FROM lake_retired WHERE retired_at <= ?", [before]);
+  return rows.length;
+}
