@@ -4,6 +4,7 @@ import type { Config } from "./config";
 import { loadDemo } from "./demo/load";
 import { createLogger } from "./lib/log";
 import { purgeAttachments } from "./modules/attachments/purge";
+import { shutDown } from "./shutdown";
 import { BlobStore } from "./store/blobs";
 import { Store } from "./store/db";
 import { StorageJob } from "./store/jobs";
@@ -76,14 +77,19 @@ export async function serve(config: Config): Promise<void> {
       process.exit(1);
     }, config.shutdownDeadlineMs);
     clearInterval(flush);
-    await app.stop(); // stops accepting and waits for requests in flight
-    await services.writer.idle(); // every acknowledged event is committed already; this drains the rest
-    await storage.stop(); // lets a seal or compaction in progress finish: each is one transaction
-    await services.auth.flushLastUsed().catch(() => 0);
-    await store.close(); // waits for queued writes, checkpoints, closes
+    const clean = await shutDown(
+      {
+        stopAccepting: () => app.stop(),
+        drainWrites: () => services.writer.idle(),
+        stopJobs: () => storage.stop(),
+        flushLastUsed: () => services.auth.flushLastUsed(),
+        closeStore: () => store.close(),
+      },
+      log,
+    );
     clearTimeout(deadline);
-    log.info("stopped");
-    process.exit(0);
+    log.info("stopped", { clean });
+    process.exit(clean ? 0 : 1);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
