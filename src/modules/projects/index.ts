@@ -1,5 +1,5 @@
 import { Elysia, t } from "elysia";
-import { authErrors, Deleted, ErrorBody, IdParams, Uuid } from "../../lib/schemas";
+import { authErrors, Deleted, ErrorBody, IdParams } from "../../lib/schemas";
 import type { AuthGuard } from "../access/guard";
 import { CreateProjectBody, ListProjectsQuery, PatchProjectBody, Project } from "./model";
 import type { ProjectsService } from "./service";
