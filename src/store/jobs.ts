@@ -19,6 +19,8 @@ export interface StorageReport {
   compacted: { partitions: number; filesIn: number; rows: number; ms: number };
   purged: number;
   attachments: { rows: number; files: number };
+  /** False when the server stayed too busy for a checkpoint: deferred to the next run, not an error. */
+  checkpointed: boolean;
   ms: number;
 }
 
@@ -71,7 +73,7 @@ export class StorageJob {
     const purged = await this.lake.purgeRetired(this.options.retiredGraceMs);
     const attachments = (await this.options.purgeAttachments?.(now)) ?? { rows: 0, files: 0 };
     const checkpointStarted = performance.now();
-    await this.store.checkpoint();
+    const checkpointed = await this.store.checkpoint();
     const checkpointMs = Math.round(performance.now() - checkpointStarted);
     const report = {
       retained,
@@ -80,6 +82,7 @@ export class StorageJob {
       compacted,
       purged,
       attachments,
+      checkpointed,
       ms: Math.round(performance.now() - started),
     };
     this.log.info("storage job", {
@@ -91,6 +94,9 @@ export class StorageJob {
       purged_files: purged,
       attachment_rows_dropped: attachments.rows,
       attachment_files_deleted: attachments.files,
+      checkpoint: checkpointed
+        ? "done"
+        : "deferred: DuckDB counted other writers busy; the next run tries again",
       checkpoint_ms: checkpointMs,
       ms: report.ms,
     });
