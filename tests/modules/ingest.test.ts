@@ -685,6 +685,30 @@ describe("POST /v1/import", () => {
     expect(again.body).toMatchObject({ accepted: 0, duplicates: 1 });
   });
 
+  test("after a restart, an import still updates in place: the replaced ids are known from the key table", async () => {
+    const a = await freshApp();
+    const key = (
+      await roost.call("POST", "/v1/keys", {
+        token: t.token,
+        body: { kind: "import", name: "backfill", app_id: a.appId },
+      })
+    ).body.secret;
+    const first = event();
+    const again = event();
+    expect((await send(a.key, { bundle_id: a.bundle, events: [first, again] })).body.accepted).toBe(2);
+    const call = await restart();
+    const r = await call("POST", "/v1/import", {
+      token: key,
+      body: { bundle_id: a.bundle, events: [{ ...first, message: "corrected" }, event()] },
+    });
+    expect(r.body).toMatchObject({ accepted: 1, updated: 1, rejected: 0 });
+    const rows = await stored(a.appId);
+    expect(rows).toHaveLength(3);
+    expect(rows.filter((x) => x.client_event_id === first.client_event_id).map((x) => x.message)).toEqual([
+      "corrected",
+    ]);
+  });
+
   test("has no per-minute quota", async () => {
     const a = await freshApp({ quota: { events_per_minute: 1 } });
     const imp = await roost.call("POST", "/v1/keys", {

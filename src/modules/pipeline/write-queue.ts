@@ -178,12 +178,18 @@ class Commit {
   /** Import: the last copy of each id wins, and replaces a stored copy in place. */
   async addImport(tx: WriteTx, job: WriteJob): Promise<WriteResult> {
     const chosen = lastCopies(job.events);
+    // Only ids seen before can have a hot copy: every stored event's key is in memory from its
+    // commit on (a backfill of new events deletes nothing and reads no hot row).
+    const seen = chosen.filter(({ event }) => {
+      const key = scopedKey(event.appId, event.clientEventId);
+      return this.eventKeys.has(key, job.receivedAt) || this.newEventKeys.has(key);
+    });
     const replaced = new Map(
       (
         await deleteHotEvents(
           tx,
           job.appId,
-          chosen.map((c) => c.event.clientEventId),
+          seen.map((c) => c.event.clientEventId),
         )
       ).map((r) => [r.client_event_id, r]),
     );
