@@ -86,6 +86,7 @@ async function pageOf(
   limit: number,
   twoStepRows: number,
 ): Promise<EventRow[]> {
+  if (window.paths.length === 0) return hotPageOf(tx, where, direction, limit);
   if (window.rows < twoStepRows) {
     const source = sourceOver(dataDir, scope, window.paths);
     return eventRows(
@@ -112,6 +113,34 @@ async function pageOf(
        AND list_contains(?::JSON::UUID[], id)
      ORDER BY timestamp ${direction}, id ${direction}`,
     [...rows.params, Math.min(...times), Math.max(...times), top.map((r) => r.id)],
+  );
+}
+
+/**
+ * The first `limit` rows of the hot table alone, as stored, in two steps like a big window: the
+ * top-N over the sort key, then every field of just those rows. Through the lake-typed relation
+ * (JSON text cast to maps for every row) and in one step, a page over 300k hot rows took ~260 ms.
+ */
+async function hotPageOf(
+  tx: Tx,
+  where: { sql: string; params: Param[] },
+  direction: "ASC" | "DESC",
+  limit: number,
+): Promise<EventRow[]> {
+  const top = await tx.all<{ id: string; us: number }>(
+    `SELECT id::VARCHAR AS id, epoch_us(timestamp) AS us FROM events WHERE ${where.sql}
+     ORDER BY timestamp ${direction}, id ${direction} LIMIT ${limit}`,
+    where.params,
+  );
+  if (top.length === 0) return [];
+  const times = top.map((r) => r.us);
+  return eventRows(
+    tx,
+    `SELECT ${FIELDS} FROM events
+     WHERE timestamp >= make_timestamptz(?::BIGINT) AND timestamp <= make_timestamptz(?::BIGINT)
+       AND id IN (SELECT unnest(?::JSON::UUID[]))
+     ORDER BY timestamp ${direction}, id ${direction}`,
+    [Math.min(...times), Math.max(...times), top.map((r) => r.id)],
   );
 }
 
