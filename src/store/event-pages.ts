@@ -27,7 +27,8 @@ export interface PageRequest {
  */
 export async function planPage(tx: Tx, dataDir: string, request: PageRequest): Promise<Iterable<PageWindow>> {
   const { projectIds, order, rowsWanted, from, to, key } = request;
-  const partitions = partitionsOf(await filesFor(tx, dataDir, key), projectIds, order, from, to);
+  const files = await filesFor(tx, dataDir, key);
+  const partitions = partitionsOf(files, projectIds, order, key !== undefined, from, to);
   return windowsOf(partitions, order, rowsWanted, from, to);
 }
 
@@ -65,6 +66,11 @@ interface Partition {
   hour: Date;
   paths: string[];
   rows: number;
+  /**
+   * Rows that surely match: all of them without a key; with a user or session key, one a file (each
+   * file in the plan holds the id, by its summary, though it may hold it once among thousands).
+   */
+  matches: number;
 }
 
 /**
@@ -76,6 +82,7 @@ function* partitionsOf(
   files: readonly LiveFile[],
   projectIds: readonly string[],
   order: "desc" | "asc",
+  keyed: boolean,
   from?: Date,
   to?: Date,
 ): Generator<Partition> {
@@ -91,10 +98,11 @@ function* partitionsOf(
     if (current && current.hour.getTime() === f.hour) {
       current.paths.push(f.path);
       current.rows += f.rows;
+      current.matches += keyed ? 1 : f.rows;
       continue;
     }
     if (current) yield current;
-    current = { hour: new Date(f.hour), paths: [f.path], rows: f.rows };
+    current = { hour: new Date(f.hour), paths: [f.path], rows: f.rows, matches: keyed ? 1 : f.rows };
   }
   if (current) yield current;
 }
@@ -133,9 +141,10 @@ function* windowsOf(
   };
   for (const partition of partitions) {
     group.push(partition);
-    held += partition.rows;
+    held += partition.matches;
     // Lake files holding fewer rows than the page still needs cannot fill it: read them together
-    // with the next partition rather than in a query of their own (a thin newest hour).
+    // with the next partition rather than in a query of their own (a thin newest hour, or a user
+    // seen once an hour: 6 queries over 63 files took 155 ms for a page of one user's 51 events).
     if (group.length >= size && held >= rowsWanted) yield close();
   }
   if (group.length > 0) yield close();

@@ -70,6 +70,16 @@ describe("planPage", () => {
     ]);
   });
 
+  test("with a session or user key, each file counts as one sure match: a window takes as many files as rows wanted", async () => {
+    expect(hours(await plan({ rowsWanted: 2, key: { kind: "s", value: "s" } }))).toEqual([
+      [hourAgo(3), undefined, 6],
+      [hourAgo(5), hourAgo(3), 3],
+      [undefined, hourAgo(5), 0],
+    ]);
+    // No file holds this user: only the hot rows are left to read.
+    expect(hours(await plan({ key: { kind: "u", value: "nobody" } }))).toEqual([[undefined, undefined, 0]]);
+  });
+
   test("another project's files are never in the plan", async () => {
     const windows = await plan({ projectIds: ["01a20000-0000-7000-8000-000000000000"] });
     expect(windows.flatMap((w) => w.paths)).toEqual([]);
