@@ -5,23 +5,32 @@
  * 5 screens, a few custom attributes, 5% dev events, SDK batches of 5 sharing a timestamp.
  *
  *   bun run bench/generate.ts --data /tmp/roost-10m --events 10000000
+ *   bun run bench/generate.ts --data /tmp/roost-1m-hot --events 1000000 --via import
+ *
+ * `--via import` sends the same events through a real server's `POST /v1/import` (1,000 a batch,
+ * 4 connections, the storage job off), so they end where a user's backfill ends: all hot, nothing
+ * sealed. bench/query.ts --state then measures that state, sealed, and compacted.
  *
  * Prints JSON: events, files, bytes per event, seconds. Then start a server on that directory and
  * run bench/query.ts against it.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
 import { firstRun } from "../src/bootstrap";
 import { parseArgs } from "../src/cli/args";
 import { loadConfig } from "../src/config";
+import { createKeyIn } from "../src/modules/keys/service";
 import { Store } from "../src/store/db";
 import { summarise } from "../src/store/lake";
 import { bumpManifestVersion } from "../src/store/manifest";
 import { migrate } from "../src/store/migrations";
+import { startServer, stopServer } from "../tests/support/server";
 import { createBenchApps } from "./apps";
 
 const { flags } = parseArgs(process.argv.slice(2));
 const total = Number(flags.events ?? 1_000_000);
+const viaImport = flags.via === "import";
 const dataDir = String(flags.data ?? "");
 if (!dataDir) throw new Error("--data <dir> is required (a fresh directory)");
 if (existsSync(join(dataDir, "roost.duckdb")))
@@ -47,10 +56,11 @@ mkdirSync(lakeDir, { recursive: true });
 
 // u(i, k): a deterministic number in [0, 1) from row i and stream k.
 const u = (expr: string, k: number) => `((hash(${expr}, ${k}) % 1000000007) / 1000000007.0)`;
-for (let day = 0; day < DAYS; day++) {
+/** One day's events (columns s, e, i, app_index, user_n, session_ms, timestamp), or null past the end. */
+function eventsOfDay(day: number): string | null {
   const s0 = day * perDay;
   const s1 = Math.min(sessions, s0 + perDay);
-  if (s0 >= s1) break;
+  if (s0 >= s1) return null;
   const rows = `
     SELECT s, e, s * 40 + e AS i,
       floor(${u("s", 1)} * 20)::INTEGER AS app_index,
@@ -58,10 +68,15 @@ for (let day = 0; day < DAYS; day++) {
       floor(200000 * pow(${u("s", 2)}, 3))::INTEGER AS user_n,
       ${startMs} + (s / ${sessions}.0) * ${DAYS * 86_400_000} + ${u("s", 3)} * 3600000 AS session_ms
     FROM range(${s0}, ${s1}) t(s), range(40) r(e)`;
-  const events = `
+  return `
     SELECT *,
       make_timestamptz(((session_ms + (e // 5) * 15000 + ${u("s", 4)} * 2000)::BIGINT) * 1000) AS timestamp
     FROM (${rows}) WHERE s * 40 + e < ${total}`;
+}
+
+for (let day = 0; day < DAYS && !viaImport; day++) {
+  const events = eventsOfDay(day);
+  if (!events) break;
   // Ids as ingest makes them (src/lib/ids.ts eventId): the event's time, then its project's hint.
   const sql = `COPY (
     SELECT
@@ -132,30 +147,40 @@ await store.write((tx) =>
   ),
 );
 
-// The manifest: every file written, with its partition and time range.
-await store.write(async (tx) => {
-  await bumpManifestVersion(tx);
-  await tx.run(
-    `INSERT INTO lake_files (path, project_id, hour, row_count, min_ts, max_ts, bytes)
-     SELECT substr(filename, length(?) + 2), project_id::UUID, strptime(date || ' ' || hour, '%Y-%m-%d %H')::TIMESTAMPTZ,
-       count(*), min(timestamp), max(timestamp), 0
-     FROM read_parquet(? || '/lake/events/**/*.parquet', filename = true, hive_partitioning = true,
-       hive_types = {'project_id': VARCHAR, 'date': VARCHAR, 'hour': VARCHAR})
-     GROUP BY filename, project_id, date, hour`,
-    [config.dataDir, config.dataDir],
-  );
-});
-// The summaries the storage job writes with each file (counts without opening files).
-const paths = (await store.read<{ path: string }>("SELECT path FROM lake_files")).map((r) => r.path);
-await store.write((tx) => summarise(tx, config.dataDir, paths));
-const [stats] = await store.read<{ files: number; events: number }>(
-  "SELECT count(*) AS files, sum(row_count) AS events FROM lake_files",
+if (viaImport) {
+  await importEvents();
+} else {
+  // The manifest: every file written, with its partition and time range.
+  await store.write(async (tx) => {
+    await bumpManifestVersion(tx);
+    await tx.run(
+      `INSERT INTO lake_files (path, project_id, hour, row_count, min_ts, max_ts, bytes)
+       SELECT substr(filename, length(?) + 2), project_id::UUID, strptime(date || ' ' || hour, '%Y-%m-%d %H')::TIMESTAMPTZ,
+         count(*), min(timestamp), max(timestamp), 0
+       FROM read_parquet(? || '/lake/events/**/*.parquet', filename = true, hive_partitioning = true,
+         hive_types = {'project_id': VARCHAR, 'date': VARCHAR, 'hour': VARCHAR})
+       GROUP BY filename, project_id, date, hour`,
+      [config.dataDir, config.dataDir],
+    );
+  });
+  // The summaries the storage job writes with each file (counts without opening files).
+  const paths = (await store.read<{ path: string }>("SELECT path FROM lake_files")).map((r) => r.path);
+  await store.write((tx) => summarise(tx, config.dataDir, paths));
+}
+const reopened = viaImport ? await Store.open(config.dataDir, config.duckdb) : store;
+const [stats] = await reopened.read<{ files: number; events: number }>(
+  "SELECT count(*) AS files, coalesce(sum(row_count), 0) + (SELECT count(*) FROM events) AS events FROM lake_files",
 );
-const bytes = Number(Bun.spawnSync(["du", "-sb", lakeDir]).stdout.toString().split("\t")[0]);
-await store.close();
+const bytes = Number(
+  Bun.spawnSync(["du", "-sb", viaImport ? config.dataDir : lakeDir])
+    .stdout.toString()
+    .split("\t")[0],
+);
+await reopened.close();
 console.log(
   JSON.stringify({
     benchmark: "generate",
+    via: viaImport ? "import" : "direct",
     events: stats?.events,
     files: stats?.files,
     bytes_per_event: Math.round((bytes / (stats?.events || 1)) * 10) / 10,
@@ -164,3 +189,95 @@ console.log(
     data: config.dataDir,
   }),
 );
+
+/**
+ * The same events as JSON in Owlmetry's wire shape, made by an in-memory DuckDB and sent through
+ * a real server's `POST /v1/import`, one import key per app, 1,000 events a batch, 4 connections;
+ * the storage job is off, so everything stays hot. Logs events/s per tenth of days.
+ */
+async function importEvents(): Promise<void> {
+  const keys = await store.write(async (tx) => {
+    const out: string[] = [];
+    for (const [i, appId] of apps.entries()) {
+      const key = await createKeyIn(tx, {
+        kind: "import",
+        name: `bench import ${i}`,
+        teamId: benchApps[0]!.teamId,
+        appId,
+        createdBy: null,
+      });
+      out.push(key.secret);
+    }
+    return out;
+  });
+  await store.close();
+  const server = await startServer(config.dataDir, {
+    ROOST_LOG_LEVEL: "silent",
+    ROOST_STORAGE_SCHEDULE: "0 0 1 1 *",
+    ROOST_ADMIN_PASSWORD: "bench-password",
+  });
+  const generator = await (await DuckDBInstance.create(":memory:")).connect();
+  const send = async (app: number, events: string[]) => {
+    const r = await fetch(`${server.base}/v1/import`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${keys[app]}`, "content-type": "application/json" },
+      body: `{"events":[${events.join(",")}]}`,
+    });
+    const reply = (await r.json()) as { accepted?: number; updated?: number };
+    if (r.status !== 200 || (reply.accepted ?? 0) + (reply.updated ?? 0) !== events.length)
+      throw new Error(`import: ${r.status} ${JSON.stringify(reply).slice(0, 300)}`);
+  };
+  let sent = 0;
+  let mark = performance.now();
+  for (let day = 0; day < DAYS; day++) {
+    const events = eventsOfDay(day);
+    if (!events) break;
+    const reader = await generator.runAndReadAll(`
+      SELECT app_index, to_json({
+        client_event_id: 'ce-' || i,
+        session_id: 'session-' || s,
+        user_id: 'user-' || user_n,
+        level: CASE WHEN ${u("i", 8)} < 0.02 THEN 'error' WHEN ${u("i", 8)} < 0.10 THEN 'warn' WHEN ${u("i", 8)} < 0.35 THEN 'debug' ELSE 'info' END,
+        source_module: 'Module' || (hash(i, 9) % 12),
+        message: ['screen_viewed', 'button_tapped', 'request_finished', 'purchase', 'crash'][1 + (hash(i, 10) % 5)::INTEGER],
+        screen_name: ['Home', 'Search', 'Detail', 'Cart', 'Settings'][1 + (hash(i, 11) % 5)::INTEGER],
+        custom_attributes: {plan: ['free', 'pro', 'team'][1 + (hash(s, 12) % 3)::INTEGER], build: 'b' || (hash(s, 13) % 40)},
+        experiments: CASE WHEN hash(s, 14) % 3 = 0 THEN {onboarding: ['a', 'b'][1 + (hash(s, 15) % 2)::INTEGER]} END,
+        environment: 'backend',
+        os_version: '17.' || (hash(s, 16) % 5),
+        app_version: '1.' || (hash(s, 17) % 10) || '.0',
+        sdk_name: 'owlmetry-node', sdk_version: '0.4.0', build_number: (100 + hash(s, 18) % 50)::VARCHAR,
+        device_model: 'server', locale: 'en_US',
+        is_dev: hash(s, 20) % 20 = 0,
+        timestamp: strftime(timestamp, '%Y-%m-%dT%H:%M:%S.%gZ')
+      })::VARCHAR AS j
+      FROM (${events}) ORDER BY timestamp`);
+    const byApp: string[][] = apps.map(() => []);
+    for (const [app, json] of reader.getRows() as [number, string][]) byApp[app]?.push(json);
+    const batches = byApp.flatMap((events, app) =>
+      Array.from({ length: Math.ceil(events.length / 1000) }, (_, b) => ({
+        app,
+        events: events.slice(b * 1000, b * 1000 + 1000),
+      })),
+    );
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < batches.length) {
+          const batch = batches[next++]!;
+          await send(batch.app, batch.events);
+          sent += batch.events.length;
+        }
+      }),
+    );
+    if (day % 9 === 8) {
+      const now = performance.now();
+      console.error(
+        `day ${day + 1}/${DAYS}: ${sent} events, ${Math.round((sent / (now - mark)) * 1000)} events/s`,
+      );
+      sent = 0;
+      mark = now;
+    }
+  }
+  await stopServer(server);
+}

@@ -3,11 +3,19 @@
  * on a data directory made by bench/generate.ts; prints p50/p99 per query as JSON.
  *
  *   bun run bench/query.ts --data /tmp/roost-10m --key owl_agent_… [--runs 20] [--warm 5]
+ *   bun run bench/query.ts --data /tmp/roost-1m-hot --key … --state hot|sealed|compacted
+ *
+ * `--state` first brings the directory to that state, in order (a load through bench/generate.ts
+ * --via import leaves it hot): `sealed` seals every hot event (no compaction), `compacted` seals
+ * and then compacts as the storage job does. Run hot, then sealed, then compacted on one copy.
  *
  * Starts its own server on that directory (the rate limit raised so it measures queries, not the
  * bucket) and stops it at the end.
  */
 import { parseArgs } from "../src/cli/args";
+import { createLogger } from "../src/lib/log";
+import { Store } from "../src/store/db";
+import { Lake } from "../src/store/lake";
 import { startServer, stopServer } from "../tests/support/server";
 
 const { flags } = parseArgs(process.argv.slice(2));
@@ -15,8 +23,36 @@ const dataDir = String(flags.data ?? "");
 const key = String(flags.key ?? "");
 const runs = Number(flags.runs ?? 20);
 const WARM = Number(flags.warm ?? 5);
+const state = typeof flags.state === "string" ? flags.state : null;
+if (state && !["hot", "sealed", "compacted"].includes(state))
+  throw new Error("--state is hot, sealed or compacted");
 if (!dataDir || !key)
   throw new Error("--data <dir> and --key <agent key> are required (bench/generate.ts prints both)");
+
+/** Brings the directory to the state asked for; returns what it holds then. */
+async function prepare(): Promise<Record<string, unknown>> {
+  const store = await Store.open(dataDir, { threads: 2, memoryLimit: "4GB", readers: 1 });
+  try {
+    const lake = new Lake(store, dataDir, createLogger("silent"));
+    const started = performance.now();
+    const sealed =
+      state === "sealed" || state === "compacted" ? await lake.seal(new Date(Date.now() + 1000)) : null;
+    const compacted = state === "compacted" ? await lake.compact(new Date(Date.now() + 3_600_000)) : null;
+    const [held] = await store.read<{ hot: number; files: number; lake_rows: number }>(
+      "SELECT (SELECT count(*) FROM events) AS hot, count(*) AS files, coalesce(sum(row_count), 0) AS lake_rows FROM lake_files",
+    );
+    return {
+      state: state ?? "as found",
+      ...held,
+      sealed_rows: sealed?.rows ?? 0,
+      compacted_files: compacted?.filesIn ?? 0,
+      prepare_ms: Math.round(performance.now() - started),
+    };
+  } finally {
+    await store.close();
+  }
+}
+const held = await prepare();
 
 const server = await startServer(dataDir, {
   ROOST_LOG_LEVEL: "silent",
@@ -106,5 +142,9 @@ const rss = Number(
 );
 await stopServer(server);
 console.log(
-  JSON.stringify({ benchmark: "query", runs, server_rss_mb: Math.round(rss / 1024), results }, null, 2),
+  JSON.stringify(
+    { benchmark: "query", runs, ...held, server_rss_mb: Math.round(rss / 1024), results },
+    null,
+    2,
+  ),
 );

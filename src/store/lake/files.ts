@@ -8,7 +8,7 @@ import {
   renameSync,
   statSync,
 } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import type { Logger } from "../../lib/log";
 import type { Param, Store, Tx } from "../db";
 import { bumpManifestVersion } from "../manifest";
@@ -30,8 +30,6 @@ export interface LakeFile extends Partition {
   path: string;
   rows: number;
 }
-
-const WRITE_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880";
 
 /** Where a partition's files live: `lake/events/project_id=<uuid>/date=YYYY-MM-DD/hour=HH/`. */
 export function partitionDir(dataDir: string, partition: Partition): string {
@@ -59,38 +57,61 @@ export async function writeParquet(
   params: Param[],
 ): Promise<string> {
   mkdirSync(dir, { recursive: true });
-  const name = `${Bun.randomUUIDv7()}.parquet`;
-  const temp = join(dir, `${name}.tmp`);
+  const temp = join(dir, `${Bun.randomUUIDv7()}${TEMP_SUFFIX}`);
   // The path is made here from a UUID, a date and an hour: no request value is in it.
   await tx.run(`COPY (${query}) TO '${temp.replaceAll("'", "''")}' (${WRITE_OPTIONS})`, params);
-  fsyncFile(temp);
-  renameSync(temp, join(dir, name));
-  fsyncFile(dir);
-  return relative(dataDir, join(dir, name)).split(sep).join("/");
+  return publish(dataDir, temp);
 }
 
-export async function addToManifest(
-  tx: Tx,
-  dataDir: string,
-  path: string,
-  partition: Partition,
-  rows: number,
-  minTs: Date,
-  maxTs: Date,
-): Promise<void> {
+/** What a file is called while it is written: a `*.parquet` glob does not match it. */
+export const TEMP_SUFFIX = ".parquet.tmp";
+export const WRITE_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880";
+
+/**
+ * Makes a written temporary file durable and visible under its final name (fsync, rename, fsync
+ * the directory); returns its path relative to the data directory. It is live only once the
+ * manifest lists it: until then recovery deletes it as an orphan.
+ */
+export function publish(dataDir: string, temp: string): string {
+  fsyncFile(temp);
+  const path = temp.slice(0, -".tmp".length);
+  renameSync(temp, path);
+  fsyncFile(dirname(path));
+  return relative(dataDir, path).split(sep).join("/");
+}
+
+/** A written file as the manifest records it. */
+export interface NewFile extends Partition {
+  /** Relative to the data directory. */
+  path: string;
+  rows: number;
+  minTs: Date;
+  maxTs: Date;
+}
+
+/** Lists files in the manifest, with their summaries, in the caller's transaction. */
+export async function addToManifest(tx: Tx, dataDir: string, files: readonly NewFile[]): Promise<void> {
+  if (files.length === 0) return;
+  const column = (get: (f: NewFile) => string | number) => files.map(get);
   await tx.run(
-    "INSERT INTO lake_files (path, project_id, hour, row_count, min_ts, max_ts, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    `INSERT INTO lake_files (path, project_id, hour, row_count, min_ts, max_ts, bytes)
+     SELECT unnest(?::JSON::VARCHAR[]), unnest(?::JSON::UUID[]), unnest(?::JSON::TIMESTAMPTZ[]),
+       unnest(?::JSON::BIGINT[]), unnest(?::JSON::TIMESTAMPTZ[]), unnest(?::JSON::TIMESTAMPTZ[]), unnest(?::JSON::BIGINT[])`,
     [
-      path,
-      partition.projectId,
-      new Date(partition.hour),
-      rows,
-      minTs,
-      maxTs,
-      statSync(join(dataDir, path)).size,
+      column((f) => f.path),
+      column((f) => f.projectId),
+      column((f) => new Date(f.hour).toISOString()),
+      column((f) => f.rows),
+      column((f) => f.minTs.toISOString()),
+      column((f) => f.maxTs.toISOString()),
+      column((f) => statSync(join(dataDir, f.path)).size),
     ],
   );
-  await summarise(tx, dataDir, [path]);
+  await summarise(
+    tx,
+    dataDir,
+    files.map((f) => f.path),
+  );
   await bumpManifestVersion(tx);
 }
 

@@ -1,10 +1,16 @@
-import { join } from "node:path";
+import { mkdirSync, readdirSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import type { Tx } from "../db";
 import {
   addToManifest,
   type LakeContext,
+  type NewFile,
   type Partition,
   partitionDir,
+  publish,
   retireFiles,
+  TEMP_SUFFIX,
+  WRITE_OPTIONS,
   writeParquet,
 } from "./files";
 
@@ -25,9 +31,14 @@ const OPEN_HOUR_FILES = 4;
 export const SMALL_PARTITION_ROWS = 100_000;
 
 /**
- * Moves hot events received before `cutoff` into Parquet: one new file per touched
- * (project, hour of timestamp) partition, in one transaction with the manifest rows and the
- * deletion of the hot rows. Ingest waits for it (one writer), so seals run often and stay small.
+ * Moves hot events received before `cutoff` into Parquet, in one transaction with the manifest rows
+ * and the deletion of the hot rows. One partitioned COPY writes every touched (project, hour of
+ * timestamp) partition in a single pass over the hot table: a COPY per partition scanned the whole
+ * table once per partition, and a backfill spread over 90 days touches thousands (8,640 for 1M
+ * events in 4 projects: minutes, then out of memory). DuckDB's partitioned writer keeps no order
+ * within a file and may split a partition into several files (each file's rows and time range are
+ * read back from it for the manifest); compaction sorts and merges them.
+ * Ingest waits for a seal (one writer), so seals run often and stay small.
  */
 export async function seal(
   { store, dataDir, log }: LakeContext,
@@ -47,26 +58,52 @@ export async function seal(
        FROM events WHERE received_at < ? GROUP BY ALL ORDER BY ALL`,
       [cutoff],
     );
-    let rows = 0;
+    if (partitions.length === 0) return { rows: 0, files: 0 };
+    const batch = Bun.randomUUIDv7();
+    const root = join(dataDir, "lake", "events");
+    mkdirSync(root, { recursive: true });
+    // The path is made here from the data directory and a UUID: no request value is in it.
+    await tx.run(
+      `COPY (
+         SELECT ${PARQUET_COLUMNS}, project_id, strftime(timestamp, '%Y-%m-%d') AS date, strftime(timestamp, '%H') AS hour
+         FROM events WHERE received_at < ?
+       ) TO '${root.replaceAll("'", "''")}' (${WRITE_OPTIONS}, PARTITION_BY (project_id, date, hour),
+         FILENAME_PATTERN '${batch}_{uuid}', FILE_EXTENSION '${TEMP_SUFFIX.slice(1)}', OVERWRITE_OR_IGNORE)`,
+      [cutoff],
+    );
+    const files: NewFile[] = [];
     for (const p of partitions) {
       const partition = { projectId: p.project_id, hour: p.hour.getTime() };
-      const path = await writeParquet(
-        tx,
-        dataDir,
-        partitionDir(dataDir, partition),
-        `SELECT ${PARQUET_COLUMNS} FROM events
-         WHERE received_at < ? AND project_id = ?::UUID AND timestamp >= ? AND timestamp < ? ${SORT}`,
-        [cutoff, p.project_id, p.hour, new Date(partition.hour + HOUR_MS)],
-      );
-      await addToManifest(tx, dataDir, path, partition, p.n, p.min_ts, p.max_ts);
-      rows += p.n;
+      const dir = partitionDir(dataDir, partition);
+      const written = readdirSync(dir).filter((name) => name.startsWith(batch) && name.endsWith(TEMP_SUFFIX));
+      const paths = written.map((name) => publish(dataDir, join(dir, name)));
+      files.push(...(await statsOf(tx, dataDir, paths)).map((f) => ({ ...partition, ...f })));
     }
+    const rows = partitions.reduce((n, p) => n + p.n, 0);
+    const held = files.reduce((n, f) => n + f.rows, 0);
+    if (held !== rows) throw new Error(`seal wrote ${held} rows in ${files.length} files, expected ${rows}`);
+    await addToManifest(tx, dataDir, files);
     await tx.run("DELETE FROM events WHERE received_at < ?", [cutoff]);
-    return { rows, files: partitions.length };
+    return { rows, files: files.length };
   });
   const ms = Math.round(performance.now() - started);
   if (result.files > 0) log.info("seal", { ...result, ms });
   return { ...result, ms };
+}
+
+/** Rows and time range of each new file, read from the files (all of them in one query). */
+async function statsOf(tx: Tx, dataDir: string, paths: readonly string[]) {
+  const rows = await tx.all<{ file: string; n: number; min_ts: Date; max_ts: Date }>(
+    `SELECT filename AS file, count(*) AS n, min(timestamp) AS min_ts, max(timestamp) AS max_ts
+     FROM read_parquet(?::VARCHAR[], filename = true) GROUP BY filename`,
+    [paths.map((p) => join(dataDir, p))],
+  );
+  return rows.map((r) => ({
+    path: relative(dataDir, r.file).split(sep).join("/"),
+    rows: r.n,
+    minTs: r.min_ts,
+    maxTs: r.max_ts,
+  }));
 }
 
 /**
@@ -124,7 +161,9 @@ export async function compact(
         tx,
         current.map((f) => f.path),
       );
-      await addToManifest(tx, dataDir, path, partition, stats.n, stats.min_ts, stats.max_ts);
+      await addToManifest(tx, dataDir, [
+        { ...partition, path, rows: stats.n, minTs: stats.min_ts, maxTs: stats.max_ts },
+      ]);
       return { files: current.length, rows: stats.n };
     });
     if (done) {
