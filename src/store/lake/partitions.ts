@@ -23,6 +23,8 @@ const PARQUET_COLUMNS = `id, app_id, client_event_id, session_id, user_id, api_k
 /** Sorted for pruning: a query for one app and a time range skips most row groups. */
 const SORT = "ORDER BY app_id, timestamp, id";
 const HOUR_MS = 3_600_000;
+const COPY_PARTITIONS = 256;
+const COPY_ROWS = 1_000_000;
 /**
  * A partition of the running hour is merged on every run while it is small (a rewrite is cheap and
  * every file costs each query that reads the hour), else once it holds OPEN_HOUR_FILES files.
@@ -62,23 +64,30 @@ export async function seal(
     const batch = Bun.randomUUIDv7();
     const root = join(dataDir, "lake", "events");
     mkdirSync(root, { recursive: true });
-    // The path is made here from the data directory and a UUID: no request value is in it.
-    await tx.run(
-      `COPY (
-         SELECT ${PARQUET_COLUMNS}, project_id, strftime(timestamp, '%Y-%m-%d') AS date, strftime(timestamp, '%H') AS hour
-         FROM events WHERE received_at < ?
-       ) TO '${root.replaceAll("'", "''")}' (${WRITE_OPTIONS}, PARTITION_BY (project_id, date, hour),
-         FILENAME_PATTERN '${batch}_{uuid}', FILE_EXTENSION '${TEMP_SUFFIX.slice(1)}', OVERWRITE_OR_IGNORE)`,
-      [cutoff],
-    );
-    const files: NewFile[] = [];
+    for (const [from, to] of copyRanges(partitions)) {
+      // The path is made here from the data directory and a UUID: no request value is in it.
+      await tx.run(
+        `COPY (
+           SELECT ${PARQUET_COLUMNS}, project_id, strftime(timestamp, '%Y-%m-%d') AS date, strftime(timestamp, '%H') AS hour
+           FROM events WHERE received_at < ? AND timestamp >= ? AND timestamp < ?
+         ) TO '${root.replaceAll("'", "''")}' (${WRITE_OPTIONS}, PARTITION_BY (project_id, date, hour),
+           FILENAME_PATTERN '${batch}_{uuid}', FILE_EXTENSION '${TEMP_SUFFIX.slice(1)}', OVERWRITE_OR_IGNORE)`,
+        [cutoff, from, to],
+      );
+    }
+    const partitionOf = new Map<string, Partition>();
     for (const p of partitions) {
       const partition = { projectId: p.project_id, hour: p.hour.getTime() };
       const dir = partitionDir(dataDir, partition);
-      const written = readdirSync(dir).filter((name) => name.startsWith(batch) && name.endsWith(TEMP_SUFFIX));
-      const paths = written.map((name) => publish(dataDir, join(dir, name)));
-      files.push(...(await statsOf(tx, dataDir, paths)).map((f) => ({ ...partition, ...f })));
+      for (const name of readdirSync(dir)) {
+        if (name.startsWith(batch) && name.endsWith(TEMP_SUFFIX))
+          partitionOf.set(publish(dataDir, join(dir, name)), partition);
+      }
     }
+    const files: NewFile[] = (await statsOf(tx, dataDir, [...partitionOf.keys()])).map((f) => ({
+      ...(partitionOf.get(f.path) as Partition),
+      ...f,
+    }));
     const rows = partitions.reduce((n, p) => n + p.n, 0);
     const held = files.reduce((n, f) => n + f.rows, 0);
     if (held !== rows) throw new Error(`seal wrote ${held} rows in ${files.length} files, expected ${rows}`);
@@ -89,6 +98,38 @@ export async function seal(
   const ms = Math.round(performance.now() - started);
   if (result.files > 0) log.info("seal", { ...result, ms });
   return { ...result, ms };
+}
+
+/**
+ * The hour ranges a seal copies, each in one partitioned COPY: a COPY holds every partition it
+ * writes open in memory (8,640 at once ran out of 4 GB), so at most COPY_PARTITIONS partitions and
+ * COPY_ROWS rows go into one; a partition is never split between two.
+ */
+function copyRanges(partitions: ReadonlyArray<{ hour: Date; n: number }>): Array<[Date, Date]> {
+  const byHour = new Map<number, { partitions: number; rows: number }>();
+  for (const p of partitions) {
+    const hour = byHour.get(p.hour.getTime()) ?? { partitions: 0, rows: 0 };
+    hour.partitions++;
+    hour.rows += p.n;
+    byHour.set(p.hour.getTime(), hour);
+  }
+  const ranges: Array<[Date, Date]> = [];
+  let start: number | null = null;
+  let held = { partitions: 0, rows: 0 };
+  for (const [hour, size] of [...byHour].sort(([a], [b]) => a - b)) {
+    if (
+      start !== null &&
+      (held.partitions + size.partitions > COPY_PARTITIONS || held.rows + size.rows > COPY_ROWS)
+    ) {
+      ranges.push([new Date(start), new Date(hour)]);
+      start = null;
+      held = { partitions: 0, rows: 0 };
+    }
+    start ??= hour;
+    held = { partitions: held.partitions + size.partitions, rows: held.rows + size.rows };
+  }
+  if (start !== null) ranges.push([new Date(start), new Date(Math.max(...byHour.keys()) + HOUR_MS)]);
+  return ranges;
 }
 
 /** Rows and time range of each new file, read from the files (all of them in one query). */
