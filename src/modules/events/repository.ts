@@ -136,11 +136,13 @@ async function hotPageOf(
   const times = top.map((r) => r.us);
   return eventRows(
     tx,
+    // The page's own conditions again: with a selective one (a user) DuckDB filters by it before
+    // the join, instead of probing every row of the time range (460 ms at 10M hot rows).
     `SELECT ${FIELDS} FROM events
-     WHERE timestamp >= make_timestamptz(?::BIGINT) AND timestamp <= make_timestamptz(?::BIGINT)
+     WHERE ${where.sql} AND timestamp >= make_timestamptz(?::BIGINT) AND timestamp <= make_timestamptz(?::BIGINT)
        AND id IN (SELECT unnest(?::JSON::UUID[]))
      ORDER BY timestamp ${direction}, id ${direction}`,
-    [Math.min(...times), Math.max(...times), top.map((r) => r.id)],
+    [...where.params, Math.min(...times), Math.max(...times), top.map((r) => r.id)],
   );
 }
 
