@@ -287,7 +287,16 @@ export async function findEvent(
     // The hot table alone first, as stored (small; the union with the lake, and the hot side's
     // casts to the lake's types, cost more than a query of its own); then the one partition the
     // id's project hint names; then the other projects' files.
-    const hot = await byId({ sql: "SELECT * FROM events", params: [] });
+    // The id's own millisecond bounds the scan, so DuckDB skips the hot table's row groups by
+    // their time range (a backfill holds millions of rows hot until the next seal).
+    const hot = await byId(
+      at
+        ? {
+            sql: "SELECT * FROM events WHERE timestamp >= ?::TIMESTAMPTZ AND timestamp < ?::TIMESTAMPTZ",
+            params: [at, to as Date],
+          }
+        : { sql: "SELECT * FROM events", params: [] },
+    );
     if (hot) return hot;
     for (const paths of await planLookup(tx, store.dataDir, id, scope)) {
       const row = await byId(lakeSource(store.dataDir, paths));
