@@ -178,12 +178,13 @@ class Commit {
   /** Import: the last copy of each id wins, and replaces a stored copy in place. */
   async addImport(tx: WriteTx, job: WriteJob): Promise<WriteResult> {
     const chosen = lastCopies(job.events);
+    const keys = chosen.map(({ event }) => scopedKey(event.appId, event.clientEventId));
     // Only ids seen before can have a hot copy: every stored event's key is in memory from its
     // commit on (a backfill of new events deletes nothing and reads no hot row).
-    const seen = chosen.filter(({ event }) => {
-      const key = scopedKey(event.appId, event.clientEventId);
-      return this.eventKeys.has(key, job.receivedAt) || this.newEventKeys.has(key);
-    });
+    const seen = chosen.filter(
+      (_, i) =>
+        this.eventKeys.has(keys[i] as number, job.receivedAt) || this.newEventKeys.has(keys[i] as number),
+    );
     const replaced = new Map(
       (
         await deleteHotEvents(
@@ -195,8 +196,8 @@ class Commit {
     );
     const result: WriteResult = { accepted: 0, duplicates: 0, updated: job.events.length - chosen.length };
     const counts = new JobCounts();
-    for (const { event } of chosen) {
-      const key = scopedKey(event.appId, event.clientEventId);
+    for (const [i, { event }] of chosen.entries()) {
+      const key = keys[i] as number;
       if (!this.eventKeys.has(key, job.receivedAt)) this.newEventKeys.set(key, job.receivedAt);
       const old = replaced.get(event.clientEventId);
       if (old) {

@@ -26,11 +26,6 @@ export interface Partition {
   hour: number;
 }
 
-export interface LakeFile extends Partition {
-  path: string;
-  rows: number;
-}
-
 /** Where a partition's files live: `lake/events/project_id=<uuid>/date=YYYY-MM-DD/hour=HH/`. */
 export function partitionDir(dataDir: string, partition: Partition): string {
   const hour = new Date(partition.hour).toISOString();
@@ -77,8 +72,12 @@ export function publish(dataDir: string, temp: string): string {
   const path = temp.slice(0, -".tmp".length);
   renameSync(temp, path);
   fsyncFile(dirname(path));
-  return relative(dataDir, path).split(sep).join("/");
+  return lakePath(dataDir, path);
 }
+
+/** A file's path as the manifest keeps it: relative to the data directory, with forward slashes. */
+export const lakePath = (dataDir: string, file: string): string =>
+  relative(dataDir, file).split(sep).join("/");
 
 /** A written file as the manifest records it. */
 export interface NewFile extends Partition {
@@ -123,7 +122,7 @@ export async function retireFiles(tx: Tx, paths: readonly string[]): Promise<voi
   for (const table of ["lake_files", "lake_file_counts", "lake_file_keys"]) {
     await tx.run(`DELETE FROM ${table} WHERE list_contains(?::JSON::VARCHAR[], path)`, [paths]);
   }
-  for (const path of paths) await tx.run("INSERT INTO lake_retired (path) VALUES (?)", [path]);
+  await tx.run("INSERT INTO lake_retired (path) SELECT unnest(?::JSON::VARCHAR[])", [paths]);
   await bumpManifestVersion(tx);
 }
 

@@ -6,7 +6,7 @@ import { compact, SMALL_PARTITION_ROWS, seal } from "./partitions";
 import { purgeRetired, recover, retain } from "./retention";
 import { rollupOutcomes } from "./rollup";
 
-export type { LakeFile, Partition } from "./files";
+export type { Partition } from "./files";
 export { summarise } from "./files";
 export { LakeCorruptError } from "./retention";
 

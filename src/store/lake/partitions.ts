@@ -1,9 +1,10 @@
 import { mkdirSync, readdirSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { join } from "node:path";
 import type { Tx } from "../db";
 import {
   addToManifest,
   type LakeContext,
+  lakePath,
   type NewFile,
   type Partition,
   partitionDir,
@@ -48,15 +49,8 @@ export async function seal(
 ): Promise<{ rows: number; files: number; ms: number }> {
   const started = performance.now();
   const result = await store.write(async (tx) => {
-    const partitions = await tx.all<{
-      project_id: string;
-      hour: Date;
-      n: number;
-      min_ts: Date;
-      max_ts: Date;
-    }>(
-      `SELECT project_id::VARCHAR AS project_id, date_trunc('hour', timestamp) AS hour, count(*) AS n,
-         min(timestamp) AS min_ts, max(timestamp) AS max_ts
+    const partitions = await tx.all<{ project_id: string; hour: Date; n: number }>(
+      `SELECT project_id::VARCHAR AS project_id, date_trunc('hour', timestamp) AS hour, count(*) AS n
        FROM events WHERE received_at < ? GROUP BY ALL ORDER BY ALL`,
       [cutoff],
     );
@@ -115,6 +109,7 @@ function copyRanges(partitions: ReadonlyArray<{ hour: Date; n: number }>): Array
   }
   const ranges: Array<[Date, Date]> = [];
   let start: number | null = null;
+  let last = 0;
   let held = { partitions: 0, rows: 0 };
   for (const [hour, size] of [...byHour].sort(([a], [b]) => a - b)) {
     if (
@@ -126,9 +121,10 @@ function copyRanges(partitions: ReadonlyArray<{ hour: Date; n: number }>): Array
       held = { partitions: 0, rows: 0 };
     }
     start ??= hour;
+    last = hour;
     held = { partitions: held.partitions + size.partitions, rows: held.rows + size.rows };
   }
-  if (start !== null) ranges.push([new Date(start), new Date(Math.max(...byHour.keys()) + HOUR_MS)]);
+  if (start !== null) ranges.push([new Date(start), new Date(last + HOUR_MS)]);
   return ranges;
 }
 
@@ -140,7 +136,7 @@ async function statsOf(tx: Tx, dataDir: string, paths: readonly string[]) {
     [paths.map((p) => join(dataDir, p))],
   );
   return rows.map((r) => ({
-    path: relative(dataDir, r.file).split(sep).join("/"),
+    path: lakePath(dataDir, r.file),
     rows: r.n,
     minTs: r.min_ts,
     maxTs: r.max_ts,
@@ -188,24 +184,19 @@ export async function compact(
         `SELECT * FROM read_parquet(?::VARCHAR[]) ${SORT}`,
         [paths],
       );
-      const [stats] = await tx.all<{ n: number; min_ts: Date; max_ts: Date }>(
-        "SELECT count(*) AS n, min(timestamp) AS min_ts, max(timestamp) AS max_ts FROM read_parquet(?::VARCHAR[])",
-        [[join(dataDir, path)]],
-      );
+      const [stats] = await statsOf(tx, dataDir, [path]);
       const expected = current.reduce((n, f) => n + f.row_count, 0);
-      if (!stats || stats.n !== expected) {
+      if (!stats || stats.rows !== expected) {
         throw new Error(
-          `compaction of ${c.project_id} ${c.hour.toISOString()} wrote ${stats?.n} rows, expected ${expected}`,
+          `compaction of ${c.project_id} ${c.hour.toISOString()} wrote ${stats?.rows} rows, expected ${expected}`,
         );
       }
       await retireFiles(
         tx,
         current.map((f) => f.path),
       );
-      await addToManifest(tx, dataDir, [
-        { ...partition, path, rows: stats.n, minTs: stats.min_ts, maxTs: stats.max_ts },
-      ]);
-      return { files: current.length, rows: stats.n };
+      await addToManifest(tx, dataDir, [{ ...partition, ...stats }]);
+      return { files: current.length, rows: stats.rows };
     });
     if (done) {
       filesIn += done.files;

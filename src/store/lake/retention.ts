@@ -1,6 +1,6 @@
 import { existsSync, rmSync } from "node:fs";
-import { join, relative, sep } from "node:path";
-import { type LakeContext, listFiles, retireFiles } from "./files";
+import { join } from "node:path";
+import { type LakeContext, lakePath, listFiles, retireFiles } from "./files";
 import { loadOlderOutcomeFiles } from "./rollup";
 
 export class LakeCorruptError extends Error {}
@@ -28,7 +28,7 @@ export async function recover(lake: LakeContext): Promise<{ orphans: number; ret
   }
   let orphans = 0;
   for (const file of listFiles(join(dataDir, "lake"))) {
-    const path = relative(dataDir, file).split(sep).join("/");
+    const path = lakePath(dataDir, file);
     if (!live.has(path)) {
       rmSync(file, { force: true });
       orphans++;
