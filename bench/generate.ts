@@ -23,6 +23,7 @@ import { loadConfig } from "../src/config";
 import { createKeyIn } from "../src/modules/keys/service";
 import { Store } from "../src/store/db";
 import { summarise } from "../src/store/lake";
+import { FORMAT_TAG } from "../src/store/lake/format";
 import { bumpManifestVersion } from "../src/store/manifest";
 import { migrate } from "../src/store/migrations";
 import { startServer, stopServer } from "../tests/support/server";
@@ -103,12 +104,14 @@ for (let day = 0; day < DAYS && !viaImport; day++) {
       hash(s, 20) % 20 = 0 AS is_dev,
       timestamp,
       timestamp + INTERVAL 2 SECOND AS received_at,
+      NULL::VARCHAR AS kind,
+      NULL::VARCHAR AS payload,
       list_extract(?::JSON::VARCHAR[], app_index + 1) AS project_id,
       strftime(timestamp, '%Y-%m-%d') AS date,
       strftime(timestamp, '%H') AS hour
     FROM (${events}) ORDER BY app_id, timestamp, id
   ) TO '${lakeDir}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880, PARTITION_BY (project_id, date, hour),
-    OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'gen_{uuid}')`;
+    OVERWRITE_OR_IGNORE, FILENAME_PATTERN 'gen_{uuid}${FORMAT_TAG}')`;
   await store.write((tx) => tx.run(sql, [projectByApp, apps, projectByApp]));
   if (day % 10 === 9)
     console.error(`day ${day + 1}/${DAYS}: ${Math.round((performance.now() - started) / 1000)} s`);

@@ -22,6 +22,7 @@ import { eventsRoutes } from "./modules/events";
 import { EventsService } from "./modules/events/service";
 import { healthRoutes } from "./modules/health";
 import { ingestRoutes } from "./modules/ingest";
+import { Quotas } from "./modules/ingest/quotas";
 import { IngestService } from "./modules/ingest/service";
 import { keysRoutes } from "./modules/keys";
 import { KeysService } from "./modules/keys/service";
@@ -31,6 +32,8 @@ import { loadRecentKeys } from "./modules/pipeline/startup";
 import { WriteQueue } from "./modules/pipeline/write-queue";
 import { projectsRoutes } from "./modules/projects";
 import { ProjectsService } from "./modules/projects/service";
+import { sentryRoutes } from "./modules/sentry";
+import { SentryService } from "./modules/sentry/service";
 import { statsRoutes } from "./modules/stats";
 import { StatsService } from "./modules/stats/service";
 import { teamsRoutes } from "./modules/teams";
@@ -53,6 +56,7 @@ export interface Services {
   writer: WriteQueue;
   outcomes: OutcomesService;
   attachments: AttachmentsService;
+  sentry: SentryService;
 }
 
 /**
@@ -73,7 +77,7 @@ export async function createApp(config: Config, deps: Deps) {
     new UrlSigner(secret),
     eventKeys,
     contexts,
-    config.attachments,
+    { ...config.attachments, publicUrl: config.publicUrl },
     log,
   );
   await attachments.start();
@@ -81,7 +85,8 @@ export async function createApp(config: Config, deps: Deps) {
   const writer = new WriteQueue(store, eventKeys, sessionKeys, log, (tx, events) =>
     attachments.linkEvents(tx, events),
   );
-  const ingest = new IngestService(contexts, writer);
+  const quotas = new Quotas();
+  const ingest = new IngestService(contexts, writer, quotas);
   const events = new EventsService(store, attachments);
   const changed = () => {
     auth.forgetKeys();
@@ -98,6 +103,7 @@ export async function createApp(config: Config, deps: Deps) {
     writer,
     outcomes: new OutcomesService(store, writer),
     attachments,
+    sentry: new SentryService(auth, contexts, writer, quotas, attachments),
   };
   const guard = authGuard(auth, {
     events: {
@@ -150,11 +156,12 @@ export async function createApp(config: Config, deps: Deps) {
     .use(authRoutes(guard, auth, store))
     .use(teamsRoutes(guard, services.teams))
     .use(projectsRoutes(guard, services.projects))
-    .use(appsRoutes(guard, services.apps))
+    .use(appsRoutes(guard, services.apps, config.publicUrl))
     .use(keysRoutes(guard, services.keys))
     .use(ingestRoutes(guard, ingest))
     .use(attachmentsRoutes(guard, attachments))
     .use(outcomesRoutes(guard, services.outcomes))
+    .use(sentryRoutes(services.sentry))
     .use(statsRoutes(guard, new StatsService(store)))
     .use(eventsRoutes(guard, events));
 

@@ -25,11 +25,14 @@ export interface Config {
   statsRateLimit: { burst: number; perSecond: number };
   /** Load the demo team's sample week on start when it is not there yet (--demo, ROOST_DEMO=1). */
   demo: boolean;
+  /**
+   * The server's address as clients reach it (ROOST_PUBLIC_URL), for signed URLs and DSNs; else
+   * the request's.
+   */
+  publicUrl: string | undefined;
   attachments: {
     /** The largest attachment accepted (ROOST_ATTACHMENT_MAX_BYTES, default 100 MiB). */
     maxFileBytes: number;
-    /** The server's address as clients reach it, for signed URLs (ROOST_PUBLIC_URL); else the request's. */
-    publicUrl: string | undefined;
   };
 }
 
@@ -96,8 +99,8 @@ export function loadConfig(flags: Record<string, string | boolean>, env: Env): C
         1,
         64 * 1024 ** 3,
       ),
-      publicUrl: publicUrl(env.ROOST_PUBLIC_URL),
     },
+    publicUrl: publicUrl(env.ROOST_PUBLIC_URL),
     storage: {
       schedule: env.ROOST_STORAGE_SCHEDULE ?? "*/5 * * * *",
       sealGraceMs:

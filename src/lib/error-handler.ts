@@ -4,12 +4,13 @@ import type { Logger } from "./log";
 
 /**
  * The one place errors become responses: `{"error"}` under /v1 (Owlmetry's contract) and
- * `{"detail"}` under /api/0 (Sentry's). Registered before every route; bad input is a 4xx here,
+ * `{"detail"}` under /api (Sentry's). Registered before every route; bad input is a 4xx here,
  * and only an unexpected error is a 500.
  */
 export function errorHandler(log: Logger) {
   return new Elysia({ name: "roost-errors" }).onError({ as: "global" }, ({ code, error, request, set }) => {
-    const sentryFamily = new URL(request.url).pathname.startsWith("/api/0/");
+    // Sentry's paths: the web API under /api/0/ and the SDKs' /api/<project>/envelope/ and store/.
+    const sentryFamily = new URL(request.url).pathname.startsWith("/api/");
     const render = (status: number, message: string, extra: Record<string, unknown> = {}) => {
       set.status = status;
       return sentryFamily ? { detail: message } : { error: message, ...extra };

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { Param, Tx } from "./db";
+import { readEventFiles } from "./lake/format";
 import { type LiveFile, liveFiles } from "./manifest";
 
 /** What a query over events may touch: these projects, optionally a timestamp range [from, to). */
@@ -44,7 +45,7 @@ export async function filesFor(
 const HOT_COLUMNS = `id, app_id, project_id, client_event_id, session_id, user_id, api_key_id, level, source_module,
   message, screen_name, custom_attributes::JSON::MAP(VARCHAR, VARCHAR) AS custom_attributes,
   experiments::JSON::MAP(VARCHAR, VARCHAR) AS experiments, environment, os_version, app_version, sdk_name,
-  sdk_version, build_number, device_model, locale, country_code, is_dev, timestamp, received_at`;
+  sdk_version, build_number, device_model, locale, country_code, is_dev, timestamp, received_at, kind, payload`;
 
 /**
  * Hot ∪ lake as one relation, for use as `FROM (<sql>) AS e` inside the same snapshot `tx`: the
@@ -123,10 +124,11 @@ export function lakeSource(
   const files = paths.map((p) => join(dataDir, p));
   // project_id is read from the path as text and cast here: typed UUID in hive_types, its constant
   // statistics made DuckDB 1.5 fail the union ("Unsupported type for NumericValueUnionToValue").
+  const hive =
+    "hive_partitioning = true, hive_types = {'project_id': VARCHAR, 'date': DATE, 'hour': INTEGER}";
+  const read = readEventFiles(files, options.withFile ? `filename = true, ${hive}` : hive);
   const sql = options.withFile
-    ? `SELECT * EXCLUDE (date, hour, filename) REPLACE (project_id::UUID AS project_id), filename AS file
-    FROM read_parquet(?::VARCHAR[], filename = true, hive_partitioning = true, hive_types = {'project_id': VARCHAR, 'date': DATE, 'hour': INTEGER})`
-    : `SELECT * EXCLUDE (date, hour) REPLACE (project_id::UUID AS project_id)
-    FROM read_parquet(?::VARCHAR[], hive_partitioning = true, hive_types = {'project_id': VARCHAR, 'date': DATE, 'hour': INTEGER})`;
-  return { sql, params: [files], files };
+    ? `SELECT * EXCLUDE (date, hour, filename) REPLACE (project_id::UUID AS project_id), filename AS file FROM (${read.sql})`
+    : `SELECT * EXCLUDE (date, hour) REPLACE (project_id::UUID AS project_id) FROM (${read.sql})`;
+  return { sql, params: read.params, files };
 }

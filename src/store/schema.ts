@@ -259,4 +259,33 @@ CREATE TABLE outcomes_hourly (
 CREATE TABLE outcome_files_loaded (path VARCHAR NOT NULL);
 `,
   },
+  {
+    version: 9,
+    name: "sentry ingest",
+    sql: `
+-- What Sentry's envelopes bring beyond Owlmetry's fields: the item type an event came as (null for
+-- Owlmetry events; event, transaction, log, check_in, feedback) and its whole JSON (exception,
+-- frames, breadcrumbs, contexts). Lake files written from now on carry both (decision 009).
+ALTER TABLE events ADD COLUMN kind VARCHAR;
+ALTER TABLE events ADD COLUMN payload VARCHAR;
+-- Sentry's SDKs accept only a number as a DSN's project: each project gets one, in creation order.
+ALTER TABLE projects ADD COLUMN sentry_id BIGINT;
+UPDATE projects SET sentry_id = n.sentry_id
+FROM (SELECT id, row_number() OVER (ORDER BY created_at, id) AS sentry_id FROM projects) AS n
+WHERE projects.id = n.id;
+-- Release health: Sentry SDKs' session updates counted per (app, release, environment, hour,
+-- status). status is "started" for a session's first update (init), else its closing status
+-- (exited, errored, crashed, abnormal); updates of a running session (ok) are not counted.
+-- Several rows may share a key; readers sum them.
+CREATE TABLE sentry_sessions (
+  project_id UUID NOT NULL,
+  app_id UUID NOT NULL,
+  release VARCHAR NOT NULL,
+  environment VARCHAR,
+  hour TIMESTAMPTZ NOT NULL,
+  status VARCHAR NOT NULL,
+  quantity BIGINT NOT NULL
+);
+`,
+  },
 ];

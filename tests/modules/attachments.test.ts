@@ -16,7 +16,7 @@ let blobs: BlobStore;
 let signer: UrlSigner;
 
 beforeAll(async () => {
-  roost = await startRoost({ attachments: { maxFileBytes: 1_000_000, publicUrl: undefined } });
+  roost = await startRoost({ attachments: { maxFileBytes: 1_000_000 } });
   t = await roost.tenant("Files");
   stranger = await roost.tenant("Stranger");
   blobs = new BlobStore(roost.dir);

@@ -116,7 +116,7 @@ describe("seal", () => {
     expect(parquetFiles()).toHaveLength(4);
     expect(
       parquetFiles().every((f) =>
-        /^project_id=[0-9a-f-]{36}\/date=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/[0-9a-f-]{36}(_[0-9a-f-]{36})?\.parquet$/.test(
+        /^project_id=[0-9a-f-]{36}\/date=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/[0-9a-f-]{36}(_[0-9a-f-]{36})?_s9\.parquet$/.test(
           f,
         ),
       ),

@@ -157,6 +157,38 @@ describe("the dashboard", () => {
     await page.screenshot({ path: join(SHOTS, "stats.png") });
   }, 60_000);
 
+  test("Stats: a category that arrives from a Sentry SDK (logs) appears in the picker and charts", async () => {
+    const projects = await api<{ projects: Array<{ id: string; team_id: string }> }>("/v1/projects");
+    const project = projects.projects.find((p) => p.team_id === demo.id) as { id: string };
+    const app = await api<{ client_key: { dsn: string } }>("/v1/apps", {
+      method: "POST",
+      body: JSON.stringify({ project_id: project.id, name: "sentry-logs", platform: "backend" }),
+    });
+    const dsn = new URL(app.client_key.dsn);
+    const logs = {
+      items: [1, 2, 3].map((n) => ({ timestamp: Date.now() / 1000, level: "info", body: `log ${n}` })),
+    };
+    const sent = await fetch(`${server.base}/api${dsn.pathname}/envelope/?sentry_key=${dsn.username}`, {
+      method: "POST",
+      body: `{}\n{"type":"log"}\n${JSON.stringify(logs)}`,
+    });
+    expect(sent.status).toBe(200);
+
+    await signIn();
+    await page.waitForSelector("header");
+    await page.goto(`${server.base}/#/stats?team=${demo.id}&period=24h`);
+    await page.waitForSelector("select[aria-label=Category] option[value=log_item]", { state: "attached" });
+    expect(await page.textContent("select[aria-label=Category] option[value=log_item]")).toBe("Logs");
+    await page.selectOption("select[aria-label=Category]", "log_item");
+    await page.waitForFunction(
+      () =>
+        document.querySelector("[data-testid=stats-totals] [data-outcome=accepted] strong")?.textContent ===
+        "3",
+      undefined,
+      { timeout: 10_000 },
+    );
+  }, 60_000);
+
   test("Events: filter by level and user, page through by scrolling, the filters live in the URL", async () => {
     const errors = await api<{ count: number }>(`/v1/events/count?team_id=${demo.id}&level=error`);
     expect(errors.count).toBeGreaterThan(50); // more than one page
@@ -242,6 +274,25 @@ describe("the dashboard", () => {
     expect(readFileSync(saved, "utf8")).toBe(expected);
     expect(expected.length).toBe(attachment?.size_bytes as number);
     await page.screenshot({ path: join(SHOTS, "events.png") });
+  }, 60_000);
+
+  test("Settings: a new app's client key comes with its Sentry DSN, which a Sentry envelope can use", async () => {
+    await page.goto(`${server.base}/#/settings?team=${demo.id}`);
+    await page.waitForSelector("[data-testid=apps-table] tbody tr");
+    await page.fill("input[aria-label='App name']", "from sentry");
+    await page.selectOption("select[aria-label=Platform]", "backend");
+    await page.click("text=Create app");
+    const dsn = (await page.textContent("[data-testid=dsn]", { timeout: 5000 })) as string;
+    const secret = (await page.textContent("[data-testid=secret]")) as string;
+    const url = new URL(dsn);
+    expect(url.username).toBe(secret);
+    expect(await page.textContent("[data-testid=secret-box]")).toContain(`Sentry.init({ dsn: "${dsn}" });`);
+    const sent = await fetch(`${server.base}/api${url.pathname}/envelope/?sentry_key=${url.username}`, {
+      method: "POST",
+      body: `{}\n{"type":"event"}\n{"message":"hello from the DSN","level":"error"}`,
+    });
+    expect(sent.status).toBe(200);
+    await page.click("[data-testid=secret-box] >> text=Done");
   }, 60_000);
 
   test("Settings: a new key's secret is shown once, and works", async () => {

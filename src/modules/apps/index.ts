@@ -4,7 +4,8 @@ import type { AuthGuard } from "../access/guard";
 import { App, CreateAppBody, CreatedApp, ListAppsQuery, PatchAppBody } from "./model";
 import type { AppsService } from "./service";
 
-export function appsRoutes(guard: AuthGuard, apps: AppsService) {
+/** `publicUrl`: ROOST_PUBLIC_URL, the base of the DSNs shown; else the request's own address. */
+export function appsRoutes(guard: AuthGuard, apps: AppsService, publicUrl: string | undefined) {
   const detail = (summary: string) => ({ tags: ["apps"], summary });
   return new Elysia({ prefix: "/v1/apps" })
     .use(guard)
@@ -20,12 +21,19 @@ export function appsRoutes(guard: AuthGuard, apps: AppsService) {
       response: { 200: App, ...authErrors },
       detail: detail("One app"),
     })
-    .post("", async ({ caller, body, status }) => status(201, await apps.create(caller, body)), {
-      permission: "org:write",
-      body: CreateAppBody,
-      response: { 201: CreatedApp, ...authErrors },
-      detail: detail("Create an app and its client key; the key's secret is in this response only"),
-    })
+    .post(
+      "",
+      async ({ caller, body, request, status }) =>
+        status(201, await apps.create(caller, body, publicUrl ?? new URL(request.url).origin)),
+      {
+        permission: "org:write",
+        body: CreateAppBody,
+        response: { 201: CreatedApp, ...authErrors },
+        detail: detail(
+          "Create an app and its client key (with its Sentry DSN); the key's secret is in this response only",
+        ),
+      },
+    )
     .patch("/:id", ({ caller, params, body }) => apps.update(caller, params.id, body), {
       permission: "org:write",
       params: IdParams,

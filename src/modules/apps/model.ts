@@ -35,6 +35,17 @@ export const PatchAppBody = t.Object({
 });
 export type PatchAppBody = typeof PatchAppBody.static;
 
-export const CreatedApp = t.Composite([App, t.Object({ client_key: CreatedKey })]);
+export const CreatedApp = t.Composite([
+  App,
+  t.Object({
+    client_key: t.Composite([
+      CreatedKey,
+      t.Object({
+        dsn: t.String({ description: "the key as a Sentry DSN: Sentry's SDKs send to Roost with it" }),
+        sentry_init: t.String({ description: "a ready Sentry.init({ dsn }) line" }),
+      }),
+    ]),
+  }),
+]);
 
 export const ListAppsQuery = t.Object({ project_id: t.Optional(Uuid) });

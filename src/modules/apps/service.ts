@@ -1,3 +1,4 @@
+import { dsnOf, sentryInitSnippet } from "../../lib/dsn";
 import { badRequest, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { isoRequired } from "../../lib/time";
@@ -6,10 +7,11 @@ import { authorize, type Caller, teamsWith } from "../access/caller";
 import { type CreatedKeyView, createKeyIn } from "../keys/service";
 import { findProject } from "../projects/repository";
 import { projectNotFound } from "../projects/service";
-import type { App, CreateAppBody, PatchAppBody, Platform } from "./model";
+import type { App, CreateAppBody, CreatedApp, PatchAppBody, Platform } from "./model";
 import { type AppRow, findApp, insertApp, listApps, softDeleteApp, updateApp } from "./repository";
 
 export type AppView = typeof App.static;
+export type CreatedAppView = typeof CreatedApp.static;
 export const appNotFound = () => notFound("App not found");
 
 export function presentApp(row: AppRow): AppView {
@@ -75,12 +77,13 @@ export class AppsService {
     return presentApp(row);
   }
 
-  async create(caller: Caller, body: CreateAppBody): Promise<AppView & { client_key: CreatedKeyView }> {
-    const { app, clientKey } = await this.store.write(async (tx) => {
+  /** `publicBase`: the server's address as SDKs reach it, for the key's DSN. */
+  async create(caller: Caller, body: CreateAppBody, publicBase: string): Promise<CreatedAppView> {
+    const { app, clientKey, sentryId } = await this.store.write(async (tx) => {
       const project = await findProject(tx, body.project_id);
       if (!project) throw projectNotFound();
       authorize(caller, project.team_id, "org:write", projectNotFound);
-      return createAppIn(
+      const created = await createAppIn(
         tx,
         {
           projectId: project.id,
@@ -91,9 +94,11 @@ export class AppsService {
         },
         caller.type === "user" ? caller.userId : null,
       );
+      return { ...created, sentryId: project.sentry_id };
     });
     this.changed(); // a new app is visible at once, not when a cached app list expires
-    return { ...presentApp(app), client_key: clientKey };
+    const dsn = dsnOf(publicBase, clientKey.secret, sentryId);
+    return { ...presentApp(app), client_key: { ...clientKey, dsn, sentry_init: sentryInitSnippet(dsn) } };
   }
 
   /** Name and bundle_id can change; the platform is fixed, since stored events were checked against it. */

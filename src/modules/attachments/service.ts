@@ -329,6 +329,68 @@ export class AttachmentsService {
     return { deleted: true as const };
   }
 
+  /**
+   * A file that arrives with its event in one request (a Sentry envelope's attachment item):
+   * checked as an upload is (type, size, the project's quota), stored, and listed as uploaded. It
+   * is linked to its event by the ingest commit that stores the event, which comes after this.
+   * Returns the outcome it got (category `attachment`, in bytes).
+   */
+  async storeWithEvent(file: {
+    source: { projectId: string; keyId: string; at: number };
+    appId: string;
+    /** The project's attachment quota, in bytes. */
+    quotaBytes: number;
+    clientEventId: string;
+    userId: string | null;
+    isDev: boolean;
+    filename: string;
+    contentType: string;
+    bytes: Uint8Array;
+  }): Promise<Outcome> {
+    const { source, bytes } = file;
+    const size = bytes.byteLength;
+    const refuse = async (outcome: Outcome, reason: string) => {
+      await this.store.write((tx) => this.recordOutcome(tx, source, outcome, reason, size));
+      return outcome;
+    };
+    const type = file.contentType.toLowerCase().split(";")[0]?.trim() ?? "";
+    if (DENIED_TYPES.has(type) || DENIED_EXTENSIONS.test(file.filename))
+      return refuse("invalid", "content_type");
+    if (size > this.limits.maxFileBytes) return refuse("invalid", "too_large");
+    const received = await this.blobs.receive(new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(), size);
+    this.linkable.add(linkKey(file.appId, file.clientEventId));
+    const now = new Date();
+    const outcome = await this.store.write(async (tx): Promise<Outcome> => {
+      if ((await bytesHeld(tx, source.projectId, now)) + size > file.quotaBytes) {
+        await this.recordOutcome(tx, source, "rate_limited", "attachment_quota", size);
+        return "rate_limited";
+      }
+      this.blobs.keep(received);
+      const id = newId();
+      await insertAttachment(tx, {
+        id,
+        appId: file.appId,
+        projectId: source.projectId,
+        apiKeyId: source.keyId,
+        clientEventId: file.clientEventId,
+        eventId: null,
+        userId: file.userId,
+        originalFilename: file.filename,
+        contentType: file.contentType,
+        sizeBytes: size,
+        sha256: received.sha256,
+        isDev: file.isDev,
+        createdAt: now,
+        expiresAt: now,
+      });
+      await markUploaded(tx, id, now);
+      await this.recordOutcome(tx, source, "accepted", null, size);
+      return "accepted";
+    });
+    if (outcome !== "accepted") this.blobs.discard(received);
+    return outcome;
+  }
+
   /** The uploaded attachments of one event, as `GET /v1/events/:id` shows them. */
   async ofEvent(appId: string, clientEventId: string) {
     // Every live attachment's key is in `linkable` (a superset: deletions do not shrink it), so

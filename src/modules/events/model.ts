@@ -45,6 +45,17 @@ export const EventDetail = t.Composite([
         uploaded_at: Timestamp,
       }),
     ),
+    kind: t.Optional(
+      t.String({
+        description:
+          "the Sentry item type it came as (event, transaction, log, check_in, feedback); absent for Owlmetry events",
+      }),
+    ),
+    payload: t.Optional(
+      t.Union([t.Record(t.String(), t.Unknown()), t.Null()], {
+        description: "the Sentry item's whole JSON: exception and stack frames, breadcrumbs, contexts, spans",
+      }),
+    ),
   }),
 ]);
 

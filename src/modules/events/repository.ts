@@ -13,6 +13,9 @@ export type EventRow = Omit<typeof Event.static, "custom_attributes" | "experime
   custom_attributes: string | null;
   experiments: string | null;
   ts_us: string;
+  /** Only in a lookup by id (a page leaves them out: a Sentry payload can be large). */
+  kind?: string | null;
+  payload?: string | null;
 };
 
 const FIELDS = `id::VARCHAR AS id, app_id::VARCHAR AS app_id, project_id::VARCHAR AS project_id, client_event_id,
@@ -279,7 +282,7 @@ export async function findEvent(
       (
         await eventRows(
           tx,
-          `SELECT ${FIELDS} FROM (${source.sql}) AS e
+          `SELECT ${FIELDS}, kind, payload FROM (${source.sql}) AS e
            WHERE id = ?::UUID AND list_contains(?::JSON::UUID[], app_id) LIMIT 1`,
           [...source.params, id, visible.appIds],
         )

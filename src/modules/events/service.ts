@@ -73,7 +73,12 @@ export class EventsService {
     const row = await findEvent(this.store, visible, id.toLowerCase(), timeOfId(id));
     if (!row) throw eventNotFound();
     const attachments = await this.attachments.ofEvent(row.app_id, row.client_event_id);
-    return { ...presentEvent(row), project_id: row.project_id, attachments };
+    const { kind, payload, ...event } = row;
+    // What a Sentry SDK sent (exception, frames, breadcrumbs, contexts), for events that came so.
+    const sentry = kind
+      ? { kind, payload: payload ? (JSON.parse(payload) as Record<string, unknown>) : null }
+      : {};
+    return { ...presentEvent(event), project_id: row.project_id, attachments, ...sentry };
   }
 
   /**

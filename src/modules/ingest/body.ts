@@ -11,29 +11,60 @@ export class BodyError extends ApiError {
   }
 }
 
+const mib = (bytes: number) => Math.round(bytes / 1024 / 1024);
 const tooLarge = (max: number) =>
-  new BodyError(413, `The request body is larger than ${Math.round(max / 1024 / 1024)} MiB`, "too_large");
+  new BodyError(413, `The request body is larger than ${mib(max)} MiB`, "too_large");
+
+/** What a body may weigh, as sent and once inflated, and which encodings it may come in. */
+export interface BodyLimits {
+  /** Bytes on the wire (compressed, when it is). */
+  maxBytes: number;
+  /** Bytes once inflated; the wire limit when absent. */
+  maxInflatedBytes?: number;
+  /** Content-Encodings accepted besides identity: gzip (with x-gzip) by default; deflate too. */
+  encodings?: ReadonlyArray<"gzip" | "deflate">;
+}
 
 /**
- * Reads a JSON body of at most `maxBytes`, after gunzip when `Content-Encoding: gzip`. The limit
- * holds while inflating: a small gzip stream that would inflate past it is cut off there, so a zip
- * bomb costs at most `maxBytes` of memory.
+ * Reads a body within its limits, inflating gzip (or deflate) on the way. Both limits hold while
+ * reading: a small stream that would inflate past its limit is cut off there, so a zip bomb costs
+ * at most the inflated limit of memory.
  */
-export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
-  const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
-  if (encoding !== "identity" && encoding !== "gzip" && encoding !== "x-gzip") {
+export async function readBodyBytes(request: Request, limits: BodyLimits): Promise<Uint8Array> {
+  const accepted = limits.encodings ?? ["gzip"];
+  const maxInflated = limits.maxInflatedBytes ?? limits.maxBytes;
+  let encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
+  if (encoding === "x-gzip") encoding = "gzip";
+  if (encoding !== "identity" && !(accepted as readonly string[]).includes(encoding)) {
     throw new BodyError(
       415,
-      `Content-Encoding '${encoding}' is not supported; send gzip or nothing`,
+      `Content-Encoding '${encoding}' is not supported; send ${accepted.join(", ")} or nothing`,
       "payload",
     );
   }
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (encoding === "identity" && declared > maxBytes) throw tooLarge(maxBytes);
+  if (declared > limits.maxBytes) throw tooLarge(limits.maxBytes);
   if (!request.body) throw new BodyError(400, "The request body is empty", "payload");
 
-  const gzip = encoding !== "identity";
-  const stream = gzip ? request.body.pipeThrough(new DecompressionStream("gzip")) : request.body;
+  let wire = 0;
+  const counted = request.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        wire += chunk.byteLength;
+        if (wire > limits.maxBytes) controller.error(tooLarge(limits.maxBytes));
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
+  const compressed = encoding !== "identity";
+  const stream = compressed
+    ? counted.pipeThrough(
+        new DecompressionStream(encoding as "gzip" | "deflate") as unknown as ReadableWritablePair<
+          Uint8Array,
+          Uint8Array
+        >,
+      )
+    : counted;
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -42,23 +73,30 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
       const { value, done } = await reader.read();
       if (done) break;
       total += value.byteLength;
-      if (total > maxBytes) {
+      if (total > maxInflated) {
         await reader.cancel().catch(() => {});
-        throw tooLarge(maxBytes);
+        throw tooLarge(maxInflated);
       }
       chunks.push(value);
     }
   } catch (error) {
     if (error instanceof BodyError) throw error;
+    if (wire > limits.maxBytes) throw tooLarge(limits.maxBytes);
     throw new BodyError(
       400,
-      gzip ? "The request body is not valid gzip" : "The request body could not be read",
+      compressed ? `The request body is not valid ${encoding}` : "The request body could not be read",
       "payload",
     );
   }
   if (total === 0) throw new BodyError(400, "The request body is empty", "payload");
+  return Buffer.concat(chunks, total);
+}
+
+/** A JSON body of at most `maxBytes` (inflated), gzip accepted. */
+export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+  const bytes = await readBodyBytes(request, { maxBytes });
   try {
-    return JSON.parse(new TextDecoder().decode(Buffer.concat(chunks, total)));
+    return JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     throw new BodyError(400, "The request body is not valid JSON", "payload");
   }

@@ -1,5 +1,6 @@
 import type { ValidEvent } from "../pipeline/event";
 import type { ProjectFilters } from "../projects/model";
+import type { ProjectView } from "../projects/service";
 
 /** The filter ids that become the `filtered` outcome's reason. */
 export type FilterId = "level" | "environment" | "app-version" | "message" | "dev-data";
@@ -31,4 +32,17 @@ export function compileFilters(filters: ProjectFilters): (event: ValidEvent) => 
     if (filters.dev_data && event.isDev) return "dev-data";
     return null;
   };
+}
+
+/** Compiled per cached project view: a change to a project's filters makes a new view. */
+const compiled = new WeakMap<ProjectView, (event: ValidEvent) => FilterId | null>();
+
+/** The project's filters, compiled once per cached view of it. */
+export function filterOf(project: ProjectView): (event: ValidEvent) => FilterId | null {
+  let filter = compiled.get(project);
+  if (!filter) {
+    filter = compileFilters(project.filters);
+    compiled.set(project, filter);
+  }
+  return filter;
 }

@@ -1,15 +1,15 @@
 import { ApiError, forbidden } from "../../lib/errors";
 import { eventId } from "../../lib/ids";
-import { CATEGORIES, CLIENT_DISCARD_REASONS, categoryOfLevel, type Outcome } from "../../lib/vocab";
+import { categoryOfLevel, type Outcome } from "../../lib/vocab";
 import type { KeyCaller } from "../access/caller";
 import type { AppContext, AppContexts } from "../apps/context";
 import type { StoredEvent, ValidEvent } from "../pipeline/event";
 import { OutcomeTally } from "../pipeline/tally";
 import { outcomesOnly, type Writer } from "../pipeline/write-queue";
-import type { ProjectView } from "../projects/service";
 import { BodyError, readJsonBody } from "./body";
-import { compileFilters, type FilterId } from "./filters";
-import { WindowCounters } from "./limits";
+import { tallyClientReport } from "./client-report";
+import { type FilterId, filterOf } from "./filters";
+import type { Quotas } from "./quotas";
 import { isInvalid, validateEvent } from "./validate";
 
 export interface IngestLimits {
@@ -47,15 +47,10 @@ export interface IngestReply {
  * and commits all of them with the events in one transaction before the request is answered.
  */
 export class IngestService {
-  /** Compiled per cached project view: a change to a project's filters makes a new view. */
-  private readonly filters = new WeakMap<ProjectView, (event: ValidEvent) => FilterId | null>();
-  private readonly projectMinute = new WindowCounters(60_000);
-  private readonly keyMinute = new WindowCounters(60_000);
-  private readonly projectHour = new WindowCounters(3_600_000);
-
   constructor(
     private readonly apps: AppContexts,
     private readonly writer: Writer,
+    private readonly quotas: Quotas,
     private readonly limits: IngestLimits = DEFAULT_INGEST_LIMITS,
   ) {}
 
@@ -115,21 +110,18 @@ export class IngestService {
       });
     });
 
-    const limits = this.limitsFor(caller, ctx, mode);
-    for (const limit of limits) {
-      if (limit.counters.wouldExceed(limit.key, valid.length, limit.max, receivedAt)) {
-        const retryAfter = limit.counters.retryAfter(receivedAt);
-        const error = new ApiError(
-          429,
-          limit.message,
-          { retry_after: retryAfter },
-          { "retry-after": String(retryAfter) },
-        );
-        await this.reject(source, categories, limit.outcome, limit.reason, error);
-      }
-    }
     // Checked before anything of the batch is stored (over a limit, nothing is); counted after.
-    for (const limit of limits) limit.counters.add(limit.key, valid.length, receivedAt);
+    const refusal = this.quotas.check(caller, ctx.project, valid.length, mode, receivedAt);
+    if (refusal) {
+      const error = new ApiError(
+        429,
+        refusal.message,
+        { retry_after: refusal.retryAfter },
+        { "retry-after": String(refusal.retryAfter) },
+      );
+      await this.reject(source, categories, refusal.outcome, refusal.reason, error);
+    }
+    this.quotas.take(caller, ctx.project, valid.length, mode, receivedAt);
 
     const written = await this.writer.submit({
       mode,
@@ -156,103 +148,18 @@ export class IngestService {
     const ctx = await this.context(caller);
     const source = { projectId: ctx.project.id, keyId: caller.keyId, receivedAt };
     const body = await this.readBody(request, source);
-    const fail = (message: string) =>
-      this.reject(source, ["default"], "invalid", "payload", new ApiError(400, message));
-    if (body === null || typeof body !== "object" || Array.isArray(body)) {
-      return fail("The request body must be a JSON object with a discarded_events array");
+    const report = tallyClientReport(body, source, this.limits.maxEvents);
+    if ("error" in report) {
+      return this.reject(source, ["default"], "invalid", "payload", new ApiError(400, report.error));
     }
-    const { discarded_events: entries, timestamp } = body as {
-      discarded_events?: unknown;
-      timestamp?: unknown;
-    };
-    if (!Array.isArray(entries))
-      return fail("discarded_events is required: an array of {reason, category, quantity}");
-    if (entries.length > this.limits.maxEvents)
-      return fail(`discarded_events may hold at most ${this.limits.maxEvents} entries`);
-    let at = receivedAt;
-    if (timestamp !== undefined && timestamp !== null) {
-      at = typeof timestamp === "string" ? Date.parse(timestamp) : Number.NaN;
-      if (Number.isNaN(at) || at > receivedAt + FUTURE_MS || at < receivedAt - PAST_MS) {
-        return fail("timestamp must be an ISO-8601 date within the last 30 days");
-      }
-    }
-    const outcomes = new OutcomeTally();
-    for (const [index, entry] of entries.entries()) {
-      const e = (entry ?? {}) as { reason?: unknown; category?: unknown; quantity?: unknown };
-      if (typeof e.category !== "string" || !(CATEGORIES as readonly string[]).includes(e.category)) {
-        return fail(
-          `discarded_events[${index}].category must be one of Sentry's data categories (error, default, session, …)`,
-        );
-      }
-      if (typeof e.quantity !== "number" || !Number.isInteger(e.quantity) || e.quantity < 0) {
-        return fail(`discarded_events[${index}].quantity must be a whole number, 0 or more`);
-      }
-      if (e.reason !== undefined && e.reason !== null && typeof e.reason !== "string") {
-        return fail(`discarded_events[${index}].reason must be a string`);
-      }
-      const known = (CLIENT_DISCARD_REASONS as readonly unknown[]).includes(e.reason);
-      outcomes.count(
-        { ...source, receivedAt: at },
-        "client_discard",
-        known ? (e.reason as string) : null,
-        e.category,
-        e.quantity,
-      );
-    }
-    await this.writer.submit(outcomesOnly(outcomes));
-    return { recorded: entries.length };
-  }
-
-  /** The limits a batch must fit, in the order they are checked; a null max is no limit. */
-  private limitsFor(caller: KeyCaller, ctx: IngestContext, mode: "ingest" | "import") {
-    const limits: Array<{
-      counters: WindowCounters;
-      key: string;
-      max: number | null;
-      outcome: Outcome;
-      reason: string;
-      message: string;
-    }> = [
-      {
-        counters: this.projectHour,
-        key: ctx.project.id,
-        max: ctx.project.quota.abuse_events_per_hour,
-        outcome: "abuse",
-        reason: "abuse_limit",
-        message: "This project is over its hourly event limit",
-      },
-    ];
-    if (mode === "import") return limits;
-    limits.push(
-      {
-        counters: this.projectMinute,
-        key: ctx.project.id,
-        max: ctx.project.quota.events_per_minute,
-        outcome: "rate_limited",
-        reason: "project_quota",
-        message: "This project's events-per-minute quota is used up",
-      },
-      {
-        counters: this.keyMinute,
-        key: caller.keyId,
-        max: caller.eventsPerMinute,
-        outcome: "rate_limited",
-        reason: "key_quota",
-        message: "This key's events-per-minute quota is used up",
-      },
-    );
-    return limits;
+    await this.writer.submit(outcomesOnly(report.outcomes));
+    return { recorded: report.recorded };
   }
 
   /** The key's app and project, with the project's filters compiled once per cached project. */
   private async context(caller: KeyCaller): Promise<IngestContext> {
     const ctx = await this.apps.of(caller);
-    let filter = this.filters.get(ctx.project);
-    if (!filter) {
-      filter = compileFilters(ctx.project.filters);
-      this.filters.set(ctx.project, filter);
-    }
-    return { ...ctx, filter };
+    return { ...ctx, filter: filterOf(ctx.project) };
   }
 
   private async readBody(request: Request, source: { projectId: string; keyId: string; receivedAt: number }) {

@@ -1,4 +1,4 @@
-import type { Level } from "../../lib/vocab";
+import { categoryOfLevel, type Level } from "../../lib/vocab";
 
 /** An event that passed validation: what every ingest path hands the write queue, with the fields below. */
 export interface ValidEvent {
@@ -33,4 +33,22 @@ export interface StoredEvent extends ValidEvent {
   apiKeyId: string;
   countryCode: string | null;
   receivedAt: number;
+  /** The Sentry item type it came as (event, transaction, log, …); absent for Owlmetry events. */
+  kind?: SentryKind;
+  /** The item's whole JSON text, for Sentry items. */
+  payload?: string;
 }
+
+/** The Sentry item types stored as events, and each one's outcome category (Sentry's names). */
+export const SENTRY_KIND_CATEGORIES = {
+  event: "error",
+  transaction: "transaction",
+  log: "log_item",
+  check_in: "monitor",
+  feedback: "feedback",
+} as const;
+export type SentryKind = keyof typeof SENTRY_KIND_CATEGORIES;
+
+/** An event's outcome category: a Sentry item's own, else by level (errors `error`, others `default`). */
+export const categoryOfEvent = (event: Pick<StoredEvent, "kind" | "level">): string =>
+  event.kind ? SENTRY_KIND_CATEGORIES[event.kind] : categoryOfLevel(event.level);

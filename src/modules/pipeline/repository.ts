@@ -29,6 +29,8 @@ const EVENT_COLUMNS: ReadonlyArray<[ColumnKind, (e: StoredEvent) => string | boo
   ["bool", (e) => e.isDev],
   ["micros", (e) => e.timestamp * 1000],
   ["micros", (e) => e.receivedAt * 1000],
+  ["text", (e) => e.kind ?? null],
+  ["text", (e) => e.payload ?? null],
 ];
 const EVENT_KINDS = EVENT_COLUMNS.map(([kind]) => kind);
 
@@ -93,5 +95,32 @@ export async function appendOutcomes(tx: WriteTx, rows: readonly OutcomeRow[]): 
     rows.map((r) => r.category),
     rows.map((r) => r.quantity),
     rows.map((r) => r.timesSeen),
+  ]);
+}
+
+/** Release-health session counts of one (app, release, environment, hour, status). */
+export interface ReleaseSessions {
+  projectId: string;
+  appId: string;
+  release: string;
+  environment: string | null;
+  /** Start of the hour, epoch milliseconds. */
+  hour: number;
+  status: string;
+  quantity: number;
+}
+
+const SESSION_KINDS = ["text", "text", "text", "text", "micros", "text", "i64"] as const;
+
+export async function appendSessions(tx: WriteTx, rows: readonly ReleaseSessions[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.append("sentry_sessions", SESSION_KINDS, [
+    rows.map((r) => r.projectId),
+    rows.map((r) => r.appId),
+    rows.map((r) => r.release),
+    rows.map((r) => r.environment),
+    rows.map((r) => r.hour * 1000),
+    rows.map((r) => r.status),
+    rows.map((r) => r.quantity),
   ]);
 }

@@ -1,10 +1,16 @@
 import type { Logger } from "../../lib/log";
-import { categoryOfLevel } from "../../lib/vocab";
 import type { Store, WriteTx } from "../../store/db";
-import type { StoredEvent } from "./event";
+import { categoryOfEvent, type StoredEvent } from "./event";
 import type { RecentKeys } from "./recent-keys";
 import { scopedKey } from "./recent-keys";
-import { appendEvents, appendKeys, appendOutcomes, deleteHotEvents } from "./repository";
+import {
+  appendEvents,
+  appendKeys,
+  appendOutcomes,
+  appendSessions,
+  deleteHotEvents,
+  type ReleaseSessions,
+} from "./repository";
 import { OutcomeTally } from "./tally";
 
 /** One request's worth of work for the writer. */
@@ -18,6 +24,8 @@ export interface WriteJob {
   events: Array<{ index: number; event: StoredEvent }>;
   /** Outcomes decided before the writer (invalid, filtered, rate limited, …). */
   outcomes: OutcomeTally;
+  /** Release-health session counts (Sentry's session items), stored in the same commit. */
+  sessions?: readonly ReleaseSessions[];
 }
 
 /** A job that only records outcomes (refused requests, client reports, relayed outcomes). */
@@ -121,6 +129,7 @@ export class WriteQueue implements Writer {
         const out: WriteResult[] = [];
         for (const { job } of batch) {
           commit.outcomes.merge(job.outcomes);
+          commit.sessions.push(...(job.sessions ?? []));
           out.push(job.mode === "import" ? await commit.addImport(tx, job) : commit.addIngest(job));
         }
         await commit.write(tx);
@@ -147,6 +156,7 @@ export class WriteQueue implements Writer {
 /** What one transaction writes, and the keys memory learns once it commits. */
 class Commit {
   readonly events: StoredEvent[] = [];
+  readonly sessions: ReleaseSessions[] = [];
   readonly outcomes = new OutcomeTally();
   private readonly newEventKeys = new Map<number, number>();
   private readonly newSessionKeys = new Map<number, number>();
@@ -164,7 +174,7 @@ class Commit {
       const key = scopedKey(event.appId, event.clientEventId);
       if (this.eventKeys.has(key, job.receivedAt) || this.newEventKeys.has(key)) {
         result.duplicates++;
-        counts.duplicate(event.level);
+        counts.duplicate(categoryOfEvent(event));
         continue;
       }
       this.newEventKeys.set(key, job.receivedAt);
@@ -219,6 +229,7 @@ class Commit {
     await appendKeys(tx, "event_keys", [...this.newEventKeys.keys()], [...this.newEventKeys.values()]);
     await appendKeys(tx, "session_keys", [...this.newSessionKeys.keys()], [...this.newSessionKeys.values()]);
     await appendOutcomes(tx, this.outcomes.list());
+    await appendSessions(tx, this.sessions);
   }
 
   /** After the commit: memory learns the keys the database now holds. */
@@ -227,13 +238,20 @@ class Commit {
     for (const [key, at] of this.newSessionKeys) this.sessionKeys.add(key, at);
   }
 
-  /** A stored event: accepted in its category, and in `session` (times_seen once per session). */
+  /**
+   * A stored event: accepted in its category; an Owlmetry event also in `session` (times_seen once
+   * per session). A Sentry item's sessions are release health's, reported by its SDK.
+   */
   private accept(job: WriteJob, event: StoredEvent, counts: JobCounts): void {
     this.events.push(event);
+    if (event.kind) {
+      counts.accepted(categoryOfEvent(event), null);
+      return;
+    }
     const session = scopedKey(event.appId, event.sessionId);
     const first = !this.sessionKeys.has(session, job.receivedAt) && !this.newSessionKeys.has(session);
     if (first) this.newSessionKeys.set(session, job.receivedAt);
-    counts.accepted(event.level, first);
+    counts.accepted(categoryOfEvent(event), first);
   }
 }
 
@@ -244,15 +262,15 @@ class JobCounts {
   private sessionEvents = 0;
   private newSessions = 0;
 
-  accepted(level: string, firstOfSession: boolean): void {
-    const category = categoryOfLevel(level);
+  /** `firstOfSession` null: the event counts in no session. */
+  accepted(category: string, firstOfSession: boolean | null): void {
     this.acceptedBy.set(category, (this.acceptedBy.get(category) ?? 0) + 1);
+    if (firstOfSession === null) return;
     this.sessionEvents++;
     if (firstOfSession) this.newSessions++;
   }
 
-  duplicate(level: string): void {
-    const category = categoryOfLevel(level);
+  duplicate(category: string): void {
     this.duplicateBy.set(category, (this.duplicateBy.get(category) ?? 0) + 1);
   }
 

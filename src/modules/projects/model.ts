@@ -68,6 +68,7 @@ export const Project = t.Object({
   quota: ProjectQuota,
   created_at: Timestamp,
   updated_at: Timestamp,
+  sentry_id: t.Integer({ description: "the project's number in its Sentry DSN" }),
 });
 
 const editable = {

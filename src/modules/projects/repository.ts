@@ -13,10 +13,11 @@ export interface ProjectRow {
   quota: string;
   created_at: Date;
   updated_at: Date;
+  sentry_id: number;
 }
 
 const COLUMNS = `id::VARCHAR AS id, team_id::VARCHAR AS team_id, name, slug, retention_days, status,
-  filters::VARCHAR AS filters, quota::VARCHAR AS quota, created_at, updated_at`;
+  filters::VARCHAR AS filters, quota::VARCHAR AS quota, created_at, updated_at, sentry_id`;
 
 export interface ProjectValues {
   name: string;
@@ -29,8 +30,9 @@ export interface ProjectValues {
 
 export async function insertProject(tx: Tx, id: string, teamId: string, p: ProjectValues): Promise<void> {
   await tx.run(
-    `INSERT INTO projects (id, team_id, name, slug, retention_days, status, filters, quota)
-     VALUES (?, ?, ?, ?, ?, ?, ?::JSON, ?::JSON)`,
+    // The next Sentry project number: writes are serialised, so no two projects get the same one.
+    `INSERT INTO projects (id, team_id, name, slug, retention_days, status, filters, quota, sentry_id)
+     SELECT ?, ?, ?, ?, ?, ?, ?::JSON, ?::JSON, coalesce(max(sentry_id), 0) + 1 FROM projects`,
     [id, teamId, p.name, p.slug, p.retentionDays, p.status, p.filters, p.quota],
   );
 }
@@ -54,6 +56,15 @@ export async function findProject(db: Tx, id: string): Promise<ProjectRow | null
   const rows = await db.all<ProjectRow>(
     `SELECT ${COLUMNS} FROM projects WHERE id = ?::UUID AND deleted_at IS NULL`,
     [id],
+  );
+  return rows[0] ?? null;
+}
+
+/** A live project by its Sentry number (the project of a DSN). */
+export async function findProjectBySentryId(db: Tx, sentryId: number): Promise<ProjectRow | null> {
+  const rows = await db.all<ProjectRow>(
+    `SELECT ${COLUMNS} FROM projects WHERE sentry_id = ? AND deleted_at IS NULL`,
+    [sentryId],
   );
   return rows[0] ?? null;
 }

@@ -40,6 +40,7 @@ export function presentProject(row: ProjectRow): ProjectView {
     quota: { ...DEFAULT_QUOTA, ...(JSON.parse(row.quota) as Partial<ProjectQuota>) },
     created_at: isoRequired(row.created_at),
     updated_at: isoRequired(row.updated_at),
+    sentry_id: row.sentry_id,
   };
 }
 

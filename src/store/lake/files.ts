@@ -42,7 +42,7 @@ export function partitionDir(dataDir: string, partition: Partition): string {
 /**
  * Writes `query`'s rows to a new Parquet file in `dir` under a temporary name (which a `*.parquet`
  * glob does not match), fsyncs it and renames it into place; returns its path relative to the
- * data directory.
+ * data directory. `tag` ends the file's name (an events file's format, lake/format.ts).
  */
 export async function writeParquet(
   tx: Tx,
@@ -50,9 +50,10 @@ export async function writeParquet(
   dir: string,
   query: string,
   params: Param[],
+  tag = "",
 ): Promise<string> {
   mkdirSync(dir, { recursive: true });
-  const temp = join(dir, `${Bun.randomUUIDv7()}${TEMP_SUFFIX}`);
+  const temp = join(dir, `${Bun.randomUUIDv7()}${tag}${TEMP_SUFFIX}`);
   // The path is made here from a UUID, a date and an hour: no request value is in it.
   await tx.run(`COPY (${query}) TO '${temp.replaceAll("'", "''")}' (${WRITE_OPTIONS})`, params);
   return publish(dataDir, temp);

@@ -14,12 +14,13 @@ import {
   WRITE_OPTIONS,
   writeParquet,
 } from "./files";
+import { EVENT_FILE_COLUMNS, FORMAT_TAG, readEventFiles } from "./format";
 
-/** The columns of a Parquet events file, in order (project_id, date and hour are in its path). */
+/** The hot table's columns as an events file holds them (lake/format.ts names them). */
 const PARQUET_COLUMNS = `id, app_id, client_event_id, session_id, user_id, api_key_id, level, source_module, message,
   screen_name, custom_attributes::JSON::MAP(VARCHAR, VARCHAR) AS custom_attributes,
   experiments::JSON::MAP(VARCHAR, VARCHAR) AS experiments, environment, os_version, app_version, sdk_name,
-  sdk_version, build_number, device_model, locale, country_code, is_dev, timestamp, received_at`;
+  sdk_version, build_number, device_model, locale, country_code, is_dev, timestamp, received_at, kind, payload`;
 
 /** Sorted for pruning: a query for one app and a time range skips most row groups. */
 const SORT = "ORDER BY app_id, timestamp, id";
@@ -65,7 +66,7 @@ export async function seal(
            SELECT ${PARQUET_COLUMNS}, project_id, strftime(timestamp, '%Y-%m-%d') AS date, strftime(timestamp, '%H') AS hour
            FROM events WHERE received_at < ? AND timestamp >= ? AND timestamp < ?
          ) TO '${root.replaceAll("'", "''")}' (${WRITE_OPTIONS}, PARTITION_BY (project_id, date, hour),
-           FILENAME_PATTERN '${batch}_{uuid}', FILE_EXTENSION '${TEMP_SUFFIX.slice(1)}', OVERWRITE_OR_IGNORE)`,
+           FILENAME_PATTERN '${batch}_{uuid}${FORMAT_TAG}', FILE_EXTENSION '${TEMP_SUFFIX.slice(1)}', OVERWRITE_OR_IGNORE)`,
         [cutoff, from, to],
       );
     }
@@ -176,13 +177,14 @@ export async function compact(
         [c.project_id, c.hour],
       );
       if (current.length < 2) return null;
-      const paths = current.map((f) => join(dataDir, f.path));
+      const source = readEventFiles(current.map((f) => join(dataDir, f.path)));
       const path = await writeParquet(
         tx,
         dataDir,
         partitionDir(dataDir, partition),
-        `SELECT * FROM read_parquet(?::VARCHAR[]) ${SORT}`,
-        [paths],
+        `SELECT ${EVENT_FILE_COLUMNS} FROM (${source.sql}) ${SORT}`,
+        source.params,
+        FORMAT_TAG,
       );
       const [stats] = await statsOf(tx, dataDir, [path]);
       const expected = current.reduce((n, f) => n + f.row_count, 0);

@@ -8,6 +8,8 @@ interface Secret {
   title: string;
   secret: string;
   kind: string;
+  /** A new app's client key as a Sentry DSN, with its Sentry.init line. */
+  sentry?: { dsn: string; init: string };
 }
 
 /** Projects, apps and keys: create, rename, revoke. A new secret is shown once. */
@@ -64,13 +66,22 @@ export function SettingsPage({ scope }: { scope: Scope }) {
   const createApp = (e: Event) => {
     const { project_id, name, platform, bundle_id } = form(e);
     attempt(async () => {
-      const app = await api<App & { client_key: { secret: string } }>("POST", "/v1/apps", {
-        project_id,
-        name,
-        platform,
-        ...(bundle_id ? { bundle_id } : {}),
+      const app = await api<App & { client_key: { secret: string; dsn: string; sentry_init: string } }>(
+        "POST",
+        "/v1/apps",
+        {
+          project_id,
+          name,
+          platform,
+          ...(bundle_id ? { bundle_id } : {}),
+        },
+      );
+      setSecret({
+        title: `Client key for ${app.name}`,
+        secret: app.client_key.secret,
+        kind: "client",
+        sentry: { dsn: app.client_key.dsn, init: app.client_key.sentry_init },
       });
-      setSecret({ title: `Client key for ${app.name}`, secret: app.client_key.secret, kind: "client" });
       refresh();
     });
   };
@@ -269,6 +280,13 @@ function SecretBox({ secret, onDone }: { secret: Secret; onDone: () => void }) {
         {copied ? "Copied" : "Copy"}
       </button>
       <pre>{snippet}</pre>
+      {secret.sentry && (
+        <>
+          <p>Sentry's SDKs send to Roost with this DSN:</p>
+          <code data-testid="dsn">{secret.sentry.dsn}</code>
+          <pre>{secret.sentry.init}</pre>
+        </>
+      )}
       <button type="button" onClick={onDone}>
         Done
       </button>

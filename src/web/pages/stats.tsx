@@ -15,12 +15,36 @@ export const OUTCOMES: ReadonlyArray<[string, string, string]> = [
   ["client_discard", "Client discard", "#0969da"],
   ["cardinality_limited", "Cardinality limited", "#bf3989"],
 ];
-const CATEGORIES = [
+/** Always offered; any other category appears once data of it has arrived (categoriesOffered). */
+const CATEGORIES: ReadonlyArray<readonly [string, string]> = [
   ["error", "Errors and events"],
   ["session", "Sessions"],
   ["attachment", "Attachments"],
   ["transaction", "Transactions"],
-] as const;
+];
+/** Names for the categories Sentry's SDKs send; others show as Sentry names them. */
+const LABELS: Record<string, string> = {
+  default: "Errors and events",
+  span: "Spans",
+  log_item: "Logs",
+  log_byte: "Log bytes",
+  monitor: "Cron check-ins",
+  feedback: "User feedback",
+  profile: "Profiles",
+  replay: "Replays",
+};
+/** error covers default and security in stats_v2, so those are not offered on their own. */
+const FOLDED = new Set(["default", "security"]);
+
+/** The picker's options: the fixed ones, then every other category that has data. */
+export function categoriesOffered(arrived: readonly string[]): Array<readonly [string, string]> {
+  const known = new Set(CATEGORIES.map(([c]) => c));
+  const more = arrived
+    .filter((c) => !known.has(c) && !FOLDED.has(c))
+    .sort()
+    .map((c) => [c, LABELS[c] ?? c] as const);
+  return [...CATEGORIES, ...more];
+}
 const PERIODS = ["24h", "7d", "30d", "90d", "custom"] as const;
 const DEFAULT_INTERVAL: Record<string, string> = {
   "24h": "1h",
@@ -47,6 +71,7 @@ export function StatsPage({ scope, params }: { scope: Scope; params: Record<stri
           end: params.end ? `${params.end}T00:00:00Z` : undefined,
         }
       : { statsPeriod: period };
+  const url = `/api/0/organizations/${scope.teamSlug}/stats_v2/`;
   const base = {
     field,
     category,
@@ -54,10 +79,18 @@ export function StatsPage({ scope, params }: { scope: Scope; params: Record<stri
     project: scope.projectId || undefined,
     ...range,
   };
+  const [arrived, setArrived] = useState<string[]>([]);
+  useLatest(
+    [url, scope.projectId],
+    () =>
+      get<Stats>(
+        `${url}?${qs({ field: "sum(quantity)", groupBy: "category", statsPeriod: "90d", interval: "1d", project: scope.projectId || undefined })}`,
+      ),
+    (s) => setArrived(s.groups.map((g) => g.by.category as string)),
+  );
   const [series, setSeries] = useState<Stats | null>(null);
   const [byProject, setByProject] = useState<Stats | null>(null);
   const [error, setError] = useState("");
-  const url = `/api/0/organizations/${scope.teamSlug}/stats_v2/`;
   useLatest(
     [url, qs(base)],
     () => {
@@ -74,7 +107,8 @@ export function StatsPage({ scope, params }: { scope: Scope; params: Record<stri
     (e) => setError(e.message),
   );
 
-  const unit = category === "attachment" && field === "sum(quantity)" ? "bytes" : "";
+  const unit =
+    (category === "attachment" || category === "log_byte") && field === "sum(quantity)" ? "bytes" : "";
   const chart = useMemo(() => {
     if (!series?.intervals) return null;
     const times = series.intervals.map((t) => Date.parse(t) / 1000);
@@ -92,7 +126,7 @@ export function StatsPage({ scope, params }: { scope: Scope; params: Record<stri
         <Choice
           label="Category"
           value={category}
-          options={CATEGORIES}
+          options={categoriesOffered(arrived)}
           onChange={(v) => set({ category: v })}
         />
         <label>

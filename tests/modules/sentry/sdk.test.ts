@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { firstRunKeys, type RunningServer, startServer, stopServer, tempDir } from "../../support/server";
+
+/**
+ * Sentry's own SDKs, unchanged, sending to a Roost started on a free port with only the DSN set.
+ * Each SDK runs as a program of its own (tests/support/sentry-client.mjs): an SDK instruments its
+ * whole process. `@sentry/node` runs under Node, as its users run it; `@sentry/bun` under Bun.
+ */
+const CLIENT = join(import.meta.dir, "../../support/sentry-client.mjs");
+
+interface Sent {
+  exception: string;
+  withAttachment: string;
+  messages: Record<"fatal" | "error" | "warning" | "info" | "debug", string>;
+}
+
+describe.each([
+  ["@sentry/node", "node"],
+  ["@sentry/bun", process.execPath],
+])("%s", (sdk, runtime) => {
+  let server: RunningServer;
+  let dir: string;
+  let agent: string;
+  let sent: Sent;
+  let events: Array<Record<string, any>>;
+  const get = async (path: string) => {
+    const r = await fetch(`${server.base}${path}`, { headers: { authorization: `Bearer ${agent}` } });
+    expect(r.status).toBe(200);
+    return (await r.json()) as any;
+  };
+
+  beforeAll(async () => {
+    dir = tempDir("roost-sentry-sdk-");
+    server = await startServer(dir, { ROOST_ADMIN_PASSWORD: "a-known-password", ROOST_LOG_LEVEL: "silent" });
+    const keys = firstRunKeys(server.startup);
+    agent = keys.agent;
+    const { projects } = await get("/v1/projects");
+    const dsn = `http://${keys.client}@127.0.0.1:${server.port}/${projects[0].sentry_id}`;
+    const child = Bun.spawn([runtime, CLIENT, sdk, dsn], { stdout: "pipe", stderr: "pipe" });
+    const [out, err, code] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+      child.exited,
+    ]);
+    if (code !== 0) throw new Error(`${sdk} client exited ${code}:\n${out}\n${err}`);
+    sent = JSON.parse(out.trim().split("\n").at(-1) as string);
+    // Sentry's environment here is "staging": not production, so these are development events.
+    events = (await get("/v1/events?limit=200&data_mode=all")).events;
+  });
+  afterAll(async () => {
+    await stopServer(server);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const byClientId = (id: string) => events.find((e) => e.client_event_id === id);
+
+  test("captureException: the exception as the message, its stack frames in the payload", async () => {
+    const event = byClientId(sent.exception);
+    expect(event).toMatchObject({
+      level: "error",
+      message: "TypeError: cannot check out 0 items",
+      environment: "backend",
+      app_version: "2.4.1",
+      build_number: "77",
+      is_dev: true,
+    });
+    expect(event?.custom_attributes).toMatchObject({
+      "sentry.environment": "staging",
+      "sentry.level": "error",
+    });
+    const detail = await get(`/v1/events/${event?.id}`);
+    expect(detail.kind).toBe("event");
+    const frames = detail.payload.exception.values[0].stacktrace.frames as Array<Record<string, unknown>>;
+    expect(frames.some((f) => f.function === "checkout" && f.in_app === true)).toBe(true);
+  });
+
+  test("captureMessage at each level: Owlmetry's level, Sentry's kept as sentry.level", () => {
+    const levels = { fatal: "error", error: "error", warning: "warn", info: "info", debug: "debug" } as const;
+    for (const [sentryLevel, level] of Object.entries(levels)) {
+      const event = byClientId(sent.messages[sentryLevel as keyof typeof levels]);
+      expect(event?.message).toBe(`message at ${sentryLevel}`);
+      expect(event?.level).toBe(level);
+      expect(event?.custom_attributes["sentry.level"]).toBe(sentryLevel);
+    }
+  });
+
+  test("a transaction with child spans: one event named by its root span, with the span count", async () => {
+    const checkout = events.filter((e) => e.message === "checkout");
+    expect(checkout).toHaveLength(1);
+    expect(checkout[0]?.source_module).toBe("http.server");
+    expect(checkout[0]?.custom_attributes.span_count).toBe("3");
+    const detail = await get(`/v1/events/${checkout[0]?.id}`);
+    expect(detail.kind).toBe("transaction");
+    expect(JSON.stringify(detail.payload)).toContain("load cart");
+    expect(JSON.stringify(detail.payload)).toContain("render");
+  });
+
+  test("a structured log becomes an event with its attributes", () => {
+    const log = events.find((e) => e.message === "user signed in");
+    expect(log?.level).toBe("info");
+    expect(log?.custom_attributes.plan).toBe("pro");
+  });
+
+  test("scope.addAttachment: the file is listed with its event and downloads byte for byte", async () => {
+    const event = byClientId(sent.withAttachment);
+    const detail = await get(`/v1/events/${event?.id}`);
+    expect(detail.attachments).toHaveLength(1);
+    expect(detail.attachments[0]).toMatchObject({ original_filename: "cart.txt", size_bytes: 17 });
+    const attachment = await get(`/v1/attachments/${detail.attachments[0].id}`);
+    const download = await fetch(attachment.download_url);
+    expect(await download.text()).toBe("3 apples, 2 pears");
+  });
+
+  test("stats_v2 shows what was sent, category by category: errors, transaction, spans, log, sessions, attachment, the client report", async () => {
+    const stats = await get(
+      "/api/0/organizations/default/stats_v2/?field=sum(quantity)&groupBy=outcome&groupBy=category&interval=1h&statsPeriod=1h",
+    );
+    const totals = Object.fromEntries(
+      (
+        stats.groups as Array<{ by: { outcome: string; category: string }; totals: Record<string, number> }>
+      ).map((g) => [`${g.by.outcome}/${g.by.category}`, g.totals["sum(quantity)"]]),
+    );
+    expect(totals).toMatchObject({
+      // captureException twice, captureMessage at five levels; "drop me" was dropped by beforeSend.
+      "accepted/error": 7,
+      "client_discard/error": 1,
+      "accepted/transaction": 1,
+      "accepted/span": 3,
+      "accepted/log_item": 1,
+      // startSession (init) and endSession (exited): two updates of one session.
+      "accepted/session": 2,
+      "accepted/attachment": 17,
+    });
+    expect(totals["accepted/log_byte"]).toBeGreaterThan(0);
+  });
+});
