@@ -1,9 +1,22 @@
 // A program instrumented with a real Sentry SDK, run as its own process by the Sentry ingest tests
 // (the SDK instruments its process globally): `node sentry-client.mjs @sentry/node <dsn>`, or
 // `bun sentry-client.mjs @sentry/bun <dsn>`. It sends one of each thing the tests check, flushes,
-// and prints what it sent as one line of JSON.
-const [sdk, dsn] = process.argv.slice(2);
+// and prints what it sent as one line of JSON. With a third argument, `quota`, it sends three
+// errors one after the other instead, each flushed before the next.
+const [sdk, dsn, mode] = process.argv.slice(2);
 const Sentry = await import(sdk);
+
+if (mode === "quota") {
+  Sentry.init({ dsn, sendClientReports: true });
+  const ids = [];
+  for (let i = 0; i < 3; i++) {
+    ids.push(Sentry.captureException(new Error(`error ${i}`)));
+    await Sentry.flush(5_000);
+  }
+  console.log(JSON.stringify({ ids }));
+  await Sentry.close(2_000);
+  process.exit(0);
+}
 
 Sentry.init({
   dsn,

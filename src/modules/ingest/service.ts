@@ -5,7 +5,7 @@ import type { KeyCaller } from "../access/caller";
 import type { AppContext, AppContexts } from "../apps/context";
 import type { StoredEvent, ValidEvent } from "../pipeline/event";
 import { OutcomeTally } from "../pipeline/tally";
-import { outcomesOnly, type Writer } from "../pipeline/write-queue";
+import { outcomesOnly, refuse, type Writer } from "../pipeline/write-queue";
 import { BodyError, readJsonBody } from "./body";
 import { tallyClientReport } from "./client-report";
 import { type FilterId, filterOf } from "./filters";
@@ -207,17 +207,14 @@ export class IngestService {
   }
 
   /** Records the outcome of a refused request, durably, then refuses it. */
-  private async reject(
+  private reject(
     source: { projectId: string; keyId: string; receivedAt: number },
     categories: readonly string[],
     outcome: Outcome,
     reason: string,
     error: ApiError,
   ): Promise<never> {
-    const outcomes = new OutcomeTally();
-    for (const category of categories) outcomes.count(source, outcome, reason, category);
-    await this.writer.submit(outcomesOnly(outcomes));
-    throw error;
+    return refuse(this.writer, source, categories, outcome, reason, error);
   }
 }
 

@@ -37,6 +37,11 @@ export interface StoredEvent extends ValidEvent {
   kind?: SentryKind;
   /** The item's whole JSON text, for Sentry items. */
   payload?: string;
+  /**
+   * Its id was made here (a Sentry log carries none), so no copy of it can arrive again: nothing
+   * to deduplicate, and no key to remember for a week (logs come by the hundred).
+   */
+  unkeyed?: true;
 }
 
 /** The Sentry item types stored as events, and each one's outcome category (Sentry's names). */

@@ -1,4 +1,5 @@
 import type { Logger } from "../../lib/log";
+import type { Outcome } from "../../lib/vocab";
 import type { Store, WriteTx } from "../../store/db";
 import { categoryOfEvent, type StoredEvent } from "./event";
 import type { RecentKeys } from "./recent-keys";
@@ -39,6 +40,24 @@ export function outcomesOnly(outcomes: OutcomeTally): WriteJob {
     events: [],
     outcomes,
   };
+}
+
+/**
+ * Records the outcome of a refused request, one item per category given, durably (the refusal is
+ * answered only once its outcomes are committed), then throws `error`.
+ */
+export async function refuse(
+  writer: Writer,
+  source: { projectId: string; keyId: string | null; receivedAt: number },
+  categories: readonly string[],
+  outcome: Outcome,
+  reason: string,
+  error: Error,
+): Promise<never> {
+  const outcomes = new OutcomeTally();
+  for (const category of categories) outcomes.count(source, outcome, reason, category);
+  await writer.submit(outcomesOnly(outcomes));
+  throw error;
 }
 
 export interface WriteResult {
@@ -171,6 +190,11 @@ class Commit {
     const result: WriteResult = { accepted: 0, duplicates: 0, updated: 0 };
     const counts = new JobCounts();
     for (const { event } of job.events) {
+      if (event.unkeyed) {
+        this.accept(job, event, counts);
+        result.accepted++;
+        continue;
+      }
       const key = scopedKey(event.appId, event.clientEventId);
       if (this.eventKeys.has(key, job.receivedAt) || this.newEventKeys.has(key)) {
         result.duplicates++;

@@ -11,7 +11,7 @@ import type { SentryKind, ValidEvent } from "../pipeline/event";
 type Json = Record<string, unknown>;
 
 /** A Sentry item as a Roost event: Owlmetry's fields, its kind and its JSON. */
-export type SentryEvent = ValidEvent & { kind: SentryKind; payload: string };
+export type SentryEvent = ValidEvent & { kind: SentryKind; payload?: string; unkeyed?: true };
 
 /** When the event arrived and which app it is for: what every conversion needs besides the item. */
 export interface Arrival {
@@ -109,17 +109,22 @@ function eventTime(value: unknown, receivedAt: number): number {
 class Attributes {
   private readonly values: Record<string, string> = {};
   private size = 0;
+  /** Whether a value was cut or left out: then only the payload holds all of it. */
+  lossy = false;
 
   set(key: string, value: unknown): void {
-    if (this.size >= MAX_ATTRIBUTES || key === "" || key.length > MAX_VALUE) return;
     const text =
       typeof value === "string"
         ? value
         : typeof value === "number" || typeof value === "boolean"
           ? String(value)
           : null;
-    if (text === null) return;
+    if (text === null || this.size >= MAX_ATTRIBUTES || key === "" || key.length > MAX_VALUE) {
+      this.lossy ||= value !== undefined && value !== null;
+      return;
+    }
     if (!(key in this.values)) this.size++;
+    if (text.length > MAX_VALUE) this.lossy = true;
     this.values[key] = text.slice(0, MAX_VALUE);
   }
 
@@ -295,7 +300,11 @@ export function fromSpans(spans: readonly Json[], arrival: Arrival, envelope: Js
   });
 }
 
-/** One entry of a `log` item: its level, body as message, typed attributes as text. */
+/**
+ * One entry of a `log` item: its level, body as message, typed attributes as text. Its JSON is
+ * kept as the payload only when the columns could not hold all of it (an attribute cut or left
+ * out, a long body): logs come by the hundred, and storing each one twice halved their rate.
+ */
 export function fromLog(log: Json, arrival: Arrival, envelope: Json): SentryEvent {
   const attrs = obj(log.attributes);
   const value = (name: string) => obj(attrs[name]).value ?? attrs[name];
@@ -315,15 +324,18 @@ export function fromLog(log: Json, arrival: Arrival, envelope: Json): SentryEven
     user: { id: value("user.id"), email: value("user.email") },
   };
   const { sentryEnvironment: _, ...base } = common(item, arrival, Bun.randomUUIDv7());
+  const body = str(log.body) ?? "<empty log>";
+  const customAttributes = attributes.json();
   return {
     ...base,
     level: levelOf(log.level),
     sourceModule: str(value("sentry.origin"))?.slice(0, MAX_VALUE) ?? null,
-    message: (str(log.body) ?? "<empty log>").slice(0, MAX_MESSAGE),
-    customAttributes: attributes.json(),
+    message: body.slice(0, MAX_MESSAGE),
+    customAttributes,
     timestamp: eventTime(log.timestamp, arrival.receivedAt),
     kind: "log",
-    payload: JSON.stringify(log),
+    unkeyed: true,
+    payload: attributes.lossy || body.length > MAX_MESSAGE ? JSON.stringify(log) : undefined,
   };
 }
 

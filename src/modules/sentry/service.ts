@@ -12,7 +12,7 @@ import type { Quotas } from "../ingest/quotas";
 import { categoryOfEvent, type StoredEvent } from "../pipeline/event";
 import type { ReleaseSessions } from "../pipeline/repository";
 import { OutcomeTally } from "../pipeline/tally";
-import { outcomesOnly, type Writer } from "../pipeline/write-queue";
+import { outcomesOnly, refuse, type Writer } from "../pipeline/write-queue";
 import { sentryKeyOf } from "./auth";
 import {
   type Arrival,
@@ -347,8 +347,7 @@ export class SentryService {
         case "log": {
           const logs = (Array.isArray(record.items) ? record.items : [record]).filter(isRecord);
           for (const log of logs) out.events.push(fromLog(log, arrival, envelope.header));
-          const bytes = logs.reduce((n, log) => n + Buffer.byteLength(JSON.stringify(log)), 0);
-          out.extra.push({ category: "log_byte", quantity: bytes });
+          out.extra.push({ category: "log_byte", quantity: item.payload.byteLength });
           break;
         }
         case "check_in":
@@ -373,17 +372,14 @@ export class SentryService {
   }
 
   /** Records the outcome of a refused request, durably, then refuses it. */
-  private async reject(
+  private reject(
     source: Source,
     categories: readonly string[],
-    outcome: "invalid" | "abuse",
+    outcome: Outcome,
     reason: string,
     error: ApiError,
   ): Promise<never> {
-    const outcomes = new OutcomeTally();
-    for (const category of categories) outcomes.count(source, outcome, reason, category);
-    await this.writer.submit(outcomesOnly(outcomes));
-    throw error;
+    return refuse(this.writer, source, categories, outcome, reason, error);
   }
 }
 

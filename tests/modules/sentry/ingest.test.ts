@@ -54,6 +54,15 @@ function envelope(
   return Buffer.concat(parts);
 }
 
+/** A session's first update, as `Sentry.startSession()` sends it. */
+const aSession = () => ({
+  sid: hex(),
+  init: true,
+  status: "ok",
+  started: new Date().toISOString(),
+  attrs: { release: "1.0" },
+});
+
 /** One error event as `@sentry/node` sends it. */
 const errorEvent = (over: Record<string, unknown> = {}) => ({
   event_id: hex(),
@@ -263,13 +272,7 @@ describe("POST /api/{sentry_id}/envelope/: bodies and limits", () => {
     const big = errorEvent({ extra: { blob: "x".repeat(1024 * 1024) } });
     const r = await post(g, envelope({}, [[{ type: "event" }, big]]), { query: asKey(g) });
     expect([r.status, r.body]).toEqual([413, { detail: "An event item is larger than 1048576 bytes" }]);
-    const session = {
-      sid: hex(),
-      init: true,
-      status: "ok",
-      started: new Date().toISOString(),
-      attrs: { release: "1.0" },
-    };
+    const session = aSession();
     const many = envelope(
       {},
       Array.from({ length: 101 }, () => [{ type: "session" }, session] as [Record<string, unknown>, unknown]),
@@ -586,13 +589,7 @@ describe("POST /api/{sentry_id}/envelope/: filters, quotas, a disabled project",
   test("over quota, an envelope that also holds a session → 200 with the header; the session is kept", async () => {
     const f = await freshProject({ quota: { events_per_minute: 1 } });
     await sendEvent(f);
-    const session = {
-      sid: hex(),
-      init: true,
-      status: "ok",
-      started: new Date().toISOString(),
-      attrs: { release: "1.0" },
-    };
+    const session = aSession();
     const r = await post(
       f,
       envelope({}, [

@@ -9,6 +9,19 @@ import { firstRunKeys, type RunningServer, startServer, stopServer, tempDir } fr
  * whole process. `@sentry/node` runs under Node, as its users run it; `@sentry/bun` under Bun.
  */
 const CLIENT = join(import.meta.dir, "../../support/sentry-client.mjs");
+const PASSWORD = "a-known-password";
+
+/** Runs the instrumented program to its end; what it printed last, as JSON. */
+async function runClient(runtime: string, args: string[]): Promise<any> {
+  const child = Bun.spawn([runtime, CLIENT, ...args], { stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  if (code !== 0) throw new Error(`${args[0]} client exited ${code}:\n${out}\n${err}`);
+  return JSON.parse(out.trim().split("\n").at(-1) as string);
+}
 
 interface Sent {
   exception: string;
@@ -33,19 +46,12 @@ describe.each([
 
   beforeAll(async () => {
     dir = tempDir("roost-sentry-sdk-");
-    server = await startServer(dir, { ROOST_ADMIN_PASSWORD: "a-known-password", ROOST_LOG_LEVEL: "silent" });
+    server = await startServer(dir, { ROOST_ADMIN_PASSWORD: PASSWORD, ROOST_LOG_LEVEL: "silent" });
     const keys = firstRunKeys(server.startup);
     agent = keys.agent;
     const { projects } = await get("/v1/projects");
     const dsn = `http://${keys.client}@127.0.0.1:${server.port}/${projects[0].sentry_id}`;
-    const child = Bun.spawn([runtime, CLIENT, sdk, dsn], { stdout: "pipe", stderr: "pipe" });
-    const [out, err, code] = await Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-      child.exited,
-    ]);
-    if (code !== 0) throw new Error(`${sdk} client exited ${code}:\n${out}\n${err}`);
-    sent = JSON.parse(out.trim().split("\n").at(-1) as string);
+    sent = await runClient(runtime, [sdk, dsn]);
     // Sentry's environment here is "staging": not production, so these are development events.
     events = (await get("/v1/events?limit=200&data_mode=all")).events;
   });
@@ -134,5 +140,48 @@ describe.each([
       "accepted/attachment": 17,
     });
     expect(totals["accepted/log_byte"]).toBeGreaterThan(0);
+  });
+
+  test("a project over its quota: the SDK sees 429 and X-Sentry-Rate-Limits, and holds back what follows", async () => {
+    const login = await fetch(`${server.base}/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: "admin@localhost", password: PASSWORD }),
+    });
+    const token = ((await login.json()) as { token: string }).token;
+    const owner = async (path: string, body: unknown) => {
+      const r = await fetch(`${server.base}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      expect(r.status).toBe(201);
+      return (await r.json()) as any;
+    };
+    const { projects } = await get("/v1/projects");
+    const project = await owner("/v1/projects", {
+      team_id: projects[0].team_id,
+      name: "quota",
+      quota: { events_per_minute: 1 },
+    });
+    const app = await owner("/v1/apps", { project_id: project.id, name: "api", platform: "backend" });
+    const dsn = app.client_key.dsn.replace("localhost", `127.0.0.1:${server.port}`);
+    await runClient(runtime, [sdk, dsn, "quota"]);
+
+    const stats = await get(
+      `/api/0/organizations/default/stats_v2/?field=sum(quantity)&groupBy=outcome&groupBy=reason&category=error&project=${project.id}&interval=1h&statsPeriod=1h`,
+    );
+    const totals = Object.fromEntries(
+      (stats.groups as Array<{ by: { outcome: string; reason: string }; totals: Record<string, number> }>).map(
+        (g) => [`${g.by.outcome}/${g.by.reason}`, g.totals["sum(quantity)"]],
+      ),
+    );
+    // The first fits the quota; the second is refused with 429 and the header; the SDK then drops
+    // the third itself, and says so in its client report.
+    expect(totals).toEqual({
+      "accepted/none": 1,
+      "rate_limited/project_quota": 1,
+      "client_discard/ratelimit_backoff": 1,
+    });
   });
 });
