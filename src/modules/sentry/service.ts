@@ -9,7 +9,7 @@ import { BodyError, readBodyBytes } from "../ingest/body";
 import { tallyClientReport } from "../ingest/client-report";
 import { filterOf } from "../ingest/filters";
 import type { Quotas } from "../ingest/quotas";
-import { categoryOfEvent, type StoredEvent } from "../pipeline/event";
+import { categoryOfEvent } from "../pipeline/event";
 import type { ReleaseSessions } from "../pipeline/repository";
 import { OutcomeTally } from "../pipeline/tally";
 import { outcomesOnly, refuse, type Writer } from "../pipeline/write-queue";
@@ -46,7 +46,7 @@ export const SENTRY_LIMITS: SentryLimits = {
 /** The categories the event quotas cover, named in a 429's `X-Sentry-Rate-Limits`. */
 const QUOTA_CATEGORIES = "error;default;transaction;span;log_item;log_byte;monitor;feedback";
 
-/** Item types that are stored as events (the envelope's `event_id` names the first of them). */
+/** Item types held to Sentry's limit for one event. */
 const SIZE_LIMITED = new Set(["event", "transaction", "feedback", "check_in"]);
 
 /** What the route answers: Sentry's `{id}`, and the headers an SDK reads. */
@@ -67,7 +67,10 @@ interface Collected {
   events: SentryEvent[];
   sessions: ReleaseSessions[];
   outcomes: OutcomeTally;
-  /** Span outcomes beyond the writer's one per transaction, and log bytes: counted once stored. */
+  /**
+   * Outcomes that go with the events beyond the writer's one per event (a transaction's spans, a
+   * log item's bytes): accepted or refused with them.
+   */
   extra: Array<{ category: string; quantity: number }>;
 }
 
@@ -85,6 +88,128 @@ export class SentryService {
     private readonly attachments: Pick<AttachmentsService, "storeWithEvent">,
     private readonly limits: SentryLimits = SENTRY_LIMITS,
   ) {}
+
+  /** `POST /api/{sentry_id}/envelope/` and, with `bare`, the legacy `/store/` (one event JSON). */
+  async receive(request: Request, projectParam: string, bare: boolean): Promise<SentryReply> {
+    const receivedAt = Date.now();
+    const { envelope, caller, app } = await this.open(request, projectParam, bare, receivedAt);
+    const at: Source = { projectId: app.project.id, keyId: caller.keyId, receivedAt };
+    this.checkSizes(envelope);
+    if (app.project.status === "disabled") {
+      const categories = envelope.items.map(categoryOfItem);
+      await this.reject(at, categories, "abuse", "project_disabled", forbidden("This project is disabled"));
+    }
+    const arrival: Arrival = {
+      receivedAt,
+      platform: app.platform,
+      eventId: typeof envelope.header.event_id === "string" ? envelope.header.event_id : undefined,
+    };
+    const collected = this.collect(envelope, arrival, at, app);
+    const { events, refusal, headers } = this.admit(collected, caller, app, at);
+    await this.storeAttachments(envelope, collected.events, events, at, app, refusal?.outcome ?? null);
+    await this.writer.submit({
+      mode: "ingest",
+      appId: app.appId,
+      projectId: app.project.id,
+      keyId: caller.keyId,
+      receivedAt,
+      events: events.map((event, index) => ({
+        index,
+        event: {
+          ...event,
+          id: eventId(event.timestamp, app.project.id),
+          appId: app.appId,
+          projectId: app.project.id,
+          apiKeyId: caller.keyId,
+          countryCode: null,
+          receivedAt,
+        },
+      })),
+      outcomes: collected.outcomes,
+      sessions: collected.sessions,
+    });
+    // Refused in whole when the quota took everything the envelope held (429); else the header
+    // alone tells the SDK which categories to hold back.
+    if (refusal && collected.sessions.length === 0) throw new ApiError(429, refusal.message, {}, headers);
+    return { id: arrival.eventId ?? collected.events[0]?.clientEventId ?? null, headers };
+  }
+
+  /**
+   * The caller, its app and the envelope, or the refusal: a key in the query or a header is
+   * checked before the body is read, one only in the envelope's dsn after. A body that cannot be
+   * read is an `invalid` outcome when the key is already known.
+   */
+  private async open(request: Request, projectParam: string, bare: boolean, receivedAt: number) {
+    if (!/^\d{1,15}$/.test(projectParam)) throw new ApiError(404, `Unknown project '${projectParam}'`);
+    const url = new URL(request.url);
+    const early = sentryKeyOf(url, request.headers, null);
+    const caller = early ? await this.identify(early) : null;
+    const app = caller ? await this.context(caller, projectParam) : null;
+    const refuseBody = async (error: unknown, reason: string): Promise<never> => {
+      if (error instanceof ApiError && caller && app) {
+        const source = { projectId: app.project.id, keyId: caller.keyId, receivedAt };
+        await this.reject(source, ["default"], "invalid", reason, error);
+      }
+      throw error;
+    };
+    let body: Uint8Array;
+    try {
+      body = await readBodyBytes(request, {
+        maxBytes: this.limits.maxBytes,
+        maxInflatedBytes: this.limits.maxInflatedBytes,
+        encodings: ["gzip", "deflate"],
+      });
+    } catch (error) {
+      return refuseBody(error, error instanceof BodyError ? error.reason : "payload");
+    }
+    let envelope: Envelope;
+    try {
+      envelope = bare ? bareEnvelope(body) : parseEnvelope(body);
+    } catch (error) {
+      return refuseBody(error, "payload");
+    }
+    if (caller && app) return { envelope, caller, app };
+    const found = sentryKeyOf(url, request.headers, envelope.header);
+    if (!found) {
+      throw forbidden(
+        "Missing authentication information: send sentry_key in the query string, the X-Sentry-Auth header or the envelope's dsn",
+      );
+    }
+    const late = await this.identify(found);
+    return { envelope, caller: late, app: await this.context(late, projectParam) };
+  }
+
+  /**
+   * The events that pass the project's filters and the event quotas, with their outcomes counted.
+   * Over a quota, every event of the envelope is refused (and the spans and log bytes with them),
+   * and the headers tell the SDK for how long to hold back which categories.
+   */
+  private admit(collected: Collected, caller: KeyCaller, app: AppContext, at: Source) {
+    const filter = filterOf(app.project);
+    const kept: SentryEvent[] = [];
+    for (const event of collected.events) {
+      const hit = filter(event);
+      if (hit) collected.outcomes.count(at, "filtered", hit, categoryOfEvent(event));
+      else kept.push(event);
+    }
+    const headers: Record<string, string> = {};
+    const refusal =
+      kept.length > 0 ? this.quotas.check(caller, app.project, kept.length, "ingest", at.receivedAt) : null;
+    const outcome = refusal?.outcome ?? "accepted";
+    const reason = refusal?.reason ?? null;
+    for (const extra of collected.extra)
+      collected.outcomes.count(at, outcome, reason, extra.category, extra.quantity);
+    if (!refusal) {
+      this.quotas.take(caller, app.project, kept.length, "ingest", at.receivedAt);
+      return { events: kept, refusal, headers };
+    }
+    for (const event of kept)
+      collected.outcomes.count(at, refusal.outcome, refusal.reason, categoryOfEvent(event));
+    headers["retry-after"] = String(refusal.retryAfter);
+    headers["x-sentry-rate-limits"] =
+      `${refusal.retryAfter}:${QUOTA_CATEGORIES}:${refusal.scope}:${refusal.reason}`;
+    return { events: [] as SentryEvent[], refusal, headers };
+  }
 
   /**
    * The envelope's attachment items, stored with the event they came with (the envelope's error,
@@ -144,129 +269,6 @@ export class SentryService {
         bytes: file.payload,
       });
     }
-  }
-
-  /** `POST /api/{sentry_id}/envelope/` and, with `bare`, the legacy `/store/` (one event JSON). */
-  async receive(request: Request, projectParam: string, bare: boolean): Promise<SentryReply> {
-    const receivedAt = Date.now();
-    if (!/^\d{1,15}$/.test(projectParam)) throw new ApiError(404, `Unknown project '${projectParam}'`);
-    const url = new URL(request.url);
-    // A key in the query or a header is checked before the body is read; one only in the
-    // envelope's dsn after.
-    const early = sentryKeyOf(url, request.headers, null);
-    let caller = early ? await this.identify(early) : null;
-    let ctx = caller ? await this.context(caller, projectParam) : null;
-    const source = (): Source => ({
-      projectId: (ctx as AppContext).project.id,
-      keyId: (caller as KeyCaller).keyId,
-      receivedAt,
-    });
-
-    let body: Uint8Array;
-    try {
-      body = await readBodyBytes(request, {
-        maxBytes: this.limits.maxBytes,
-        maxInflatedBytes: this.limits.maxInflatedBytes,
-        encodings: ["gzip", "deflate"],
-      });
-    } catch (error) {
-      if (error instanceof BodyError && ctx)
-        await this.reject(source(), ["default"], "invalid", error.reason, error);
-      throw error;
-    }
-    let envelope: Envelope;
-    try {
-      envelope = bare ? bareEnvelope(body) : parseEnvelope(body);
-    } catch (error) {
-      if (error instanceof ApiError && ctx)
-        await this.reject(source(), ["default"], "invalid", "payload", error);
-      throw error;
-    }
-    if (!caller) {
-      const found = sentryKeyOf(url, request.headers, envelope.header);
-      if (!found) {
-        throw forbidden(
-          "Missing authentication information: send sentry_key in the query string, the X-Sentry-Auth header or the envelope's dsn",
-        );
-      }
-      caller = await this.identify(found);
-      ctx = await this.context(caller, projectParam);
-    }
-    const app = ctx as AppContext;
-    const at = source();
-    this.checkSizes(envelope);
-    if (app.project.status === "disabled") {
-      await this.reject(
-        at,
-        envelope.items.map(categoryOfItem),
-        "abuse",
-        "project_disabled",
-        forbidden("This project is disabled"),
-      );
-    }
-
-    const arrival: Arrival = {
-      receivedAt,
-      platform: app.platform,
-      eventId: typeof envelope.header.event_id === "string" ? envelope.header.event_id : undefined,
-    };
-    const collected = this.collect(envelope, arrival, at, app);
-    const filter = filterOf(app.project);
-    const kept: SentryEvent[] = [];
-    for (const event of collected.events) {
-      const hit = filter(event);
-      if (hit) collected.outcomes.count(at, "filtered", hit, categoryOfEvent(event));
-      else kept.push(event);
-    }
-
-    const headers: Record<string, string> = {};
-    const refusal = this.quotas.check(caller as KeyCaller, app.project, kept.length, "ingest", receivedAt);
-    let events = kept;
-    if (refusal && kept.length > 0) {
-      for (const event of kept)
-        collected.outcomes.count(at, refusal.outcome, refusal.reason, categoryOfEvent(event));
-      for (const extra of collected.extra)
-        collected.outcomes.count(at, refusal.outcome, refusal.reason, extra.category, extra.quantity);
-      headers["retry-after"] = String(refusal.retryAfter);
-      headers["x-sentry-rate-limits"] =
-        `${refusal.retryAfter}:${QUOTA_CATEGORIES}:${refusal.scope}:${refusal.reason}`;
-      events = [];
-    } else {
-      this.quotas.take(caller as KeyCaller, app.project, kept.length, "ingest", receivedAt);
-      for (const extra of collected.extra)
-        collected.outcomes.count(at, "accepted", null, extra.category, extra.quantity);
-    }
-
-    await this.storeAttachments(envelope, collected.events, events, at, app, refusal?.outcome ?? null);
-
-    const stored: Array<{ index: number; event: StoredEvent }> = events.map((event, index) => ({
-      index,
-      event: {
-        ...event,
-        id: eventId(event.timestamp, app.project.id),
-        appId: app.appId,
-        projectId: app.project.id,
-        apiKeyId: at.keyId,
-        countryCode: null,
-        receivedAt,
-      },
-    }));
-    await this.writer.submit({
-      mode: "ingest",
-      appId: app.appId,
-      projectId: app.project.id,
-      keyId: at.keyId,
-      receivedAt,
-      events: stored,
-      outcomes: collected.outcomes,
-      sessions: collected.sessions,
-    });
-    // Refused in whole when the quota took everything the envelope held (429); else the header
-    // alone tells the SDK which categories to hold back.
-    if (refusal && kept.length > 0 && collected.sessions.length === 0) {
-      throw new ApiError(429, refusal.message, {}, headers);
-    }
-    return { id: arrival.eventId ?? collected.events[0]?.clientEventId ?? null, headers };
   }
 
   /** The DSN's key as a caller: a live client key allowed to write events, or 401/403. */

@@ -172,9 +172,9 @@ describe.each([
       `/api/0/organizations/default/stats_v2/?field=sum(quantity)&groupBy=outcome&groupBy=reason&category=error&project=${project.id}&interval=1h&statsPeriod=1h`,
     );
     const totals = Object.fromEntries(
-      (stats.groups as Array<{ by: { outcome: string; reason: string }; totals: Record<string, number> }>).map(
-        (g) => [`${g.by.outcome}/${g.by.reason}`, g.totals["sum(quantity)"]],
-      ),
+      (
+        stats.groups as Array<{ by: { outcome: string; reason: string }; totals: Record<string, number> }>
+      ).map((g) => [`${g.by.outcome}/${g.by.reason}`, g.totals["sum(quantity)"]]),
     );
     // The first fits the quota; the second is refused with 429 and the header; the SDK then drops
     // the third itself, and says so in its client report.
