@@ -32,6 +32,8 @@ import { loadRecentKeys } from "./modules/pipeline/startup";
 import { WriteQueue } from "./modules/pipeline/write-queue";
 import { projectsRoutes } from "./modules/projects";
 import { ProjectsService } from "./modules/projects/service";
+import { releasesRoutes } from "./modules/releases";
+import { ReleasesService } from "./modules/releases/service";
 import { sentryRoutes } from "./modules/sentry";
 import { SentryService } from "./modules/sentry/service";
 import { statsRoutes } from "./modules/stats";
@@ -163,7 +165,8 @@ export async function createApp(config: Config, deps: Deps) {
     .use(outcomesRoutes(guard, services.outcomes))
     .use(sentryRoutes(services.sentry))
     .use(statsRoutes(guard, new StatsService(store)))
-    .use(eventsRoutes(guard, events));
+    .use(eventsRoutes(guard, events))
+    .use(releasesRoutes(guard, new ReleasesService(store, events)));
 
   return { app, services };
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { KEY_KIND_PERMISSIONS } from "../src/modules/access/permissions";
 import { type Roost, startRoost, type Tenant } from "./helpers";
 
 /**
@@ -16,6 +17,7 @@ type Route = {
 };
 
 const routes: Route[] = [
+  { method: "GET", path: () => "/v1/release-health", permission: "events:read" },
   { method: "GET", path: () => "/v1/teams", permission: "org:read" },
   { method: "GET", path: (t) => `/v1/teams/${t.team.id}`, permission: "org:read", foreign: "Team not found" },
   {
@@ -165,7 +167,8 @@ describe.each(
     expect(r.body.error).toBe(`Missing permission: ${route.permission}`);
   });
 
-  if (route.permission !== "org:read") {
+  // The read-only key is an agent key with the default permissions (events:read, org:read).
+  if (!(KEY_KIND_PERMISSIONS.agent.default as readonly string[]).includes(route.permission)) {
     test("read-only agent key → 403", async () => {
       const r = await send(readOnlyKey);
       expect(r.status).toBe(403);

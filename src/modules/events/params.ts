@@ -96,7 +96,7 @@ function dataMode(value: string | undefined): boolean | null {
 }
 
 /** A relative time (`30m`: now minus 30 minutes) or an ISO-8601 date (naive means UTC). */
-function time(param: string, value: string | undefined, now: number): Date | undefined {
+export function time(param: string, value: string | undefined, now: number): Date | undefined {
   if (value === undefined || value === "") return undefined;
   const relative = RELATIVE.exec(value);
   if (relative) return new Date(now - Number(relative[1]) * UNIT_MS[relative[2] as keyof typeof UNIT_MS]);

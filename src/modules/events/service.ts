@@ -85,7 +85,7 @@ export class EventsService {
    * The live apps the caller may read, narrowed by app_id, else project_id, else team_id. An id
    * outside that scope narrows to nothing: an empty result, never another team's rows.
    */
-  private async visible(
+  async visible(
     caller: Caller,
     f: Pick<EventFilters, "teamId" | "projectId" | "appId">,
   ): Promise<Visible | null> {

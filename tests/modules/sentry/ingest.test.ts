@@ -623,3 +623,100 @@ describe("POST /api/{sentry_id}/envelope/: filters, quotas, a disabled project",
     expect(await outcomes(g.projectId)).toEqual([["abuse", "error", "project_disabled", 1]]);
   });
 });
+
+describe("GET /v1/release-health", () => {
+  test("sessions per release and environment, with the crash-free rate; filtered by environment and time", async () => {
+    const f = await freshProject();
+    const started = new Date().toISOString();
+    const update = (release: string, over: Record<string, unknown>) => [
+      { type: "session" },
+      { sid: hex(), started, attrs: { release, environment: "production" }, ...over },
+    ];
+    const body = envelope({}, [
+      update("shop@1.0", { init: true, status: "exited" }),
+      update("shop@1.0", { init: true, status: "crashed" }),
+      update("shop@1.0", { init: true, status: "ok" }),
+      update("shop@1.0", { status: "exited", errors: 2 }),
+      update("shop@2.0", { init: true, status: "ok" }),
+      [
+        { type: "sessions" },
+        {
+          aggregates: [{ started, exited: 6, abnormal: 1 }],
+          attrs: { release: "shop@2.0", environment: "staging" },
+        },
+      ],
+    ] as Array<[Record<string, unknown>, unknown]>);
+    expect((await post(f, body, { query: asKey(f) })).status).toBe(200);
+
+    const r = await roost.call("GET", `/v1/release-health?project_id=${f.projectId}`, { token: t.token });
+    expect(r.status).toBe(200);
+    expect(
+      r.body.releases.map(({ first_seen: _, last_seen: __, ...rest }: Record<string, unknown>) => rest),
+    ).toEqual([
+      {
+        release: "shop@2.0",
+        environment: "staging",
+        sessions: 7,
+        exited: 6,
+        errored: 0,
+        crashed: 0,
+        abnormal: 1,
+        crash_free_rate: 1,
+      },
+      {
+        release: "shop@1.0",
+        environment: "production",
+        sessions: 3,
+        exited: 1,
+        errored: 1,
+        crashed: 1,
+        abnormal: 0,
+        crash_free_rate: 1 - 1 / 3,
+      },
+      {
+        release: "shop@2.0",
+        environment: "production",
+        sessions: 1,
+        exited: 0,
+        errored: 0,
+        crashed: 0,
+        abnormal: 0,
+        crash_free_rate: 1,
+      },
+    ]);
+    const production = await roost.call(
+      "GET",
+      `/v1/release-health?project_id=${f.projectId}&environment=production`,
+      {
+        token: t.token,
+      },
+    );
+    expect(production.body.releases.map((x: { release: string }) => x.release)).toEqual([
+      "shop@1.0",
+      "shop@2.0",
+    ]);
+    const later = await roost.call("GET", `/v1/release-health?project_id=${f.projectId}&since=2099-01-01`, {
+      token: t.token,
+    });
+    expect(later.body).toEqual({ releases: [] });
+  });
+
+  test("bad input → 400; another team's project shows nothing", async () => {
+    const bad = await roost.call("GET", "/v1/release-health?since=yesterday", { token: t.token });
+    expect([bad.status, bad.body]).toEqual([
+      400,
+      { error: "since must be a relative time such as 30m, 12h or 7d, or an ISO-8601 date" },
+    ]);
+    const order = await roost.call("GET", "/v1/release-health?since=1h&until=2h", { token: t.token });
+    expect([order.status, order.body]).toEqual([400, { error: "since must not be after until" }]);
+    const notUuid = await roost.call("GET", "/v1/release-health?project_id=nope", { token: t.token });
+    expect([notUuid.status, notUuid.body]).toEqual([400, { error: "project_id must be a UUID" }]);
+    const f = await freshProject();
+    await post(f, envelope({}, [[{ type: "session" }, aSession()]]), { query: asKey(f) });
+    const stranger = await roost.tenant("Releases");
+    const theirs = await roost.call("GET", `/v1/release-health?project_id=${f.projectId}`, {
+      token: stranger.token,
+    });
+    expect([theirs.status, theirs.body]).toEqual([200, { releases: [] }]);
+  });
+});

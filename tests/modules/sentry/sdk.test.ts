@@ -142,6 +142,21 @@ describe.each([
     expect(totals["accepted/log_byte"]).toBeGreaterThan(0);
   });
 
+  test("release health: the SDK's sessions, under its release, all ended cleanly", async () => {
+    const { releases } = await get("/v1/release-health");
+    expect(releases).toHaveLength(1);
+    // The one the program started and ended, and the SDK's own for the process where it keeps one.
+    const [release] = releases;
+    expect(release).toMatchObject({
+      release: "shop@2.4.1+77",
+      environment: "staging",
+      crashed: 0,
+      crash_free_rate: 1,
+    });
+    expect(release.sessions).toBeGreaterThanOrEqual(1);
+    expect(release.exited).toBe(release.sessions);
+  });
+
   test("a project over its quota: the SDK sees 429 and X-Sentry-Rate-Limits, and holds back what follows", async () => {
     const login = await fetch(`${server.base}/v1/auth/login`, {
       method: "POST",
