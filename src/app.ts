@@ -28,6 +28,7 @@ import { keysRoutes } from "./modules/keys";
 import { KeysService } from "./modules/keys/service";
 import { outcomesRoutes } from "./modules/outcomes";
 import { OutcomesService } from "./modules/outcomes/service";
+import { RecentTimes } from "./modules/pipeline/recent-times";
 import { loadRecentKeys } from "./modules/pipeline/startup";
 import { WriteQueue } from "./modules/pipeline/write-queue";
 import { projectsRoutes } from "./modules/projects";
@@ -59,6 +60,8 @@ export interface Services {
   outcomes: OutcomesService;
   attachments: AttachmentsService;
   sentry: SentryService;
+  /** The newest event times per app, learnt from commits; bounds the events API's newest pages. */
+  recentTimes: RecentTimes;
 }
 
 /**
@@ -83,13 +86,20 @@ export async function createApp(config: Config, deps: Deps) {
     log,
   );
   await attachments.start();
-  // Each commit links the attachments that wait for the events it stores.
-  const writer = new WriteQueue(store, eventKeys, sessionKeys, log, (tx, events) =>
-    attachments.linkEvents(tx, events),
+  // Each commit links the attachments that wait for the events it stores, and tells the events
+  // API the newest times of each app.
+  const recentTimes = new RecentTimes();
+  const writer = new WriteQueue(
+    store,
+    eventKeys,
+    sessionKeys,
+    log,
+    (tx, events) => attachments.linkEvents(tx, events),
+    recentTimes,
   );
   const quotas = new Quotas();
   const ingest = new IngestService(contexts, writer, quotas);
-  const events = new EventsService(store, attachments);
+  const events = new EventsService(store, attachments, recentTimes);
   const changed = () => {
     auth.forgetKeys();
     contexts.forget();
@@ -106,6 +116,7 @@ export async function createApp(config: Config, deps: Deps) {
     outcomes: new OutcomesService(store, writer),
     attachments,
     sentry: new SentryService(auth, contexts, writer, quotas, attachments),
+    recentTimes,
   };
   const guard = authGuard(auth, {
     events: {

@@ -1,6 +1,7 @@
 import type { Param, Store, Tx } from "../../store/db";
 import { type PageWindow, planLookup, planPage } from "../../store/event-pages";
 import { type EventScope, eventsSource, type IdKey, lakeSource, sourceOver } from "../../store/events-source";
+import type { RecentTimes } from "../pipeline/recent-times";
 import type { Event } from "./model";
 import type { EventFilters, ListParams } from "./params";
 
@@ -88,8 +89,12 @@ async function pageOf(
   direction: "ASC" | "DESC",
   limit: number,
   twoStepRows: number,
+  timeFirst = false,
 ): Promise<EventRow[]> {
-  if (window.paths.length === 0) return hotPageOf(tx, where, direction, limit);
+  if (window.paths.length === 0) {
+    const bound = timeFirst && direction === "DESC" && window.from ? window : null;
+    return hotPageOf(tx, where, direction, limit, bound);
+  }
   if (window.rows < twoStepRows) {
     const source = sourceOver(dataDir, scope, window.paths);
     return eventRows(
@@ -119,22 +124,41 @@ async function pageOf(
   );
 }
 
+/** How many of the newest hot rows within a guessed bound are read before the page's filters. */
+const TIME_FIRST_ROWS = 10_000;
+
 /**
  * The first `limit` rows of the hot table alone, as stored, in two steps like a big window: the
  * top-N over the sort key, then every field of just those rows. Through the lake-typed relation
  * (JSON text cast to maps for every row) and in one step, a page over 300k hot rows took ~260 ms.
+ * Within a bound guessed from the newest times (`bound`), the newest rows are found by time
+ * alone first and the page's filters run on those only: DuckDB tests a page's list of apps on
+ * every hot row, even beside a bound on the time (docs/performance.md, session 5). When that
+ * finds too few rows, the page's own top-N runs as without a bound.
  */
 async function hotPageOf(
   tx: Tx,
   where: { sql: string; params: Param[] },
   direction: "ASC" | "DESC",
   limit: number,
+  bound: { from?: Date; to?: Date } | null = null,
 ): Promise<EventRow[]> {
-  const top = await tx.all<{ id: string; us: number }>(
-    `SELECT id::VARCHAR AS id, epoch_us(timestamp) AS us FROM events WHERE ${where.sql}
-     ORDER BY timestamp ${direction}, id ${direction} LIMIT ${limit}`,
-    where.params,
-  );
+  const topN = (source: string, params: Param[]) =>
+    tx.all<{ id: string; us: number }>(
+      `SELECT id::VARCHAR AS id, epoch_us(timestamp) AS us FROM ${source} WHERE ${where.sql}
+       ORDER BY timestamp ${direction}, id ${direction} LIMIT ${limit}`,
+      [...params, ...where.params],
+    );
+  let top: Array<{ id: string; us: number }> = [];
+  if (bound?.from) {
+    const until = bound.to ? " AND timestamp < ?::TIMESTAMPTZ" : "";
+    top = await topN(
+      `(SELECT id, timestamp, app_id, is_dev FROM events WHERE timestamp >= ?::TIMESTAMPTZ${until}
+        ORDER BY timestamp DESC, id DESC LIMIT ${TIME_FIRST_ROWS}) AS recent`,
+      bound.to ? [bound.from, bound.to] : [bound.from],
+    );
+  }
+  if (top.length < limit) top = await topN("events", []);
   if (top.length === 0) return [];
   const times = top.map((r) => r.us);
   return eventRows(
@@ -151,19 +175,57 @@ async function hotPageOf(
 
 /**
  * One page, plus one row more when there is a next page: the windows are read in page order until
- * the page is full, so the newest page reads the newest partitions and the hot table only.
+ * the page is full, so the newest page reads the newest partitions and the hot table only. A
+ * newest-first page filtered by apps alone is read first within the bound the newest known times
+ * of its apps give (`recent`), and again without it when that bound held too few rows; the rows
+ * read teach `recent` in turn.
  */
 export async function listEvents(
   store: Store,
   visible: Visible,
   p: ListParams,
-  options: { twoStepRows?: number } = {},
+  options: { twoStepRows?: number; recent?: RecentTimes } = {},
 ): Promise<EventRow[]> {
   const twoStepRows = options.twoStepRows ?? TWO_STEP_ROWS;
+  const { recent } = options;
+  const guess =
+    recent && guessable(p) ? recent.edge(visible.appIds, p.isDev, p.limit + 1, newestAllowed(p)) : null;
+  if (guess !== null && guess > (p.since?.getTime() ?? Number.NEGATIVE_INFINITY)) {
+    const page = await readPage(store, visible, p, twoStepRows, new Date(guess));
+    if (page.length > p.limit) return page;
+  }
+  const page = await readPage(store, visible, p, twoStepRows, null);
+  for (const row of page) recent?.add(row.app_id, row.is_dev, Math.floor(Number(row.ts_us) / 1000));
+  return page;
+}
+
+/** Pages whose only filters are apps and data mode, newest first: what the newest times can bound. */
+const guessable = (p: ListParams) =>
+  p.order === "desc" &&
+  !p.levels &&
+  p.userId === undefined &&
+  p.sessionId === undefined &&
+  p.screenName === undefined &&
+  p.environment === undefined;
+
+/** The newest time a page's rows may have (ms, exclusive): its cursor's, else its until. */
+function newestAllowed(p: ListParams): number {
+  if (p.cursor) return Number(BigInt(p.cursor.ts) / 1000n) + 1;
+  return p.until?.getTime() ?? Number.POSITIVE_INFINITY;
+}
+
+/** The page, read within `[bound, …)` when a bound is given (the hot rows by time first). */
+async function readPage(
+  store: Store,
+  visible: Visible,
+  p: ListParams,
+  twoStepRows: number,
+  bound: Date | null,
+): Promise<EventRow[]> {
   const where = conditions(visible, p);
   const direction = p.order === "desc" ? "DESC" : "ASC";
   const beyond = p.order === "desc" ? "<" : ">";
-  let from = p.since;
+  let from = bound && (!p.since || bound > p.since) ? bound : p.since;
   let to = p.until;
   if (p.cursor) {
     const ms = Number(BigInt(p.cursor.ts) / 1000n);
@@ -203,6 +265,7 @@ export async function listEvents(
         direction,
         p.limit + 1 - page.length,
         twoStepRows,
+        bound !== null,
       );
       page.push(...rows);
       if (page.length > p.limit) break;

@@ -5,6 +5,7 @@ import type { Store } from "../../store/db";
 import { type Caller, teamsWith } from "../access/caller";
 import { type AppRow, listApps } from "../apps/repository";
 import type { AttachmentsService } from "../attachments/service";
+import type { RecentTimes } from "../pipeline/recent-times";
 import type { Event } from "./model";
 import { type EventFilters, encodeCursor, parseFilters, parseList } from "./params";
 import { countEvents, type EventRow, findEvent, listEvents, type Visible } from "./repository";
@@ -37,6 +38,8 @@ export class EventsService {
   constructor(
     private readonly store: Store,
     private readonly attachments: Pick<AttachmentsService, "ofEvent">,
+    /** The newest event times per app, which bound the newest pages (pipeline/recent-times.ts). */
+    private readonly recent?: RecentTimes,
   ) {}
 
   /** Projects or apps changed (created, deleted): read them afresh. */
@@ -48,7 +51,7 @@ export class EventsService {
     const params = parseList(q);
     const visible = await this.visible(caller, params);
     if (!visible) return { events: [], cursor: null, has_more: false };
-    const rows = await listEvents(this.store, visible, params);
+    const rows = await listEvents(this.store, visible, params, { recent: this.recent });
     const hasMore = rows.length > params.limit;
     const page = rows.slice(0, params.limit);
     const last = page.at(-1);

@@ -4,6 +4,7 @@ import type { Store, WriteTx } from "../../store/db";
 import { categoryOfEvent, type StoredEvent } from "./event";
 import type { RecentKeys } from "./recent-keys";
 import { scopedKey } from "./recent-keys";
+import type { RecentTimes } from "./recent-times";
 import {
   appendEvents,
   appendKeys,
@@ -97,6 +98,8 @@ export class WriteQueue implements Writer {
     private readonly log: Logger,
     /** Runs inside each commit with the events it stores (attachments link to them there). */
     private readonly onCommit: CommitHook = async () => {},
+    /** Learns the times of the events each commit stores (the events API's page guesses). */
+    private readonly recent: RecentTimes | null = null,
     private readonly maxRows = 10_000,
   ) {}
 
@@ -161,6 +164,7 @@ export class WriteQueue implements Writer {
       return;
     }
     commit.remember();
+    for (const event of commit.events) this.recent?.add(event.appId, event.isDev, event.timestamp);
     for (const [i, pending] of batch.entries()) pending.resolve(results[i] as WriteResult);
     this.log.debug("ingest commit", {
       requests: batch.length,
