@@ -1,6 +1,6 @@
 import { ApiError, forbidden } from "../../lib/errors";
 import { eventId } from "../../lib/ids";
-import { categoryOfLevel, type Outcome } from "../../lib/vocab";
+import { categoryOfLevel } from "../../lib/vocab";
 import type { KeyCaller } from "../access/caller";
 import type { AppContext, AppContexts } from "../apps/context";
 import type { StoredEvent, ValidEvent } from "../pipeline/event";
@@ -64,7 +64,8 @@ export class IngestService {
     const categories = rawEvents.map((e) => categoryOfLevel(levelOf(e)));
 
     if (ctx.project.status === "disabled") {
-      await this.reject(
+      await refuse(
+        this.writer,
         source,
         categories,
         "abuse",
@@ -119,7 +120,7 @@ export class IngestService {
         { retry_after: refusal.retryAfter },
         { "retry-after": String(refusal.retryAfter) },
       );
-      await this.reject(source, categories, refusal.outcome, refusal.reason, error);
+      await refuse(this.writer, source, categories, refusal.outcome, refusal.reason, error);
     }
     this.quotas.take(caller, ctx.project, valid.length, mode, receivedAt);
 
@@ -150,7 +151,7 @@ export class IngestService {
     const body = await this.readBody(request, source);
     const report = tallyClientReport(body, source, this.limits.maxEvents);
     if ("error" in report) {
-      return this.reject(source, ["default"], "invalid", "payload", new ApiError(400, report.error));
+      return refuse(this.writer, source, ["default"], "invalid", "payload", new ApiError(400, report.error));
     }
     await this.writer.submit(outcomesOnly(report.outcomes));
     return { recorded: report.recorded };
@@ -166,7 +167,8 @@ export class IngestService {
     try {
       return await readJsonBody(request, this.limits.maxBodyBytes);
     } catch (error) {
-      if (error instanceof BodyError) await this.reject(source, ["default"], "invalid", error.reason, error);
+      if (error instanceof BodyError)
+        await refuse(this.writer, source, ["default"], "invalid", error.reason, error);
       throw error;
     }
   }
@@ -180,7 +182,8 @@ export class IngestService {
   ): Promise<unknown[]> {
     const max = mode === "import" ? this.limits.maxImportEvents : this.limits.maxEvents;
     const fail = (message: string, count: number, reason = "payload", status = 400) =>
-      this.reject(
+      refuse(
+        this.writer,
         source,
         Array(Math.max(1, count)).fill("default"),
         "invalid",
@@ -204,17 +207,6 @@ export class IngestService {
       }
     }
     return events;
-  }
-
-  /** Records the outcome of a refused request, durably, then refuses it. */
-  private reject(
-    source: { projectId: string; keyId: string; receivedAt: number },
-    categories: readonly string[],
-    outcome: Outcome,
-    reason: string,
-    error: ApiError,
-  ): Promise<never> {
-    return refuse(this.writer, source, categories, outcome, reason, error);
   }
 }
 

@@ -97,7 +97,14 @@ export class SentryService {
     this.checkSizes(envelope);
     if (app.project.status === "disabled") {
       const categories = envelope.items.map(categoryOfItem);
-      await this.reject(at, categories, "abuse", "project_disabled", forbidden("This project is disabled"));
+      await refuse(
+        this.writer,
+        at,
+        categories,
+        "abuse",
+        "project_disabled",
+        forbidden("This project is disabled"),
+      );
     }
     const arrival: Arrival = {
       receivedAt,
@@ -148,7 +155,7 @@ export class SentryService {
     const refuseBody = async (error: unknown, reason: string): Promise<never> => {
       if (error instanceof ApiError && caller && app) {
         const source = { projectId: app.project.id, keyId: caller.keyId, receivedAt };
-        await this.reject(source, ["default"], "invalid", reason, error);
+        await refuse(this.writer, source, ["default"], "invalid", reason, error);
       }
       throw error;
     };
@@ -371,17 +378,6 @@ export class SentryService {
       }
     }
     return out;
-  }
-
-  /** Records the outcome of a refused request, durably, then refuses it. */
-  private reject(
-    source: Source,
-    categories: readonly string[],
-    outcome: Outcome,
-    reason: string,
-    error: ApiError,
-  ): Promise<never> {
-    return refuse(this.writer, source, categories, outcome, reason, error);
   }
 }
 
