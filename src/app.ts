@@ -170,7 +170,7 @@ export async function createApp(config: Config, deps: Deps) {
     .use(teamsRoutes(guard, services.teams))
     .use(projectsRoutes(guard, services.projects))
     .use(appsRoutes(guard, services.apps, config.publicUrl))
-    .use(keysRoutes(guard, services.keys))
+    .use(keysRoutes(guard, services.keys, config.publicUrl))
     .use(ingestRoutes(guard, ingest))
     .use(attachmentsRoutes(guard, attachments))
     .use(outcomesRoutes(guard, services.outcomes))

@@ -55,6 +55,22 @@ describe("keys", () => {
     expect(r.body.permissions).toEqual(["org:write"]);
   });
 
+  test("a client key comes with its Sentry DSN (its app's project number); an agent key has none", async () => {
+    const client = await roost.call("POST", "/v1/keys", {
+      token: t.token,
+      body: { kind: "client", name: "for sentry", app_id: t.app.id },
+    });
+    expect(client.status).toBe(201);
+    expect(client.body.dsn).toBe(`http://${client.body.secret}@localhost/${t.project.sentry_id}`);
+    expect(client.body.sentry_init).toBe(`Sentry.init({ dsn: "${client.body.dsn}" });`);
+    const agent = await roost.call("POST", "/v1/keys", {
+      token: t.adminKey,
+      body: { kind: "agent", name: "no dsn" },
+    });
+    expect(agent.status).toBe(201);
+    expect(agent.body.dsn).toBeUndefined();
+  });
+
   test("expires_in_days sets expires_at; events_per_minute is kept", async () => {
     const r = await roost.call("POST", "/v1/keys", {
       token: t.token,

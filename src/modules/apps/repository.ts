@@ -11,11 +11,13 @@ export interface AppRow {
   bundle_id: string | null;
   created_at: Date;
   updated_at: Date;
+  /** Its project's number in Sentry DSNs. */
+  sentry_id: number;
 }
 
 /** Apps joined to their project, so every read knows the team and hides deleted projects' apps. */
 const SELECT = `SELECT a.id::VARCHAR AS id, a.project_id::VARCHAR AS project_id, p.team_id::VARCHAR AS team_id,
-  a.name, a.platform, a.bundle_id, a.created_at, a.updated_at
+  a.name, a.platform, a.bundle_id, a.created_at, a.updated_at, p.sentry_id
   FROM apps a JOIN projects p ON p.id = a.project_id
   WHERE a.deleted_at IS NULL AND p.deleted_at IS NULL`;
 

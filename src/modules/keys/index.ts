@@ -4,7 +4,8 @@ import type { AuthGuard } from "../access/guard";
 import { CreatedKey, CreateKeyBody, Key, ListKeysQuery } from "./model";
 import type { KeysService } from "./service";
 
-export function keysRoutes(guard: AuthGuard, keys: KeysService) {
+/** `publicUrl`: ROOST_PUBLIC_URL, the base of the DSNs shown; else the request's own address. */
+export function keysRoutes(guard: AuthGuard, keys: KeysService, publicUrl: string | undefined) {
   const detail = (summary: string) => ({ tags: ["keys"], summary });
   return new Elysia({ prefix: "/v1/keys" })
     .use(guard)
@@ -14,12 +15,19 @@ export function keysRoutes(guard: AuthGuard, keys: KeysService) {
       response: { 200: t.Object({ keys: t.Array(Key) }), ...authErrors },
       detail: detail("API keys (never their secrets)"),
     })
-    .post("", async ({ caller, body, status }) => status(201, await keys.create(caller, body)), {
-      permission: "org:admin",
-      body: CreateKeyBody,
-      response: { 201: CreatedKey, ...authErrors },
-      detail: detail("Create a key; its secret is in this response only"),
-    })
+    .post(
+      "",
+      async ({ caller, body, request, status }) =>
+        status(201, await keys.create(caller, body, publicUrl ?? new URL(request.url).origin)),
+      {
+        permission: "org:admin",
+        body: CreateKeyBody,
+        response: { 201: CreatedKey, ...authErrors },
+        detail: detail(
+          "Create a key (a client key with its Sentry DSN); its secret is in this response only",
+        ),
+      },
+    )
     .delete("/:id", ({ caller, params }) => keys.revoke(caller, params.id), {
       permission: "org:admin",
       params: IdParams,

@@ -19,7 +19,16 @@ export const Key = t.Object({
 });
 
 /** The one response that carries the secret: the answer to its creation. */
-export const CreatedKey = t.Composite([Key, t.Object({ secret: t.String() })]);
+export const CreatedKey = t.Composite([
+  Key,
+  t.Object({
+    secret: t.String(),
+    dsn: t.Optional(
+      t.String({ description: "a client key as a Sentry DSN: Sentry's SDKs send to Roost with it" }),
+    ),
+    sentry_init: t.Optional(t.String({ description: "a ready Sentry.init({ dsn }) line" })),
+  }),
+]);
 
 const permissionsError = `permissions must be a list of distinct values from ${PERMISSIONS.join(", ")}`;
 

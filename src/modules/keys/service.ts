@@ -1,3 +1,4 @@
+import { dsnOf, sentryInitSnippet } from "../../lib/dsn";
 import { badRequest, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { iso, isoRequired } from "../../lib/time";
@@ -82,7 +83,10 @@ export async function createKeyIn(tx: Tx, spec: KeySpec): Promise<CreatedKeyView
  * services (the apps module's lookup): apps create their first key through this module, so keys
  * must not import apps back.
  */
-export type AppOwnerLookup = (tx: Tx, appId: string) => Promise<{ id: string; team_id: string } | null>;
+export type AppOwnerLookup = (
+  tx: Tx,
+  appId: string,
+) => Promise<{ id: string; team_id: string; sentry_id: number } | null>;
 
 export class KeysService {
   constructor(
@@ -98,10 +102,16 @@ export class KeysService {
     return (await listKeys(this.store, teams, query.app_id ?? null)).map(presentKey);
   }
 
-  async create(caller: Caller, body: CreateKeyBody): Promise<CreatedKeyView> {
+  /** `publicBase`: the server's address as SDKs reach it, for a client key's DSN. */
+  async create(
+    caller: Caller,
+    body: CreateKeyBody,
+    publicBase: string,
+  ): Promise<CreatedKeyView & { dsn?: string; sentry_init?: string }> {
     return this.store.write(async (tx) => {
       let teamId: string;
       let appId: string | null = null;
+      let sentryId: number | null = null;
       if (body.kind === "agent") {
         teamId = body.team_id ?? defaultTeam(caller);
       } else {
@@ -110,9 +120,10 @@ export class KeysService {
         if (!app) throw notFound("App not found");
         teamId = app.team_id;
         appId = app.id;
+        sentryId = app.sentry_id;
       }
       authorize(caller, teamId, "org:admin", () => notFound(appId ? "App not found" : "Team not found"));
-      return createKeyIn(tx, {
+      const key = await createKeyIn(tx, {
         kind: body.kind,
         name: body.name,
         teamId,
@@ -122,6 +133,10 @@ export class KeysService {
         eventsPerMinute: body.events_per_minute,
         createdBy: caller.type === "user" ? caller.userId : null,
       });
+      // A client key is also a DSN for Sentry's SDKs (decision 009).
+      if (body.kind !== "client" || sentryId === null) return key;
+      const dsn = dsnOf(publicBase, key.secret, sentryId);
+      return { ...key, dsn, sentry_init: sentryInitSnippet(dsn) };
     });
   }
 

@@ -90,12 +90,21 @@ export function SettingsPage({ scope }: { scope: Scope }) {
     const permissions = new FormData(el).getAll("permissions").map(String);
     const { kind, name, app_id } = form(e);
     attempt(async () => {
-      const key = await api<Key & { secret: string }>("POST", "/v1/keys", {
-        kind,
-        name,
-        ...(kind === "agent" ? { team_id: scope.teamId, permissions } : { app_id }),
+      const key = await api<Key & { secret: string; dsn?: string; sentry_init?: string }>(
+        "POST",
+        "/v1/keys",
+        {
+          kind,
+          name,
+          ...(kind === "agent" ? { team_id: scope.teamId, permissions } : { app_id }),
+        },
+      );
+      setSecret({
+        title: `${key.kind} key “${key.name}”`,
+        secret: key.secret,
+        kind: key.kind,
+        sentry: key.dsn && key.sentry_init ? { dsn: key.dsn, init: key.sentry_init } : undefined,
       });
-      setSecret({ title: `${key.kind} key “${key.name}”`, secret: key.secret, kind: key.kind });
       refresh();
     });
   };
