@@ -91,3 +91,17 @@ function isBlank(body: Uint8Array, from: number, to: number): boolean {
   }
   return true;
 }
+
+/** A bare event (the legacy store endpoint) as an envelope of one event item. */
+export function bareEnvelope(body: Uint8Array): Envelope {
+  let event: unknown;
+  try {
+    event = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    throw new ApiError(400, "The request body is not valid JSON");
+  }
+  if (!isObject(event)) throw new ApiError(400, "The request body must be a JSON object (one event)");
+  const header: Record<string, unknown> =
+    typeof event.event_id === "string" ? { event_id: event.event_id } : {};
+  return { header, items: [{ type: "event", header: { type: "event" }, payload: body }] };
+}

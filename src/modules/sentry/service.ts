@@ -6,25 +6,15 @@ import type { Identifier } from "../access/guard";
 import type { AppContext, AppContexts } from "../apps/context";
 import type { AttachmentsService } from "../attachments/service";
 import { BodyError, readBodyBytes } from "../ingest/body";
-import { tallyClientReport } from "../ingest/client-report";
 import { filterOf } from "../ingest/filters";
 import type { Quotas } from "../ingest/quotas";
 import { categoryOfEvent } from "../pipeline/event";
-import type { ReleaseSessions } from "../pipeline/repository";
 import { OutcomeTally } from "../pipeline/tally";
 import { outcomesOnly, refuse, type Writer } from "../pipeline/write-queue";
 import { sentryKeyOf } from "./auth";
-import {
-  type Arrival,
-  fromCheckIn,
-  fromEvent,
-  fromLog,
-  fromSpans,
-  fromTransaction,
-  type SentryEvent,
-} from "./convert";
-import { type Envelope, type EnvelopeItem, parseEnvelope } from "./envelope";
-import { sessionCounts } from "./sessions";
+import { aggregatesIn, type Collected, categoryOfItem, collect, type Source } from "./collect";
+import { bareEnvelope, type Envelope, parseEnvelope } from "./envelope";
+import type { Arrival, SentryEvent } from "./fields";
 
 /** Sentry's limits (its docs): what one request, one event and one attachment may weigh. */
 export interface SentryLimits {
@@ -53,25 +43,6 @@ const SIZE_LIMITED = new Set(["event", "transaction", "feedback", "check_in"]);
 export interface SentryReply {
   id: string | null;
   headers: Record<string, string>;
-}
-
-/** Whose outcomes: the key's project and the key, at the request's arrival. */
-interface Source {
-  projectId: string;
-  keyId: string;
-  receivedAt: number;
-}
-
-/** Where an item's data goes once read: events, session counts, outcomes. */
-interface Collected {
-  events: SentryEvent[];
-  sessions: ReleaseSessions[];
-  outcomes: OutcomeTally;
-  /**
-   * Outcomes that go with the events beyond the writer's one per event (a transaction's spans, a
-   * log item's bytes): accepted or refused with them.
-   */
-  extra: Array<{ category: string; quantity: number }>;
 }
 
 /**
@@ -111,7 +82,7 @@ export class SentryService {
       platform: app.platform,
       eventId: typeof envelope.header.event_id === "string" ? envelope.header.event_id : undefined,
     };
-    const collected = this.collect(envelope, arrival, at, app);
+    const collected = collect(envelope, arrival, at, app);
     const { events, refusal, headers } = this.admit(collected, caller, app, at);
     await this.storeAttachments(envelope, collected.events, events, at, app, refusal?.outcome ?? null);
     await this.writer.submit({
@@ -323,110 +294,4 @@ export class SentryService {
       );
     }
   }
-
-  /** Each item read into events, session counts and outcomes; unknown types are skipped. */
-  private collect(envelope: Envelope, arrival: Arrival, at: Source, app: AppContext): Collected {
-    const out: Collected = { events: [], sessions: [], outcomes: new OutcomeTally(), extra: [] };
-    for (const item of envelope.items) {
-      const payload = itemJson(item);
-      if (payload === undefined) {
-        if (item.type in CATEGORY_OF_ITEM) out.outcomes.count(at, "invalid", "payload", categoryOfItem(item));
-        continue;
-      }
-      const record = payload as Record<string, unknown>;
-      switch (item.type) {
-        case "event":
-          out.events.push(fromEvent(record, arrival));
-          break;
-        case "feedback":
-          out.events.push(fromEvent(record, arrival, "feedback"));
-          break;
-        case "transaction": {
-          out.events.push(fromTransaction(record, arrival));
-          const spans = Array.isArray(record.spans) ? record.spans.length : 0;
-          out.extra.push({ category: "span", quantity: spans + 1 });
-          break;
-        }
-        case "span": {
-          const spans = (Array.isArray(record.items) ? record.items : [record]).filter(isRecord);
-          out.events.push(...fromSpans(spans, arrival, envelope.header));
-          out.extra.push({ category: "span", quantity: spans.length });
-          break;
-        }
-        case "log": {
-          const logs = (Array.isArray(record.items) ? record.items : [record]).filter(isRecord);
-          for (const log of logs) out.events.push(fromLog(log, arrival, envelope.header));
-          out.extra.push({ category: "log_byte", quantity: item.payload.byteLength });
-          break;
-        }
-        case "check_in":
-          out.events.push(fromCheckIn(record, arrival));
-          break;
-        case "session":
-        case "sessions": {
-          const counts = sessionCounts(item.type, record, app, arrival.receivedAt);
-          out.sessions.push(...counts.rows);
-          if (counts.sessions > 0) out.outcomes.count(at, "accepted", null, "session", counts.sessions);
-          else out.outcomes.count(at, "invalid", "payload", "session");
-          break;
-        }
-        case "client_report": {
-          const report = tallyClientReport(record, at, 1000);
-          if ("outcomes" in report) out.outcomes.merge(report.outcomes);
-          break;
-        }
-      }
-    }
-    return out;
-  }
-}
-
-/** Every item type Roost reads, and its outcome category (Sentry's names). */
-const CATEGORY_OF_ITEM: Record<string, string> = {
-  event: "error",
-  transaction: "transaction",
-  span: "span",
-  log: "log_item",
-  check_in: "monitor",
-  feedback: "feedback",
-  attachment: "attachment",
-  session: "session",
-  sessions: "session",
-  client_report: "default",
-};
-
-const categoryOfItem = (item: EnvelopeItem): string => CATEGORY_OF_ITEM[item.type] ?? "default";
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === "object" && !Array.isArray(value);
-
-/** An item's payload as a JSON object; undefined when it is not one. */
-function itemJson(item: EnvelopeItem): Record<string, unknown> | undefined {
-  if (item.type === "attachment") return {};
-  try {
-    const value = JSON.parse(new TextDecoder().decode(item.payload));
-    return isRecord(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** How many session counts a `sessions` item holds (one per aggregate). */
-function aggregatesIn(item: EnvelopeItem): number {
-  const aggregates = itemJson(item)?.aggregates;
-  return Array.isArray(aggregates) ? aggregates.length : 0;
-}
-
-/** A bare event (the legacy store endpoint) as an envelope of one event item. */
-function bareEnvelope(body: Uint8Array): Envelope {
-  let event: unknown;
-  try {
-    event = JSON.parse(new TextDecoder().decode(body));
-  } catch {
-    throw new ApiError(400, "The request body is not valid JSON");
-  }
-  if (!isRecord(event)) throw new ApiError(400, "The request body must be a JSON object (one event)");
-  const header: Record<string, unknown> =
-    typeof event.event_id === "string" ? { event_id: event.event_id } : {};
-  return { header, items: [{ type: "event", header: { type: "event" }, payload: body }] };
 }

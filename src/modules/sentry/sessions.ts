@@ -1,6 +1,6 @@
 import type { AppContext } from "../apps/context";
 import type { ReleaseSessions } from "../pipeline/repository";
-import { timeOf } from "./convert";
+import { timeOf } from "./fields";
 
 type Json = Record<string, unknown>;
 
