@@ -10,3 +10,7 @@ export function dsnOf(base: string, key: string, sentryId: number): string {
 
 /** The line a Sentry SDK user pastes: `Sentry.init({ dsn })`. */
 export const sentryInitSnippet = (dsn: string): string => `Sentry.init({ dsn: "${dsn}" });`;
+
+/** The server's address as clients reach it: ROOST_PUBLIC_URL when set (behind a proxy), else the request's. */
+export const publicBase = (configured: string | undefined, request: Request): string =>
+  configured ?? new URL(request.url).origin;

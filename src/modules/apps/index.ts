@@ -1,4 +1,5 @@
 import { Elysia, t } from "elysia";
+import { publicBase } from "../../lib/dsn";
 import { authErrors, Deleted, IdParams } from "../../lib/schemas";
 import type { AuthGuard } from "../access/guard";
 import { App, CreateAppBody, CreatedApp, ListAppsQuery, PatchAppBody } from "./model";
@@ -24,7 +25,7 @@ export function appsRoutes(guard: AuthGuard, apps: AppsService, publicUrl: strin
     .post(
       "",
       async ({ caller, body, request, status }) =>
-        status(201, await apps.create(caller, body, publicUrl ?? new URL(request.url).origin)),
+        status(201, await apps.create(caller, body, publicBase(publicUrl, request))),
       {
         permission: "org:write",
         body: CreateAppBody,

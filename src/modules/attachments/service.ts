@@ -1,3 +1,4 @@
+import { publicBase } from "../../lib/dsn";
 import { ApiError, badRequest, conflict, forbidden, notFound } from "../../lib/errors";
 import { isUuid, newId } from "../../lib/ids";
 import type { Logger } from "../../lib/log";
@@ -437,7 +438,7 @@ export class AttachmentsService {
   }
 
   private url(request: Request, path: string, query: string): string {
-    const base = this.limits.publicUrl ?? new URL(request.url).origin;
+    const base = publicBase(this.limits.publicUrl, request);
     return `${base.replace(/\/+$/, "")}${path}?${query}`;
   }
 }

@@ -1,4 +1,5 @@
 import { Elysia, t } from "elysia";
+import { publicBase } from "../../lib/dsn";
 import { authErrors, IdParams } from "../../lib/schemas";
 import type { AuthGuard } from "../access/guard";
 import { CreatedKey, CreateKeyBody, Key, ListKeysQuery } from "./model";
@@ -18,7 +19,7 @@ export function keysRoutes(guard: AuthGuard, keys: KeysService, publicUrl: strin
     .post(
       "",
       async ({ caller, body, request, status }) =>
-        status(201, await keys.create(caller, body, publicUrl ?? new URL(request.url).origin)),
+        status(201, await keys.create(caller, body, publicBase(publicUrl, request))),
       {
         permission: "org:admin",
         body: CreateKeyBody,
