@@ -6,7 +6,10 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** One line per event, `message key=value ...`, so a person reading logs sees the numbers. */
+/**
+ * One line per event, `message key=value ...`, so a person reading logs sees the numbers. Errors
+ * are written at every level, `silent` included: silent quiets the routine lines, never a failure.
+ */
 export function createLogger(level: LogLevel, write: (line: string) => void = (l) => console.log(l)): Logger {
   const line = (tag: string, message: string, fields?: Record<string, unknown>) => {
     const parts = [new Date().toISOString(), tag, message];
