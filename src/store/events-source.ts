@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Param, Tx } from "./db";
-import { readEventFiles } from "./lake/format";
+import { HOT_AS_FILE_COLUMNS, readEventFiles } from "./lake/format";
 import { type LiveFile, liveFiles } from "./manifest";
 
 /** What a query over events may touch: these projects, optionally a timestamp range [from, to). */
@@ -40,12 +40,6 @@ export async function filesFor(
   );
   return files.filter((f) => holding.has(f.path));
 }
-
-/** Every event column, typed as the Parquet files type them, plus project_id. */
-const HOT_COLUMNS = `id, app_id, project_id, client_event_id, session_id, user_id, api_key_id, level, source_module,
-  message, screen_name, custom_attributes::JSON::MAP(VARCHAR, VARCHAR) AS custom_attributes,
-  experiments::JSON::MAP(VARCHAR, VARCHAR) AS experiments, environment, os_version, app_version, sdk_name,
-  sdk_version, build_number, device_model, locale, country_code, is_dev, timestamp, received_at, kind, payload`;
 
 /**
  * Hot ∪ lake as one relation, for use as `FROM (<sql>) AS e` inside the same snapshot `tx`: the
@@ -104,7 +98,7 @@ function hotSource(
   // `file`: which lake file a row came from (null: the hot table), for two-step reads.
   const fileColumn = options.withFile ? ", NULL::VARCHAR AS file" : "";
   return {
-    sql: `SELECT ${HOT_COLUMNS}${fileColumn} FROM events
+    sql: `SELECT project_id, ${HOT_AS_FILE_COLUMNS}${fileColumn} FROM events
     WHERE list_contains(?::JSON::UUID[], project_id)
       AND (?::TIMESTAMPTZ IS NULL OR timestamp >= ?::TIMESTAMPTZ)
       AND (?::TIMESTAMPTZ IS NULL OR timestamp < ?::TIMESTAMPTZ)`,

@@ -41,13 +41,15 @@ export interface NewAttachment {
   isDev: boolean;
   createdAt: Date;
   expiresAt: Date;
+  /** Set when the bytes came with the row (a Sentry envelope); null for a reservation. */
+  uploadedAt?: Date | null;
 }
 
 export async function insertAttachment(tx: Tx, a: NewAttachment): Promise<void> {
   await tx.run(
     `INSERT INTO attachments (id, app_id, project_id, api_key_id, client_event_id, event_id, user_id,
-       original_filename, content_type, size_bytes, sha256, is_dev, created_at, expires_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       original_filename, content_type, size_bytes, sha256, is_dev, created_at, expires_at, uploaded_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       a.id,
       a.appId,
@@ -63,6 +65,7 @@ export async function insertAttachment(tx: Tx, a: NewAttachment): Promise<void> 
       a.isDev,
       a.createdAt,
       a.expiresAt,
+      a.uploadedAt ?? null,
     ],
   );
 }

@@ -59,6 +59,9 @@ const DENIED_TYPES = new Set([
 ]);
 const DENIED_EXTENSIONS = /\.(exe|com|scr|bat|cmd|msi|dll|sh|csh|ps1|vbs|jar|dmg|pkg|app|elf|so|dylib)$/i;
 
+const isExecutable = (contentType: string, filename: string): boolean =>
+  DENIED_TYPES.has(contentType.toLowerCase().split(";")[0]?.trim() ?? "") || DENIED_EXTENSIONS.test(filename);
+
 const linkKey = (appId: string, clientEventId: string) => `${appId}\u0000${clientEventId}`;
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -123,11 +126,7 @@ export class AttachmentsService {
       throw error;
     };
     if (disabled) await refuse("abuse", "project_disabled", forbidden("This project is disabled"));
-    const contentType = body.content_type.toLowerCase();
-    if (
-      DENIED_TYPES.has(contentType.split(";")[0]?.trim() ?? "") ||
-      DENIED_EXTENSIONS.test(body.original_filename)
-    ) {
+    if (isExecutable(body.content_type, body.original_filename)) {
       await refuse(
         "invalid",
         "content_type",
@@ -354,9 +353,7 @@ export class AttachmentsService {
       await this.store.write((tx) => this.recordOutcome(tx, source, outcome, reason, size));
       return outcome;
     };
-    const type = file.contentType.toLowerCase().split(";")[0]?.trim() ?? "";
-    if (DENIED_TYPES.has(type) || DENIED_EXTENSIONS.test(file.filename))
-      return refuse("invalid", "content_type");
+    if (isExecutable(file.contentType, file.filename)) return refuse("invalid", "content_type");
     if (size > this.limits.maxFileBytes) return refuse("invalid", "too_large");
     const received = await this.blobs.receive(new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(), size);
     this.linkable.add(linkKey(file.appId, file.clientEventId));
@@ -367,9 +364,8 @@ export class AttachmentsService {
         return "rate_limited";
       }
       this.blobs.keep(received);
-      const id = newId();
       await insertAttachment(tx, {
-        id,
+        id: newId(),
         appId: file.appId,
         projectId: source.projectId,
         apiKeyId: source.keyId,
@@ -383,8 +379,8 @@ export class AttachmentsService {
         isDev: file.isDev,
         createdAt: now,
         expiresAt: now,
+        uploadedAt: now,
       });
-      await markUploaded(tx, id, now);
       await this.recordOutcome(tx, source, "accepted", null, size);
       return "accepted";
     });

@@ -214,7 +214,7 @@ function newestAllowed(p: ListParams): number {
   return p.until?.getTime() ?? Number.POSITIVE_INFINITY;
 }
 
-/** The page, read within `[bound, …)` when a bound is given (the hot rows by time first). */
+/** The page, read from `bound` on when one is given (the hot rows by time first). */
 async function readPage(
   store: Store,
   visible: Visible,
@@ -225,7 +225,8 @@ async function readPage(
   const where = conditions(visible, p);
   const direction = p.order === "desc" ? "DESC" : "ASC";
   const beyond = p.order === "desc" ? "<" : ">";
-  let from = bound && (!p.since || bound > p.since) ? bound : p.since;
+  // listEvents gives a bound only when it is later than the page's since.
+  let from = bound ?? p.since;
   let to = p.until;
   if (p.cursor) {
     const ms = Number(BigInt(p.cursor.ts) / 1000n);

@@ -46,25 +46,28 @@ export async function readBodyBytes(request: Request, limits: BodyLimits): Promi
   if (declared > limits.maxBytes) throw tooLarge(limits.maxBytes);
   if (!request.body) throw new BodyError(400, "The request body is empty", "payload");
 
-  let wire = 0;
-  const counted = request.body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        wire += chunk.byteLength;
-        if (wire > limits.maxBytes) controller.error(tooLarge(limits.maxBytes));
-        else controller.enqueue(chunk);
-      },
-    }),
-  );
+  // A plain body is counted as it is read; a compressed one also on the wire, before inflating.
   const compressed = encoding !== "identity";
+  let wire = 0;
   const stream = compressed
-    ? counted.pipeThrough(
-        new DecompressionStream(encoding as "gzip" | "deflate") as unknown as ReadableWritablePair<
-          Uint8Array,
-          Uint8Array
-        >,
-      )
-    : counted;
+    ? request.body
+        .pipeThrough(
+          new TransformStream<Uint8Array, Uint8Array>({
+            transform(chunk, controller) {
+              wire += chunk.byteLength;
+              if (wire > limits.maxBytes) controller.error(tooLarge(limits.maxBytes));
+              else controller.enqueue(chunk);
+            },
+          }),
+        )
+        .pipeThrough(
+          new DecompressionStream(encoding as "gzip" | "deflate") as unknown as ReadableWritablePair<
+            Uint8Array,
+            Uint8Array
+          >,
+        )
+    : request.body;
+  const limit = compressed ? maxInflated : Math.min(limits.maxBytes, maxInflated);
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -73,9 +76,9 @@ export async function readBodyBytes(request: Request, limits: BodyLimits): Promi
       const { value, done } = await reader.read();
       if (done) break;
       total += value.byteLength;
-      if (total > maxInflated) {
+      if (total > limit) {
         await reader.cancel().catch(() => {});
-        throw tooLarge(maxInflated);
+        throw tooLarge(limit);
       }
       chunks.push(value);
     }

@@ -1,5 +1,6 @@
 import type { AppContext } from "../apps/context";
 import { tallyClientReport } from "../ingest/client-report";
+import { DEFAULT_INGEST_LIMITS } from "../ingest/service";
 import type { ReleaseSessions } from "../pipeline/repository";
 import { OutcomeTally } from "../pipeline/tally";
 import { fromCheckIn, fromEvent, fromLog, fromSpans, fromTransaction } from "./convert";
@@ -79,7 +80,7 @@ export function collect(envelope: Envelope, arrival: Arrival, at: Source, app: A
         break;
       }
       case "client_report": {
-        const report = tallyClientReport(record, at, 1000);
+        const report = tallyClientReport(record, at, DEFAULT_INGEST_LIMITS.maxEvents);
         if ("outcomes" in report) out.outcomes.merge(report.outcomes);
         break;
       }

@@ -12,9 +12,44 @@ export const FORMAT_TAG = "_s9";
 export const isCurrentFormat = (path: string): boolean => path.endsWith(`${FORMAT_TAG}.parquet`);
 
 /** The columns of an events file, in order (project_id, date and hour are in its path). */
-export const EVENT_FILE_COLUMNS = `id, app_id, client_event_id, session_id, user_id, api_key_id, level, source_module,
-  message, screen_name, custom_attributes, experiments, environment, os_version, app_version, sdk_name, sdk_version,
-  build_number, device_model, locale, country_code, is_dev, timestamp, received_at, kind, payload`;
+const FILE_COLUMNS = [
+  "id",
+  "app_id",
+  "client_event_id",
+  "session_id",
+  "user_id",
+  "api_key_id",
+  "level",
+  "source_module",
+  "message",
+  "screen_name",
+  "custom_attributes",
+  "experiments",
+  "environment",
+  "os_version",
+  "app_version",
+  "sdk_name",
+  "sdk_version",
+  "build_number",
+  "device_model",
+  "locale",
+  "country_code",
+  "is_dev",
+  "timestamp",
+  "received_at",
+  "kind",
+  "payload",
+] as const;
+
+/** JSON object text in the hot table, MAP(VARCHAR, VARCHAR) in a file. */
+const MAP_COLUMNS: ReadonlySet<string> = new Set(["custom_attributes", "experiments"]);
+
+export const EVENT_FILE_COLUMNS = FILE_COLUMNS.join(", ");
+
+/** The hot table's columns typed as an events file holds them: what a seal writes, what reads union. */
+export const HOT_AS_FILE_COLUMNS = FILE_COLUMNS.map((c) =>
+  MAP_COLUMNS.has(c) ? `${c}::JSON::MAP(VARCHAR, VARCHAR) AS ${c}` : c,
+).join(", ");
 
 /**
  * Every row of the given events files (absolute paths, at least one) with the current columns;

@@ -14,13 +14,7 @@ import {
   WRITE_OPTIONS,
   writeParquet,
 } from "./files";
-import { EVENT_FILE_COLUMNS, FORMAT_TAG, readEventFiles } from "./format";
-
-/** The hot table's columns as an events file holds them (lake/format.ts names them). */
-const PARQUET_COLUMNS = `id, app_id, client_event_id, session_id, user_id, api_key_id, level, source_module, message,
-  screen_name, custom_attributes::JSON::MAP(VARCHAR, VARCHAR) AS custom_attributes,
-  experiments::JSON::MAP(VARCHAR, VARCHAR) AS experiments, environment, os_version, app_version, sdk_name,
-  sdk_version, build_number, device_model, locale, country_code, is_dev, timestamp, received_at, kind, payload`;
+import { EVENT_FILE_COLUMNS, FORMAT_TAG, HOT_AS_FILE_COLUMNS, readEventFiles } from "./format";
 
 /** Sorted for pruning: a query for one app and a time range skips most row groups. */
 const SORT = "ORDER BY app_id, timestamp, id";
@@ -63,7 +57,7 @@ export async function seal(
       // The path is made here from the data directory and a UUID: no request value is in it.
       await tx.run(
         `COPY (
-           SELECT ${PARQUET_COLUMNS}, project_id, strftime(timestamp, '%Y-%m-%d') AS date, strftime(timestamp, '%H') AS hour
+           SELECT ${HOT_AS_FILE_COLUMNS}, project_id, strftime(timestamp, '%Y-%m-%d') AS date, strftime(timestamp, '%H') AS hour
            FROM events WHERE received_at < ? AND timestamp >= ? AND timestamp < ?
          ) TO '${root.replaceAll("'", "''")}' (${WRITE_OPTIONS}, PARTITION_BY (project_id, date, hour),
            FILENAME_PATTERN '${batch}_{uuid}${FORMAT_TAG}', FILE_EXTENSION '${TEMP_SUFFIX.slice(1)}', OVERWRITE_OR_IGNORE)`,
