@@ -355,20 +355,15 @@ export async function findEvent(
     // casts to the lake's types, cost more than a query of its own); then the one partition the
     // id's project hint names; then the other projects' files.
     // The id's own millisecond bounds the scan, so DuckDB skips the hot table's row groups by
-    // their time range (a backfill holds millions of rows hot until the next seal). Whether the
-    // row is hot is asked first, over the id column alone: a query naming every field costs
-    // ~2 ms even over an empty table, and after a seal most ids are not hot.
-    const hotRows = at
-      ? {
-          sql: "SELECT * FROM events WHERE timestamp >= ?::TIMESTAMPTZ AND timestamp < ?::TIMESTAMPTZ",
-          params: [at, to as Date],
-        }
-      : { sql: "SELECT * FROM events", params: [] };
-    const [isHot] = await tx.all(
-      `SELECT 1 FROM (${hotRows.sql}) AS e WHERE id = ?::UUID AND list_contains(?::JSON::UUID[], app_id) LIMIT 1`,
-      [...hotRows.params, id, visible.appIds],
+    // their time range (a backfill holds millions of rows hot until the next seal).
+    const hot = await byId(
+      at
+        ? {
+            sql: "SELECT * FROM events WHERE timestamp >= ?::TIMESTAMPTZ AND timestamp < ?::TIMESTAMPTZ",
+            params: [at, to as Date],
+          }
+        : { sql: "SELECT * FROM events", params: [] },
     );
-    const hot = isHot ? await byId(hotRows) : null;
     if (hot) return hot;
     for (const paths of await planLookup(tx, store.dataDir, id, scope)) {
       const row = await byId(lakeSource(store.dataDir, paths));
