@@ -9,6 +9,8 @@ import { RateLimiter } from "./lib/rate-limit";
 import { loadOrCreateSecret } from "./lib/secret";
 import { UrlSigner } from "./lib/signed-url";
 import { authGuard } from "./modules/access/guard";
+import { appUsersRoutes } from "./modules/app-users";
+import { AppUsersService } from "./modules/app-users/service";
 import { appsRoutes } from "./modules/apps";
 import { AppContexts } from "./modules/apps/context";
 import { findApp } from "./modules/apps/repository";
@@ -21,6 +23,9 @@ import { dashboardRoutes } from "./modules/dashboard";
 import { eventsRoutes } from "./modules/events";
 import { EventsService } from "./modules/events/service";
 import { healthRoutes } from "./modules/health";
+import { identityRoutes } from "./modules/identity";
+import { IdentityService } from "./modules/identity/service";
+import { loadIdentityClaims } from "./modules/identity/startup";
 import { ingestRoutes } from "./modules/ingest";
 import { Quotas } from "./modules/ingest/quotas";
 import { IngestService } from "./modules/ingest/service";
@@ -62,6 +67,7 @@ export interface Services {
   sentry: SentryService;
   /** The newest event times per app, learnt from commits; bounds the events API's newest pages. */
   recentTimes: RecentTimes;
+  identity: IdentityService;
 }
 
 /**
@@ -89,6 +95,7 @@ export async function createApp(config: Config, deps: Deps) {
   // Each commit links the attachments that wait for the events it stores, and tells the events
   // API the newest times of each app.
   const recentTimes = new RecentTimes();
+  const claims = await loadIdentityClaims(store, log);
   const writer = new WriteQueue(
     store,
     eventKeys,
@@ -96,10 +103,11 @@ export async function createApp(config: Config, deps: Deps) {
     log,
     (tx, events) => attachments.linkEvents(tx, events),
     recentTimes,
+    claims,
   );
   const quotas = new Quotas();
   const ingest = new IngestService(contexts, writer, quotas);
-  const events = new EventsService(store, attachments, recentTimes);
+  const events = new EventsService(store, attachments, recentTimes, claims);
   const changed = () => {
     auth.forgetKeys();
     contexts.forget();
@@ -117,6 +125,7 @@ export async function createApp(config: Config, deps: Deps) {
     attachments,
     sentry: new SentryService(auth, contexts, writer, quotas, attachments),
     recentTimes,
+    identity: new IdentityService(store, claims, contexts),
   };
   const guard = authGuard(auth, {
     events: {
@@ -172,11 +181,13 @@ export async function createApp(config: Config, deps: Deps) {
     .use(appsRoutes(guard, services.apps, config.publicUrl))
     .use(keysRoutes(guard, services.keys, config.publicUrl))
     .use(ingestRoutes(guard, ingest))
+    .use(identityRoutes(guard, services.identity))
     .use(attachmentsRoutes(guard, attachments))
     .use(outcomesRoutes(guard, services.outcomes))
     .use(sentryRoutes(services.sentry))
     .use(statsRoutes(guard, new StatsService(store)))
     .use(eventsRoutes(guard, events))
+    .use(appUsersRoutes(guard, new AppUsersService(store, events)))
     .use(releasesRoutes(guard, new ReleasesService(store, events)));
 
   return { app, services };

@@ -20,3 +20,18 @@ export const projectHint = (projectId: string): string => projectId.slice(-3).to
 
 /** The project hint an event id carries; a hint, not a fact: ids made elsewhere carry none. */
 export const hintOfEventId = (id: string): string => id.slice(15, 18).toLowerCase();
+
+/**
+ * A project user's id: md5 of `<project id>:<user id>` written as a UUID, so a user has the same
+ * id before and after the seal first counts them; `appUserIdSql` computes the same in DuckDB.
+ */
+export function appUserId(projectId: string, userId: string): string {
+  const hex = new Bun.CryptoHasher("md5").update(`${projectId.toLowerCase()}:${userId}`).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** appUserId as a DuckDB expression over a UUID column and a text column. */
+export const appUserIdSql = (project: string, user: string): string => {
+  const h = `md5(${project}::VARCHAR || ':' || ${user})`;
+  return `(substr(${h}, 1, 8) || '-' || substr(${h}, 9, 4) || '-' || substr(${h}, 13, 4) || '-' || substr(${h}, 17, 4) || '-' || substr(${h}, 21, 12))::UUID`;
+};

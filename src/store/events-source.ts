@@ -8,13 +8,14 @@ export interface EventScope {
   projectIds: readonly string[];
   from?: Date;
   to?: Date;
-  /** Only rows with this user (u) or session (s) id: files whose summary lacks its hash are skipped. */
+  /** Only rows with one of these user (u) or session (s) ids: files whose summary lacks their hashes are skipped. */
   key?: IdKey;
 }
 
 export interface IdKey {
   kind: "u" | "s";
-  value: string;
+  /** One id, or a user and the anonymous ids they claimed. */
+  values: readonly string[];
 }
 
 /**
@@ -32,9 +33,9 @@ export async function filesFor(
   const holding = new Set(
     (
       await tx.all<{ path: string }>(
-        `SELECT path FROM lake_file_keys WHERE kind = ? AND key = hash(?::VARCHAR)
+        `SELECT path FROM lake_file_keys WHERE kind = ? AND key IN (${key.values.map(() => "hash(?::VARCHAR)").join(", ")})
          UNION SELECT path FROM lake_files l WHERE NOT EXISTS (SELECT 1 FROM lake_file_counts c WHERE c.path = l.path)`,
-        [key.kind, key.value],
+        [key.kind, ...key.values],
       )
     ).map((r) => r.path),
   );

@@ -288,4 +288,82 @@ CREATE TABLE sentry_sessions (
 );
 `,
   },
+  {
+    version: 10,
+    name: "identity, app users, feedback",
+    sql: `
+-- Owlmetry's identity claims: from its claim on, the project treats the anonymous id as the user
+-- (decision 010). One user per anonymous id: the first claim holds.
+CREATE TABLE identity_claims (
+  project_id UUID NOT NULL,
+  anonymous_id VARCHAR NOT NULL,
+  user_id VARCHAR NOT NULL,
+  app_id UUID NOT NULL,
+  claimed_at TIMESTAMPTZ NOT NULL,
+  PRIMARY KEY (project_id, anonymous_id)
+);
+-- The users of a project: their properties, and what the seal has counted of their sealed events
+-- (readers add the hot rows). id is derived from (project_id, user_id), so a user has it before
+-- the first seal.
+CREATE TABLE app_users (
+  id UUID NOT NULL,
+  project_id UUID NOT NULL,
+  user_id VARCHAR NOT NULL,
+  properties JSON,
+  first_seen_at TIMESTAMPTZ NOT NULL,
+  last_seen_at TIMESTAMPTZ NOT NULL,
+  event_count BIGINT NOT NULL,
+  is_dev BOOLEAN NOT NULL,
+  last_app_version VARCHAR,
+  last_sdk_name VARCHAR,
+  last_sdk_version VARCHAR,
+  last_locale VARCHAR,
+  last_country_code VARCHAR,
+  PRIMARY KEY (project_id, user_id)
+);
+CREATE TABLE app_user_apps (
+  project_id UUID NOT NULL,
+  user_id VARCHAR NOT NULL,
+  app_id UUID NOT NULL,
+  first_seen_at TIMESTAMPTZ NOT NULL,
+  last_seen_at TIMESTAMPTZ NOT NULL,
+  event_count BIGINT NOT NULL,
+  PRIMARY KEY (project_id, user_id, app_id)
+);
+CREATE TABLE feedback (
+  id UUID PRIMARY KEY,
+  app_id UUID NOT NULL,
+  project_id UUID NOT NULL,
+  session_id VARCHAR,
+  user_id VARCHAR,
+  message VARCHAR NOT NULL,
+  submitter_name VARCHAR,
+  submitter_email VARCHAR,
+  status VARCHAR NOT NULL,
+  is_dev BOOLEAN NOT NULL,
+  environment VARCHAR,
+  os_version VARCHAR,
+  app_version VARCHAR,
+  sdk_name VARCHAR,
+  sdk_version VARCHAR,
+  device_model VARCHAR,
+  country_code VARCHAR,
+  screen_name VARCHAR,
+  created_at TIMESTAMPTZ NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL,
+  deleted_at TIMESTAMPTZ
+);
+CREATE TABLE feedback_comments (
+  id UUID PRIMARY KEY,
+  feedback_id UUID NOT NULL,
+  author_type VARCHAR NOT NULL,
+  author_id UUID NOT NULL,
+  author_name VARCHAR NOT NULL,
+  body VARCHAR NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL,
+  deleted_at TIMESTAMPTZ
+);
+`,
+  },
 ];

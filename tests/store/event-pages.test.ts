@@ -71,13 +71,15 @@ describe("planPage", () => {
   });
 
   test("with a session or user key, each file counts as one sure match: a window takes as many files as rows wanted", async () => {
-    expect(hours(await plan({ rowsWanted: 2, key: { kind: "s", value: "s" } }))).toEqual([
+    expect(hours(await plan({ rowsWanted: 2, key: { kind: "s", values: ["s"] } }))).toEqual([
       [hourAgo(3), undefined, 6],
       [hourAgo(5), hourAgo(3), 3],
       [undefined, hourAgo(5), 0],
     ]);
     // No file holds this user: only the hot rows are left to read.
-    expect(hours(await plan({ key: { kind: "u", value: "nobody" } }))).toEqual([[undefined, undefined, 0]]);
+    expect(hours(await plan({ key: { kind: "u", values: ["nobody"] } }))).toEqual([
+      [undefined, undefined, 0],
+    ]);
   });
 
   test("another project's files are never in the plan", async () => {

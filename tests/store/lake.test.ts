@@ -337,14 +337,14 @@ describe("reading the lake", () => {
       [...new Set(all.rows.filter((r) => r[column] === value).map((r) => r.timestamp))].length;
     expect(holding("user_id", user)).toBe(2);
 
-    const byUser = await readAll([t.project.id], undefined, undefined, { kind: "u", value: user });
+    const byUser = await readAll([t.project.id], undefined, undefined, { kind: "u", values: [user] });
     expect(byUser.files).toHaveLength(2);
     expect(byUser.files.length).toBeLessThan(all.files.length);
     expect(byUser.rows.filter((r) => r.user_id === user)).toHaveLength(2);
-    const bySession = await readAll([t.project.id], undefined, undefined, { kind: "s", value: session });
+    const bySession = await readAll([t.project.id], undefined, undefined, { kind: "s", values: [session] });
     expect(bySession.files).toHaveLength(1);
     expect(bySession.rows.filter((r) => r.session_id === session)).toHaveLength(2);
-    const nobody = await readAll([t.project.id], undefined, undefined, { kind: "u", value: "nobody" });
+    const nobody = await readAll([t.project.id], undefined, undefined, { kind: "u", values: ["nobody"] });
     expect(nobody.files).toEqual([]);
 
     // A file whose summary is missing may hold anything: it is read.
@@ -355,7 +355,10 @@ describe("reading the lake", () => {
       );
       await tx.run("DELETE FROM lake_file_counts WHERE path = ?", [file!.path]);
     });
-    const unsummarised = await readAll([t.project.id], undefined, undefined, { kind: "u", value: "nobody" });
+    const unsummarised = await readAll([t.project.id], undefined, undefined, {
+      kind: "u",
+      values: ["nobody"],
+    });
     expect(unsummarised.files).toHaveLength(1);
   });
 });

@@ -61,6 +61,20 @@ export function authGuard(auth: Identifier, limits: RateLimits) {
       },
       resolve: async ({ request }) => ({ caller: (await identify(request)) as KeyCaller }),
     }),
+    /**
+     * Owlmetry's identity and feedback writes: a key of an app (client or import) holding
+     * `events:write`; users and team-wide keys are refused in Owlmetry's words.
+     */
+    appKey: (_: true) => ({
+      async transform({ request }) {
+        const caller = await identify(request);
+        if (caller.type === "key" && !caller.permissions.includes("events:write")) {
+          throw missingPermission("events:write");
+        }
+        if (caller.type !== "key" || !caller.appId) throw badRequest("Client key must be scoped to an app");
+      },
+      resolve: async ({ request }) => ({ caller: (await identify(request)) as KeyCaller }),
+    }),
     rateLimit: (name: keyof RateLimits) => ({
       async beforeHandle({ request, set }) {
         const { limiter, message, headers } = limits[name];

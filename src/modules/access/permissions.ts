@@ -1,4 +1,12 @@
-export const PERMISSIONS = ["events:write", "events:read", "org:read", "org:write", "org:admin"] as const;
+export const PERMISSIONS = [
+  "events:write",
+  "events:read",
+  "org:read",
+  "org:write",
+  "org:admin",
+  "feedback:read",
+  "feedback:write",
+] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 export const ROLES = ["owner", "admin", "member"] as const;
@@ -7,11 +15,15 @@ export type Role = (typeof ROLES)[number];
 export const KEY_KINDS = ["client", "agent", "import"] as const;
 export type KeyKind = (typeof KEY_KINDS)[number];
 
-/** Owner and admin hold the four team permissions; a member reads. */
+/**
+ * Owner and admin hold the four team permissions; a member reads. Every member triages feedback,
+ * as in Owlmetry, where any signed-in member may (decision 010).
+ */
+const FEEDBACK: readonly Permission[] = ["feedback:read", "feedback:write"];
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  owner: ["events:read", "org:read", "org:write", "org:admin"],
-  admin: ["events:read", "org:read", "org:write", "org:admin"],
-  member: ["events:read", "org:read"],
+  owner: ["events:read", "org:read", "org:write", "org:admin", ...FEEDBACK],
+  admin: ["events:read", "org:read", "org:write", "org:admin", ...FEEDBACK],
+  member: ["events:read", "org:read", ...FEEDBACK],
 };
 
 /** What each key kind may hold, and what it gets when the creator names nothing. */
@@ -22,7 +34,7 @@ export const KEY_KIND_PERMISSIONS: Record<
   client: { allowed: ["events:write"], default: ["events:write"] },
   import: { allowed: ["events:write"], default: ["events:write"] },
   agent: {
-    allowed: ["events:read", "org:read", "org:write", "org:admin"],
+    allowed: ["events:read", "org:read", "org:write", "org:admin", "feedback:read", "feedback:write"],
     default: ["events:read", "org:read"],
   },
 };

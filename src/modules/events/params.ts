@@ -11,6 +11,8 @@ export interface EventFilters {
   appId?: string;
   levels?: string[];
   userId?: string;
+  /** The user and the anonymous ids they claimed, filled in by the service from the claims. */
+  userIds?: readonly string[];
   sessionId?: string;
   screenName?: string;
   environment?: string;
@@ -78,17 +80,22 @@ export function parseList(q: Query, now = Date.now()): ListParams {
   const filters = parseFilters(q, now);
   const order = q.order ?? "desc";
   if (order !== "desc" && order !== "asc") throw badRequest("order must be desc or asc");
-  let limit = 50;
-  if (q.limit !== undefined) {
-    limit = /^\d+$/.test(q.limit) ? Number(q.limit) : Number.NaN;
-    if (!(limit >= 1 && limit <= 200)) throw badRequest("limit must be a whole number from 1 to 200");
-  }
+  const limit = pageLimit(q.limit);
   const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
   if (cursor && cursor.order !== order) throw badRequest("Invalid cursor");
   return { ...filters, order, limit, cursor };
 }
 
-function dataMode(value: string | undefined): boolean | null {
+/** A page's size: 50 unless asked, at most 200 (Owlmetry's). */
+export function pageLimit(value: string | undefined): number {
+  if (value === undefined) return 50;
+  const limit = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!(limit >= 1 && limit <= 200)) throw badRequest("limit must be a whole number from 1 to 200");
+  return limit;
+}
+
+/** Owlmetry's data_mode: production (the default) is is_dev false, development true, all null. */
+export function dataMode(value: string | undefined): boolean | null {
   if (value === undefined || value === "" || value === "production") return false;
   if (value === "development") return true;
   if (value === "all") return null;

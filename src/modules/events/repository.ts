@@ -50,7 +50,11 @@ function conditions(visible: Visible, f: EventFilters): { sql: string; params: P
     params.push(value);
   };
   if (f.levels) add("list_contains(?::JSON::VARCHAR[], level)", f.levels);
-  if (f.userId !== undefined) add("user_id = ?", f.userId);
+  const users = userIdsOf(f);
+  if (users) {
+    parts.push(`user_id IN (${users.map(() => "?").join(", ")})`);
+    params.push(...users);
+  }
   if (f.sessionId !== undefined) add("session_id = ?", f.sessionId);
   if (f.screenName !== undefined) add("screen_name = ?", f.screenName);
   if (f.environment !== undefined) add("environment = ?", f.environment);
@@ -60,10 +64,15 @@ function conditions(visible: Visible, f: EventFilters): { sql: string; params: P
   return { sql: parts.join(" AND "), params };
 }
 
+/** The user filter's ids: the user and the anonymous ids they claimed (rows sealed before a claim keep those). */
+const userIdsOf = (f: EventFilters): readonly string[] | undefined =>
+  f.userId === undefined ? undefined : (f.userIds ?? [f.userId]);
+
 /** The most selective id filter, which lets the lake skip files that cannot hold it. */
 function keyOf(f: EventFilters): IdKey | undefined {
-  if (f.sessionId !== undefined) return { kind: "s", value: f.sessionId };
-  if (f.userId !== undefined) return { kind: "u", value: f.userId };
+  if (f.sessionId !== undefined) return { kind: "s", values: [f.sessionId] };
+  const users = userIdsOf(f);
+  if (users) return { kind: "u", values: users };
   return undefined;
 }
 
@@ -299,11 +308,15 @@ async function countFromSummaries(tx: Tx, visible: Visible, f: EventFilters) {
     [visible.projectIds],
   );
   if ((missing?.n ?? 0) > 0) return null;
+  // A user's key counts as the user who claimed it, if any (files sealed before a claim hold it).
+  const claimed = `LEFT JOIN (SELECT a.id AS app_id, hash(c.anonymous_id) AS anon, hash(c.user_id) AS real
+      FROM identity_claims c JOIN apps a ON a.project_id = c.project_id) AS m ON m.app_id = k.app_id AND m.anon = k.key`;
   const keys = (kind: "u" | "s", column: string) =>
-    `SELECT count(DISTINCT key) FROM (
-       SELECT key FROM lake_file_keys WHERE kind = '${kind}' AND list_contains(?::JSON::UUID[], app_id) AND ${dev}
+    `SELECT count(DISTINCT ${kind === "u" ? "coalesce(m.real, k.key)" : "k.key"}) FROM (
+       SELECT app_id, key FROM lake_file_keys WHERE kind = '${kind}' AND list_contains(?::JSON::UUID[], app_id) AND ${dev}
        UNION ALL
-       SELECT hash(${column}) FROM events WHERE ${column} IS NOT NULL AND list_contains(?::JSON::UUID[], app_id) AND ${dev})`;
+       SELECT app_id, hash(${column}) FROM events WHERE ${column} IS NOT NULL AND list_contains(?::JSON::UUID[], app_id) AND ${dev}
+     ) AS k ${kind === "u" ? claimed : ""}`;
   const [row] = await tx.all<{ count: number; unique_users: number; unique_sessions: number }>(
     `SELECT
        (SELECT coalesce(sum(row_count), 0) FROM lake_file_counts WHERE list_contains(?::JSON::UUID[], app_id) AND ${dev})
@@ -324,8 +337,10 @@ export async function countEvents(store: Store, visible: Visible, f: EventFilter
     }
     const source = await eventsSource(tx, store.dataDir, scopeOf(visible, f.since, f.until, keyOf(f)));
     const [row] = await tx.all<{ count: number; unique_users: number; unique_sessions: number }>(
-      `SELECT count(*) AS count, count(DISTINCT user_id) AS unique_users, count(DISTINCT session_id) AS unique_sessions
-       FROM (${source.sql}) AS e WHERE ${where.sql}`,
+      `SELECT count(*) AS count, count(DISTINCT coalesce(c.user_id, e.user_id)) AS unique_users,
+         count(DISTINCT session_id) AS unique_sessions
+       FROM (SELECT * FROM (${source.sql}) WHERE ${where.sql}) AS e
+       LEFT JOIN identity_claims c ON c.project_id = e.project_id AND c.anonymous_id = e.user_id`,
       [...source.params, ...where.params],
     );
     return row ?? { count: 0, unique_users: 0, unique_sessions: 0 };

@@ -5,6 +5,7 @@ import type { Store } from "../../store/db";
 import { type Caller, teamsWith } from "../access/caller";
 import { type AppRow, listApps } from "../apps/repository";
 import type { AttachmentsService } from "../attachments/service";
+import { IdentityClaims } from "../identity/claims";
 import type { RecentTimes } from "../pipeline/recent-times";
 import type { Event } from "./model";
 import { type EventFilters, encodeCursor, parseFilters, parseList } from "./params";
@@ -40,6 +41,8 @@ export class EventsService {
     private readonly attachments: Pick<AttachmentsService, "ofEvent">,
     /** The newest event times per app, which bound the newest pages (pipeline/recent-times.ts). */
     private readonly recent?: RecentTimes,
+    /** Identity claims: a user's filter takes in their anonymous ids, and rows show the user. */
+    private readonly claims: IdentityClaims = new IdentityClaims(),
   ) {}
 
   /** Projects or apps changed (created, deleted): read them afresh. */
@@ -51,12 +54,14 @@ export class EventsService {
     const params = parseList(q);
     const visible = await this.visible(caller, params);
     if (!visible) return { events: [], cursor: null, has_more: false };
-    const rows = await listEvents(this.store, visible, params, { recent: this.recent });
+    const rows = await listEvents(this.store, visible, this.withClaims(params, visible), {
+      recent: this.recent,
+    });
     const hasMore = rows.length > params.limit;
     const page = rows.slice(0, params.limit);
     const last = page.at(-1);
     return {
-      events: page.map(presentEvent),
+      events: page.map((row) => presentEvent(this.resolved(row))),
       cursor: hasMore && last ? encodeCursor({ ts: last.ts_us, id: last.id, order: params.order }) : null,
       has_more: hasMore,
     };
@@ -66,7 +71,29 @@ export class EventsService {
     const filters = parseFilters(q);
     const visible = await this.visible(caller, filters);
     if (!visible) return { count: 0, unique_users: 0, unique_sessions: 0 };
-    return countEvents(this.store, visible, filters);
+    return countEvents(this.store, visible, this.withClaims(filters, visible));
+  }
+
+  /**
+   * A user filter as the claims have it: the user, or the user who claimed the anonymous id asked
+   * for, plus the anonymous ids that user claimed in the visible projects.
+   */
+  private withClaims<F extends EventFilters>(f: F, visible: Visible): F {
+    if (f.userId === undefined) return f;
+    const ids = new Set<string>();
+    for (const projectId of visible.projectIds) {
+      const user = this.claims.resolve(projectId, f.userId);
+      ids.add(user);
+      for (const anonymous of this.claims.claimedBy([projectId], user)) ids.add(anonymous);
+    }
+    return { ...f, userIds: [...ids] };
+  }
+
+  /** A row sealed before its anonymous id was claimed shows the claiming user. */
+  private resolved(row: EventRow): EventRow {
+    if (row.user_id === null) return row;
+    const user = this.claims.resolve(row.project_id, row.user_id);
+    return user === row.user_id ? row : { ...row, user_id: user };
   }
 
   async get(caller: Caller, id: string) {
@@ -76,7 +103,7 @@ export class EventsService {
     const row = await findEvent(this.store, visible, id.toLowerCase(), timeOfId(id));
     if (!row) throw eventNotFound();
     const attachments = await this.attachments.ofEvent(row.app_id, row.client_event_id);
-    const { kind, payload, ...event } = row;
+    const { kind, payload, ...event } = this.resolved(row);
     // What a Sentry SDK sent (exception, frames, breadcrumbs, contexts), for events that came so.
     const sentry = kind
       ? { kind, payload: payload ? (JSON.parse(payload) as Record<string, unknown>) : null }

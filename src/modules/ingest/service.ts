@@ -1,3 +1,4 @@
+import { BodyError, readJsonBody } from "../../lib/body";
 import { ApiError, forbidden } from "../../lib/errors";
 import { eventId } from "../../lib/ids";
 import { categoryOfLevel } from "../../lib/vocab";
@@ -6,7 +7,6 @@ import type { AppContext, AppContexts } from "../apps/context";
 import type { StoredEvent, ValidEvent } from "../pipeline/event";
 import { OutcomeTally } from "../pipeline/tally";
 import { outcomesOnly, refuse, type Writer } from "../pipeline/write-queue";
-import { BodyError, readJsonBody } from "./body";
 import { tallyClientReport } from "./client-report";
 import { type FilterId, filterOf } from "./filters";
 import type { Quotas } from "./quotas";

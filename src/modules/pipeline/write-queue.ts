@@ -1,6 +1,7 @@
 import type { Logger } from "../../lib/log";
 import type { Outcome } from "../../lib/vocab";
 import type { Store, WriteTx } from "../../store/db";
+import type { IdentityClaims } from "../identity/claims";
 import { categoryOfEvent, type StoredEvent } from "./event";
 import type { RecentKeys } from "./recent-keys";
 import { scopedKey } from "./recent-keys";
@@ -100,6 +101,8 @@ export class WriteQueue implements Writer {
     private readonly onCommit: CommitHook = async () => {},
     /** Learns the times of the events each commit stores (the events API's page guesses). */
     private readonly recent: RecentTimes | null = null,
+    /** Claimed anonymous ids: their later events are stored under the claiming user. */
+    private readonly claims: IdentityClaims | null = null,
     private readonly maxRows = 10_000,
   ) {}
 
@@ -144,7 +147,7 @@ export class WriteQueue implements Writer {
 
   private async flush(batch: Pending[], rows: number): Promise<void> {
     const started = performance.now();
-    const commit = new Commit(this.eventKeys, this.sessionKeys);
+    const commit = new Commit(this.eventKeys, this.sessionKeys, this.claims);
     let results: WriteResult[];
     try {
       results = await this.store.write(async (tx) => {
@@ -187,7 +190,17 @@ class Commit {
   constructor(
     private readonly eventKeys: RecentKeys,
     private readonly sessionKeys: RecentKeys,
+    private readonly claims: IdentityClaims | null,
   ) {}
+
+  /**
+   * The event as stored: a claimed anonymous id's event goes under the claiming user. Resolved
+   * inside the transaction, so a claim committed before it is always seen.
+   */
+  private push(event: StoredEvent): void {
+    const user = event.userId && this.claims ? this.claims.resolve(event.projectId, event.userId) : null;
+    this.events.push(user && user !== event.userId ? { ...event, userId: user } : event);
+  }
 
   /** Ingest: an id seen within the window (or earlier in this commit) is a duplicate. */
   addIngest(job: WriteJob): WriteResult {
@@ -241,7 +254,7 @@ class Commit {
       if (old) {
         // Counted as accepted when it first arrived: an update adds no outcome. The id stays
         // when the time does, since an id names its event's time.
-        this.events.push(old.timestamp.getTime() === event.timestamp ? { ...event, id: old.id } : event);
+        this.push(old.timestamp.getTime() === event.timestamp ? { ...event, id: old.id } : event);
         result.updated++;
       } else {
         this.accept(job, event, counts);
@@ -271,7 +284,7 @@ class Commit {
    * per session). A Sentry item's sessions are release health's, reported by its SDK.
    */
   private accept(job: WriteJob, event: StoredEvent, counts: JobCounts): void {
-    this.events.push(event);
+    this.push(event);
     if (event.kind) {
       counts.accepted(categoryOfEvent(event), null);
       return;

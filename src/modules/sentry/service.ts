@@ -1,3 +1,4 @@
+import { BodyError, readBodyBytes } from "../../lib/body";
 import { ApiError, forbidden } from "../../lib/errors";
 import { eventId } from "../../lib/ids";
 import type { Outcome } from "../../lib/vocab";
@@ -5,7 +6,6 @@ import type { KeyCaller } from "../access/caller";
 import type { Identifier } from "../access/guard";
 import type { AppContext, AppContexts } from "../apps/context";
 import type { AttachmentsService } from "../attachments/service";
-import { BodyError, readBodyBytes } from "../ingest/body";
 import { filterOf } from "../ingest/filters";
 import type { Quotas } from "../ingest/quotas";
 import { categoryOfEvent } from "../pipeline/event";

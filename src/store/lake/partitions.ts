@@ -1,5 +1,6 @@
 import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { rollUpUsers } from "../app-users";
 import type { Tx } from "../db";
 import {
   addToManifest,
@@ -36,7 +37,8 @@ export const SMALL_PARTITION_ROWS = 100_000;
  * events in 4 projects: minutes, then out of memory). DuckDB's partitioned writer keeps no order
  * within a file and may split a partition into several files (each file's rows and time range are
  * read back from it for the manifest); compaction sorts and merges them.
- * Ingest waits for a seal (one writer), so seals run often and stay small.
+ * Ingest waits for a seal (one writer), so seals run often and stay small. The same transaction
+ * counts the sealed rows' users (app-users.ts).
  */
 export async function seal(
   { store, dataDir, log }: LakeContext,
@@ -50,6 +52,7 @@ export async function seal(
       [cutoff],
     );
     if (partitions.length === 0) return { rows: 0, files: 0 };
+    await rollUpUsers(tx, cutoff);
     const batch = Bun.randomUUIDv7();
     const root = join(dataDir, "lake", "events");
     mkdirSync(root, { recursive: true });
@@ -176,8 +179,12 @@ export async function compact(
         tx,
         dataDir,
         partitionDir(dataDir, partition),
-        `SELECT ${EVENT_FILE_COLUMNS} FROM (${source.sql}) ${SORT}`,
-        source.params,
+        // Rows sealed before their anonymous id was claimed take the claiming user's id here.
+        `SELECT ${EVENT_FILE_COLUMNS} FROM (
+           SELECT f.* REPLACE (coalesce((SELECT c.user_id FROM identity_claims c
+             WHERE c.project_id = ?::UUID AND c.anonymous_id = f.user_id), f.user_id) AS user_id)
+           FROM (${source.sql}) AS f) ${SORT}`,
+        [c.project_id, ...source.params],
         FORMAT_TAG,
       );
       const [stats] = await statsOf(tx, dataDir, [path]);

@@ -1,4 +1,4 @@
-import { ApiError } from "../../lib/errors";
+import { ApiError } from "./errors";
 
 /** A request body Roost could not read: the request's outcome is `invalid` with this reason. */
 export class BodyError extends ApiError {
@@ -104,3 +104,10 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
     throw new BodyError(400, "The request body is not valid JSON", "payload");
   }
 }
+
+/** SDK bodies other than events: Owlmetry's SDKs gzip any body of 512 bytes or more. */
+export const SDK_BODY_BYTES = 1 << 20;
+
+/** An Elysia `parse` hook for those: JSON, gzip accepted, at most 1 MiB inflated. */
+export const sdkJson = ({ request }: { request: Request }): Promise<unknown> =>
+  readJsonBody(request, SDK_BODY_BYTES);

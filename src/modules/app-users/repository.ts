@@ -1,0 +1,185 @@
+import { USER_STATS } from "../../store/app-users";
+import type { Param, Tx } from "../../store/db";
+import { ANONYMOUS_ID_PREFIX } from "../identity/claims";
+import type { BillingTier, UserQuery } from "./params";
+
+/** A user as the queries return it: what the seal counted plus the hot rows, and their properties. */
+export interface UserRow {
+  id: string;
+  project_id: string;
+  user_id: string;
+  properties: string | null;
+  first_seen_at: Date;
+  last_seen_at: Date;
+  event_count: number;
+  is_dev: boolean;
+  last_app_version: string | null;
+  last_sdk_name: string | null;
+  last_sdk_version: string | null;
+  last_locale: string | null;
+  last_country_code: string | null;
+  /** The sort column in epoch microseconds, for the cursor. */
+  sort_us: string;
+}
+
+export interface UserAppRow {
+  project_id: string;
+  user_id: string;
+  app_id: string;
+  app_name: string;
+  platform: string;
+  first_seen_at: Date;
+  last_seen_at: Date;
+  event_count: number;
+}
+
+const LAST = ["last_app_version", "last_sdk_name", "last_sdk_version", "last_locale", "last_country_code"];
+
+/**
+ * The users of some projects as one relation: the stored rows (what seals counted, properties)
+ * joined with what the hot rows say (not sealed yet), each figure combined.
+ */
+function usersOf(projectIds: readonly string[]): { sql: string; params: Param[] } {
+  const newer = "(h.user_id IS NOT NULL AND (s.user_id IS NULL OR h.last_seen_at >= s.last_seen_at))";
+  return {
+    sql: `(SELECT s.id AS stored_id, coalesce(s.project_id, h.project_id) AS project_id,
+        coalesce(s.user_id, h.user_id) AS user_id, s.properties::VARCHAR AS properties,
+        least(s.first_seen_at, h.first_seen_at) AS first_seen_at, greatest(s.last_seen_at, h.last_seen_at) AS last_seen_at,
+        coalesce(s.event_count, 0) + coalesce(h.event_count, 0) AS event_count,
+        CASE WHEN ${newer} THEN h.is_dev ELSE s.is_dev END AS is_dev,
+        ${LAST.map((c) => `CASE WHEN ${newer} THEN coalesce(h.${c}, s.${c}) ELSE coalesce(s.${c}, h.${c}) END AS ${c}`).join(",\n        ")}
+      FROM (SELECT * FROM app_users WHERE list_contains(?::JSON::UUID[], project_id)) AS s
+      FULL JOIN (
+        SELECT project_id, user_id, ${USER_STATS} FROM events
+        WHERE list_contains(?::JSON::UUID[], project_id) AND user_id IS NOT NULL GROUP BY project_id, user_id
+      ) AS h ON h.project_id = s.project_id AND h.user_id = s.user_id)`,
+    params: [projectIds, projectIds],
+  };
+}
+
+const BILLING: Record<BillingTier, string> = {
+  trial: "properties->>'rc_period_type' = 'trial'",
+  paid: "properties->>'rc_subscriber' = 'true' AND (properties->>'rc_period_type') IS DISTINCT FROM 'trial'",
+  free: "(properties->>'rc_subscriber') IS DISTINCT FROM 'true' AND (properties->>'rc_period_type') IS DISTINCT FROM 'trial'",
+};
+
+const SORT_COLUMNS = { last_seen: "last_seen_at", first_seen: "first_seen_at" } as const;
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** A page of users, newest (by the sort column) first, plus one more when there is a next page. */
+export async function listUsers(tx: Tx, projectIds: readonly string[], q: UserQuery): Promise<UserRow[]> {
+  const users = usersOf(projectIds);
+  const where: string[] = ["TRUE"];
+  const params: Param[] = [...users.params];
+  const add = (sql: string, ...values: Param[]) => {
+    where.push(sql);
+    params.push(...values);
+  };
+  if (q.appId) {
+    add(
+      `user_id IN (SELECT user_id FROM app_user_apps WHERE app_id = ?::UUID
+        UNION SELECT user_id FROM events WHERE app_id = ?::UUID AND user_id IS NOT NULL)`,
+      q.appId,
+      q.appId,
+    );
+  }
+  if (q.userId !== undefined) add("user_id = ?", q.userId);
+  if (q.search) add("user_id ILIKE ? ESCAPE '\\'", `%${escapeLike(q.search)}%`);
+  if (q.isAnonymous !== undefined) add("starts_with(user_id, ?) = ?", ANONYMOUS_ID_PREFIX, q.isAnonymous);
+  if (q.billing) where.push(`(${q.billing.map((b) => `(${BILLING[b]})`).join(" OR ")})`);
+  if (q.isDev !== null) add("is_dev = ?", q.isDev);
+  if (q.since) add("last_seen_at >= ?::TIMESTAMPTZ", q.since);
+  if (q.until) add("last_seen_at <= ?::TIMESTAMPTZ", q.until);
+  const column = SORT_COLUMNS[q.sort];
+  if (q.cursor) {
+    add(
+      `(epoch_us(${column}), project_id::VARCHAR, user_id) < (?::BIGINT, ?, ?)`,
+      q.cursor.us,
+      q.cursor.projectId,
+      q.cursor.userId,
+    );
+  }
+  return tx.all<UserRow>(
+    `SELECT ${SELECT}, epoch_us(${column})::VARCHAR AS sort_us FROM ${users.sql} AS u WHERE ${where.join(" AND ")}
+     ORDER BY ${column} DESC, project_id::VARCHAR DESC, user_id DESC LIMIT ${q.limit + 1}`,
+    params,
+  );
+}
+
+const SELECT = `${appUserIdOf("u")} AS id, project_id::VARCHAR AS project_id, user_id, properties, first_seen_at, last_seen_at,
+  event_count::BIGINT AS event_count, is_dev, ${LAST.join(", ")}`;
+
+/** The stored id, or the one a user not sealed yet will get (lib/ids appUserId). */
+function appUserIdOf(alias: string): string {
+  const h = `md5(${alias}.project_id::VARCHAR || ':' || ${alias}.user_id)`;
+  return `coalesce(${alias}.stored_id::VARCHAR, substr(${h}, 1, 8) || '-' || substr(${h}, 9, 4) || '-' || substr(${h}, 13, 4) || '-' || substr(${h}, 17, 4) || '-' || substr(${h}, 21, 12))`;
+}
+
+/** One user by (project, user id). */
+export async function findUser(tx: Tx, projectId: string, userId: string): Promise<UserRow | null> {
+  const users = usersOf([projectId]);
+  const [row] = await tx.all<UserRow>(
+    `SELECT ${SELECT}, '0' AS sort_us FROM ${users.sql} AS u WHERE user_id = ?`,
+    [...users.params, userId],
+  );
+  return row ?? null;
+}
+
+/** Which (project, user) a user id names: stored rows first, then the hot rows' users. */
+export async function locateUser(
+  tx: Tx,
+  projectIds: readonly string[],
+  id: string,
+): Promise<{ project_id: string; user_id: string } | null> {
+  const [stored] = await tx.all<{ project_id: string; user_id: string }>(
+    `SELECT project_id::VARCHAR AS project_id, user_id FROM app_users
+     WHERE id = ?::UUID AND list_contains(?::JSON::UUID[], project_id)`,
+    [id, projectIds],
+  );
+  if (stored) return stored;
+  const [hot] = await tx.all<{ project_id: string; user_id: string }>(
+    `SELECT project_id::VARCHAR AS project_id, user_id FROM (
+       SELECT DISTINCT project_id, user_id AS user_id, NULL AS stored_id FROM events
+       WHERE list_contains(?::JSON::UUID[], project_id) AND user_id IS NOT NULL) AS u
+     WHERE ${appUserIdOf("u")} = ?`,
+    [projectIds, id],
+  );
+  return hot ?? null;
+}
+
+/** The apps each user was seen in (sealed and hot), for a page of users. */
+export async function appsOfUsers(
+  tx: Tx,
+  users: ReadonlyArray<{ project_id: string; user_id: string }>,
+): Promise<UserAppRow[]> {
+  if (users.length === 0) return [];
+  const keys = users.map((u) => `${u.project_id}:${u.user_id}`);
+  const mine = "list_contains(?::JSON::VARCHAR[], project_id::VARCHAR || ':' || user_id)";
+  return tx.all<UserAppRow>(
+    `SELECT u.project_id::VARCHAR AS project_id, u.user_id, u.app_id::VARCHAR AS app_id, a.name AS app_name, a.platform,
+       min(u.first_seen_at) AS first_seen_at, max(u.last_seen_at) AS last_seen_at, sum(u.event_count)::BIGINT AS event_count
+     FROM (
+       SELECT project_id, user_id, app_id, first_seen_at, last_seen_at, event_count FROM app_user_apps WHERE ${mine}
+       UNION ALL
+       SELECT project_id, user_id, app_id, min(timestamp), max(timestamp), count(*) FROM events WHERE ${mine}
+       GROUP BY ALL
+     ) AS u JOIN apps a ON a.id = u.app_id
+     GROUP BY ALL`,
+    [keys, keys],
+  );
+}
+
+/** The anonymous ids each user claimed, for a page of users. */
+export async function claimsOfUsers(
+  tx: Tx,
+  users: ReadonlyArray<{ project_id: string; user_id: string }>,
+): Promise<Array<{ project_id: string; user_id: string; anonymous_ids: string[] }>> {
+  if (users.length === 0) return [];
+  return tx.all(
+    `SELECT project_id::VARCHAR AS project_id, user_id, list(anonymous_id ORDER BY claimed_at) AS anonymous_ids
+     FROM identity_claims WHERE list_contains(?::JSON::VARCHAR[], project_id::VARCHAR || ':' || user_id)
+     GROUP BY ALL`,
+    [users.map((u) => `${u.project_id}:${u.user_id}`)],
+  );
+}

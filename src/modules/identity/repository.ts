@@ -1,0 +1,131 @@
+import { appUserId } from "../../lib/ids";
+import { foldUserStats } from "../../store/app-users";
+import type { Store, Tx } from "../../store/db";
+import { eventsSource } from "../../store/events-source";
+import type { Claim } from "./claims";
+
+export async function loadClaims(store: Store): Promise<Claim[]> {
+  return store.read<Claim>(
+    `SELECT project_id::VARCHAR AS "projectId", anonymous_id AS "anonymousId", user_id AS "userId"
+     FROM identity_claims ORDER BY claimed_at`,
+  );
+}
+
+/** The project's events under an id, hot and sealed (the files whose summaries may hold it). */
+export async function countUserEvents(tx: Tx, dataDir: string, projectId: string, userId: string) {
+  const source = await eventsSource(tx, dataDir, {
+    projectIds: [projectId],
+    key: { kind: "u", values: [userId] },
+  });
+  const [row] = await tx.all<{ n: number }>(
+    `SELECT count(*)::INTEGER AS n FROM (${source.sql}) AS e WHERE user_id = ?`,
+    [...source.params, userId],
+  );
+  return row?.n ?? 0;
+}
+
+/**
+ * Records a claim and applies it where that is cheap: the hot rows take the user's id, and the
+ * anonymous user's row (what the seal counted, its properties) folds into the user's. Sealed rows
+ * keep the anonymous id until compaction rewrites them; readers resolve them meanwhile.
+ */
+export async function recordClaim(tx: Tx, claim: Claim, appId: string, at: Date): Promise<void> {
+  const { projectId, anonymousId, userId } = claim;
+  await tx.run(
+    "INSERT INTO identity_claims (project_id, anonymous_id, user_id, app_id, claimed_at) VALUES (?::UUID, ?, ?, ?::UUID, ?)",
+    [projectId, anonymousId, userId, appId, at],
+  );
+  await tx.run("UPDATE events SET user_id = ? WHERE project_id = ?::UUID AND user_id = ?", [
+    userId,
+    projectId,
+    anonymousId,
+  ]);
+  const present = new Set(
+    (
+      await tx.all<{ user_id: string }>(
+        "SELECT user_id FROM app_users WHERE project_id = ?::UUID AND user_id IN (?, ?)",
+        [projectId, anonymousId, userId],
+      )
+    ).map((r) => r.user_id),
+  );
+  if (present.has(anonymousId) && present.has(userId)) {
+    // The user's own properties win over the anonymous user's.
+    await tx.run(
+      `UPDATE app_users AS o SET ${foldUserStats("o", "n")},
+         properties = CASE WHEN n.properties IS NULL THEN o.properties
+           ELSE json_merge_patch(n.properties, coalesce(o.properties, '{}'::JSON)) END
+       FROM (SELECT * FROM app_users WHERE project_id = ?::UUID AND user_id = ?) AS n
+       WHERE o.project_id = ?::UUID AND o.user_id = ?`,
+      [projectId, anonymousId, projectId, userId],
+    );
+    await tx.run("DELETE FROM app_users WHERE project_id = ?::UUID AND user_id = ?", [
+      projectId,
+      anonymousId,
+    ]);
+  } else if (present.has(anonymousId)) {
+    await tx.run(
+      "UPDATE app_users SET user_id = ?, id = ?::UUID WHERE project_id = ?::UUID AND user_id = ?",
+      [userId, appUserId(projectId, userId), projectId, anonymousId],
+    );
+  } else if (!present.has(userId)) {
+    await insertUser(tx, projectId, userId, null, at);
+  }
+  await tx.run(
+    `INSERT INTO app_user_apps
+     SELECT project_id, ?, app_id, first_seen_at, last_seen_at, event_count FROM app_user_apps
+     WHERE project_id = ?::UUID AND user_id = ?
+     ON CONFLICT (project_id, user_id, app_id) DO UPDATE SET
+       first_seen_at = least(app_user_apps.first_seen_at, excluded.first_seen_at),
+       last_seen_at = greatest(app_user_apps.last_seen_at, excluded.last_seen_at),
+       event_count = app_user_apps.event_count + excluded.event_count`,
+    [userId, projectId, anonymousId],
+  );
+  await tx.run("DELETE FROM app_user_apps WHERE project_id = ?::UUID AND user_id = ?", [
+    projectId,
+    anonymousId,
+  ]);
+}
+
+/** A user row before any of their events is sealed: seen now, nothing counted yet. */
+async function insertUser(tx: Tx, projectId: string, userId: string, properties: string | null, at: Date) {
+  await tx.run(
+    `INSERT INTO app_users (id, project_id, user_id, properties, first_seen_at, last_seen_at, event_count, is_dev)
+     VALUES (?::UUID, ?::UUID, ?, ?::JSON, ?, ?, 0, false)`,
+    [appUserId(projectId, userId), projectId, userId, properties, at, at],
+  );
+}
+
+/** A user's properties (null: no row, or none set). */
+export async function userProperties(
+  tx: Tx,
+  projectId: string,
+  userId: string,
+): Promise<{ exists: boolean; properties: Record<string, string> | null }> {
+  const [row] = await tx.all<{ properties: string | null }>(
+    "SELECT properties::VARCHAR AS properties FROM app_users WHERE project_id = ?::UUID AND user_id = ?",
+    [projectId, userId],
+  );
+  if (!row) return { exists: false, properties: null };
+  return {
+    exists: true,
+    properties: row.properties ? (JSON.parse(row.properties) as Record<string, string>) : null,
+  };
+}
+
+/** Writes a user's whole property map, creating the user when new. */
+export async function saveProperties(
+  tx: Tx,
+  projectId: string,
+  userId: string,
+  properties: Record<string, string>,
+  exists: boolean,
+  at: Date,
+): Promise<void> {
+  const json = JSON.stringify(properties);
+  if (!exists) return insertUser(tx, projectId, userId, json, at);
+  await tx.run("UPDATE app_users SET properties = ?::JSON WHERE project_id = ?::UUID AND user_id = ?", [
+    json,
+    projectId,
+    userId,
+  ]);
+}
