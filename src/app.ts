@@ -22,6 +22,8 @@ import { AuthService, type TokenSigner } from "./modules/auth/service";
 import { dashboardRoutes } from "./modules/dashboard";
 import { eventsRoutes } from "./modules/events";
 import { EventsService } from "./modules/events/service";
+import { feedbackRoutes } from "./modules/feedback";
+import { FeedbackService } from "./modules/feedback/service";
 import { healthRoutes } from "./modules/health";
 import { identityRoutes } from "./modules/identity";
 import { IdentityService } from "./modules/identity/service";
@@ -138,6 +140,8 @@ export async function createApp(config: Config, deps: Deps) {
       message: "Request was throttled. Expected available in 1 second.",
       headers: false,
     },
+    // Owlmetry's feedback limit: 100 at once, 10 a second more, per key.
+    feedback: { limiter: new RateLimiter(100, 10), message: "Rate limit exceeded", headers: false },
   });
   const started = new WeakMap<Request, number>();
 
@@ -182,6 +186,7 @@ export async function createApp(config: Config, deps: Deps) {
     .use(keysRoutes(guard, services.keys, config.publicUrl))
     .use(ingestRoutes(guard, ingest))
     .use(identityRoutes(guard, services.identity))
+    .use(feedbackRoutes(guard, new FeedbackService(store, contexts, claims, attachments)))
     .use(attachmentsRoutes(guard, attachments))
     .use(outcomesRoutes(guard, services.outcomes))
     .use(sentryRoutes(services.sentry))

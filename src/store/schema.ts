@@ -349,6 +349,8 @@ CREATE TABLE feedback (
   device_model VARCHAR,
   country_code VARCHAR,
   screen_name VARCHAR,
+  -- Attachments uploaded with this client_event_id belong to the feedback (Roost's).
+  client_event_id VARCHAR,
   created_at TIMESTAMPTZ NOT NULL,
   updated_at TIMESTAMPTZ NOT NULL,
   deleted_at TIMESTAMPTZ

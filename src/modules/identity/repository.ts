@@ -25,7 +25,7 @@ export async function countUserEvents(tx: Tx, dataDir: string, projectId: string
 }
 
 /**
- * Records a claim and applies it where that is cheap: the hot rows take the user's id, and the
+ * Records a claim and applies it where that is cheap: the hot rows and feedback take the user's id, and the
  * anonymous user's row (what the seal counted, its properties) folds into the user's. Sealed rows
  * keep the anonymous id until compaction rewrites them; readers resolve them meanwhile.
  */
@@ -35,11 +35,13 @@ export async function recordClaim(tx: Tx, claim: Claim, appId: string, at: Date)
     "INSERT INTO identity_claims (project_id, anonymous_id, user_id, app_id, claimed_at) VALUES (?::UUID, ?, ?, ?::UUID, ?)",
     [projectId, anonymousId, userId, appId, at],
   );
-  await tx.run("UPDATE events SET user_id = ? WHERE project_id = ?::UUID AND user_id = ?", [
-    userId,
-    projectId,
-    anonymousId,
-  ]);
+  for (const table of ["events", "feedback"]) {
+    await tx.run(`UPDATE ${table} SET user_id = ? WHERE project_id = ?::UUID AND user_id = ?`, [
+      userId,
+      projectId,
+      anonymousId,
+    ]);
+  }
   const present = new Set(
     (
       await tx.all<{ user_id: string }>(

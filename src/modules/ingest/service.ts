@@ -1,4 +1,5 @@
 import { BodyError, readJsonBody } from "../../lib/body";
+import { countryOf } from "../../lib/country";
 import { ApiError, forbidden } from "../../lib/errors";
 import { eventId } from "../../lib/ids";
 import { categoryOfLevel } from "../../lib/vocab";
@@ -83,7 +84,7 @@ export class IngestService {
       latest: receivedAt + FUTURE_MS,
       earliest: mode === "import" ? null : receivedAt - PAST_MS,
     };
-    const countryCode = country(request.headers.get("cf-ipcountry"));
+    const countryCode = countryOf(request.headers.get("cf-ipcountry"));
     rawEvents.forEach((raw, index) => {
       const result = validateEvent(raw, ctx.platform, time);
       if (isInvalid(result)) {
@@ -214,10 +215,4 @@ function levelOf(raw: unknown): string {
   return raw !== null && typeof raw === "object" && typeof (raw as { level?: unknown }).level === "string"
     ? (raw as { level: string }).level
     : "";
-}
-
-/** `CF-IPCountry` as two capital letters, or null (Cloudflare sends XX and T1 for unknown and Tor). */
-function country(header: string | null): string | null {
-  const code = header?.trim().toUpperCase() ?? "";
-  return /^[A-Z]{2}$/.test(code) && code !== "XX" ? code : null;
 }

@@ -1,0 +1,373 @@
+import { countryOf } from "../../lib/country";
+import { badRequest, forbidden, notFound } from "../../lib/errors";
+import { isUuid, newId } from "../../lib/ids";
+import { PLATFORM_ENVIRONMENTS } from "../../lib/vocab";
+import type { Store, Tx } from "../../store/db";
+import { authorize, type Caller, type KeyCaller, permissionsIn, teamsWith } from "../access/caller";
+import type { AppContexts } from "../apps/context";
+import type { AttachmentsService } from "../attachments/service";
+import { dataMode, pageLimit, time } from "../events/params";
+import type { IdentityClaims } from "../identity/claims";
+import { findProject } from "../projects/repository";
+import { FEEDBACK_STATUSES, type FeedbackIngestBody, type FeedbackStatus } from "./model";
+import {
+  type CommentRow,
+  commentsOf,
+  countFeedback,
+  type FeedbackRow,
+  findComment,
+  findFeedback,
+  insertComment,
+  insertFeedback,
+  keyName,
+  listFeedback,
+  projectsOfTeams,
+  softDeleteComment,
+  softDeleteFeedback,
+  updateComment,
+  updateStatus,
+} from "./repository";
+
+/** Owlmetry's limits. */
+export const MAX_MESSAGE_LENGTH = 4000;
+const MAX_NAME_LENGTH = 255;
+const MAX_EMAIL_LENGTH = 320;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type Query = Record<string, string | undefined>;
+type Body = typeof FeedbackIngestBody.static;
+
+/** Trimmed and cut to `max`, or null when absent, empty or not text (Owlmetry's trimOrNull). */
+function trimmed(value: unknown, max: number): string | null {
+  if (typeof value !== "string") return null;
+  const text = value.trim();
+  return text.length === 0 ? null : text.slice(0, max);
+}
+
+/** Feedback from apps (Owlmetry's `sendFeedback`), and its triage by the team. */
+export class FeedbackService {
+  constructor(
+    private readonly store: Store,
+    private readonly contexts: AppContexts,
+    private readonly claims: IdentityClaims,
+    private readonly attachments: Pick<AttachmentsService, "ofEvent">,
+  ) {}
+
+  /** `POST /v1/feedback`: Owlmetry's checks in its order and words; 201 `{id, created_at}`. */
+  async receive(caller: Caller, body: Body, countryHeader: string | null, now = new Date()) {
+    if (caller.type !== "key") throw forbidden("API key required");
+    if (caller.kind !== "client") throw forbidden("Client key required for feedback ingest");
+    if (!caller.appId) throw badRequest("API key must be scoped to an app");
+    const ctx = await this.contexts.of(caller as KeyCaller);
+    if (ctx.bundleId !== null) {
+      if (typeof body.bundle_id !== "string") throw badRequest("bundle_id is required");
+      if (body.bundle_id !== ctx.bundleId) {
+        throw forbidden("bundle_id does not match the app associated with this API key");
+      }
+    }
+    const message = typeof body.message === "string" ? body.message.trim() : "";
+    if (message.length === 0) throw badRequest("message is required");
+    if (message.length > MAX_MESSAGE_LENGTH) {
+      throw badRequest(`message must be at most ${MAX_MESSAGE_LENGTH} characters`);
+    }
+    const email = trimmed(body.submitter_email, MAX_EMAIL_LENGTH);
+    if (email !== null && !EMAIL.test(email))
+      throw badRequest("submitter_email is not a valid email address");
+    const sessionId = body.session_id ?? null;
+    if (sessionId !== null && !UUID.test(sessionId)) throw badRequest("session_id must be a UUID");
+    const environment = body.environment || null;
+    const allowed = PLATFORM_ENVIRONMENTS[ctx.platform];
+    if (environment !== null && !allowed.includes(environment)) {
+      throw badRequest(
+        `environment "${environment}" is not allowed for ${ctx.platform} apps (allowed: ${allowed.join(", ")})`,
+      );
+    }
+    const clientEventId = trimmed(body.client_event_id, 128);
+    const user =
+      typeof body.user_id === "string" && body.user_id.length > 0 ? body.user_id.slice(0, 255) : null;
+    const id = newId();
+    await this.store.write((tx) =>
+      insertFeedback(tx, {
+        id,
+        appId: ctx.appId,
+        projectId: ctx.project.id,
+        sessionId,
+        // A claimed anonymous id's feedback is its user's.
+        userId: user === null ? null : this.claims.resolve(ctx.project.id, user),
+        message,
+        submitterName: trimmed(body.submitter_name, MAX_NAME_LENGTH),
+        submitterEmail: email,
+        isDev: body.is_dev === true,
+        environment,
+        osVersion: trimmed(body.os_version, 50),
+        appVersion: trimmed(body.app_version, 50),
+        sdkName: trimmed(body.sdk_name, 50),
+        sdkVersion: trimmed(body.sdk_version, 50),
+        deviceModel: trimmed(body.device_model, 100),
+        countryCode: ctx.platform === "backend" ? null : countryOf(countryHeader),
+        screenName: trimmed(body.screen_name, 255),
+        clientEventId,
+        createdAt: now,
+      }),
+    );
+    return { id, created_at: now.toISOString() };
+  }
+
+  /** `GET /v1/feedback`: the caller's teams, or one team or project of them (else nothing). */
+  async listTeam(caller: Caller, q: Query) {
+    return this.page(await this.scope(caller, q), q, true);
+  }
+
+  /** `GET /v1/projects/:projectId/feedback`. */
+  async listProject(caller: Caller, projectId: string, q: Query) {
+    await this.project(caller, projectId, "feedback:read");
+    return this.page([projectId.toLowerCase()], q, false);
+  }
+
+  /** `GET /v1/feedback/count`: live feedback of the scope, both data modes (as Owlmetry). */
+  async count(caller: Caller, q: Query) {
+    const projectIds = await this.scope(caller, q);
+    const status = statusFilter(q.status);
+    const since = time("since", q.since, Date.now());
+    if (projectIds.length === 0) return { count: 0 };
+    return { count: await this.store.snapshot((tx) => countFeedback(tx, projectIds, status, since)) };
+  }
+
+  /** The live projects of the teams where the caller reads feedback, narrowed by team_id and project_id. */
+  private async scope(caller: Caller, q: Query): Promise<string[]> {
+    const teamId = q.team_id ? uuidOrThrow("team_id", q.team_id) : undefined;
+    const projectId = q.project_id ? uuidOrThrow("project_id", q.project_id) : undefined;
+    const teams = teamsWith(caller, "feedback:read").filter((t) => teamId === undefined || t === teamId);
+    if (teams.length === 0) return [];
+    const projects = await projectsOfTeams(this.store, teams);
+    return projects.filter((p) => projectId === undefined || p === projectId);
+  }
+
+  async get(caller: Caller, projectId: string, feedbackId: string) {
+    await this.project(caller, projectId, "feedback:read");
+    return this.store.snapshot(async (tx) => {
+      const row = await this.live(tx, projectId, feedbackId);
+      const attachments = row.client_event_id
+        ? await this.attachments.ofEvent(row.app_id, row.client_event_id)
+        : [];
+      const comments = (await commentsOf(tx, row.id)).map(presentComment);
+      const { project_name: _, ...shown } = present(row);
+      return { ...shown, comments, attachments };
+    });
+  }
+
+  async setStatus(caller: Caller, projectId: string, feedbackId: string, body: { status: unknown }) {
+    const { status } = body;
+    if (!status) throw badRequest("status is required");
+    if (!(FEEDBACK_STATUSES as readonly unknown[]).includes(status)) {
+      throw badRequest(`Invalid status. Must be one of: ${FEEDBACK_STATUSES.join(", ")}`);
+    }
+    await this.project(caller, projectId, "feedback:write");
+    return this.store.write(async (tx) => {
+      if (
+        !isUuid(feedbackId) ||
+        !(await updateStatus(tx, projectId, feedbackId, status as FeedbackStatus, new Date()))
+      ) {
+        throw feedbackNotFound();
+      }
+      const {
+        app_name: _,
+        project_name: __,
+        user_properties: ___,
+        ...bare
+      } = present((await findFeedback(tx, projectId, feedbackId)) as FeedbackRow);
+      return bare;
+    });
+  }
+
+  /** Only signed-in users delete feedback (Owlmetry: agent keys get 403 by design). */
+  async remove(caller: Caller, projectId: string, feedbackId: string) {
+    if (caller.type === "key") throw forbidden("Only users can delete feedback");
+    await this.project(caller, projectId, "feedback:write");
+    await this.store.write(async (tx) => {
+      if (!isUuid(feedbackId) || !(await softDeleteFeedback(tx, projectId, feedbackId, new Date()))) {
+        throw feedbackNotFound();
+      }
+    });
+    return { deleted: true as const };
+  }
+
+  async addComment(caller: Caller, projectId: string, feedbackId: string, body: { body: unknown }) {
+    const text = commentText(body.body);
+    await this.project(caller, projectId, "feedback:write");
+    return this.store.write(async (tx) => {
+      const row = await this.live(tx, projectId, feedbackId);
+      const at = new Date();
+      const comment: CommentRow = {
+        id: newId(),
+        feedback_id: row.id,
+        author_type: caller.type === "user" ? "user" : "agent",
+        author_id: caller.type === "user" ? caller.userId : caller.keyId,
+        author_name:
+          caller.type === "user"
+            ? caller.name || caller.email
+            : ((await keyName(tx, caller.keyId)) ?? "Agent"),
+        body: text,
+        created_at: at,
+        updated_at: at,
+      };
+      await insertComment(tx, comment);
+      return presentComment(comment);
+    });
+  }
+
+  async editComment(
+    caller: Caller,
+    projectId: string,
+    feedbackId: string,
+    commentId: string,
+    body: { body: unknown },
+  ) {
+    const text = commentText(body.body);
+    await this.project(caller, projectId, "feedback:write");
+    return this.store.write(async (tx) => {
+      const comment = await this.comment(tx, projectId, feedbackId, commentId);
+      if (comment.author_id !== authorId(caller))
+        throw forbidden("Only the original author can edit this comment");
+      const at = new Date();
+      await updateComment(tx, comment.id, text, at);
+      return presentComment({ ...comment, body: text, updated_at: at });
+    });
+  }
+
+  async removeComment(caller: Caller, projectId: string, feedbackId: string, commentId: string) {
+    const project = await this.project(caller, projectId, "feedback:write");
+    await this.store.write(async (tx) => {
+      const comment = await this.comment(tx, projectId, feedbackId, commentId);
+      const admin =
+        caller.type === "user" && (permissionsIn(caller, project.team_id) ?? []).includes("org:admin");
+      if (comment.author_id !== authorId(caller) && !admin) {
+        throw forbidden("Only the original author or a team admin can delete this comment");
+      }
+      await softDeleteComment(tx, comment.id, new Date());
+    });
+    return { deleted: true as const };
+  }
+
+  /** The project, when the caller holds `permission` in its team; else Owlmetry's 404 or 403. */
+  private async project(caller: Caller, projectId: string, permission: "feedback:read" | "feedback:write") {
+    const projectNotFound = () => notFound("Project not found");
+    const project = isUuid(projectId) ? await findProject(this.store, projectId.toLowerCase()) : null;
+    if (!project) throw projectNotFound();
+    authorize(caller, project.team_id, permission, projectNotFound);
+    return project;
+  }
+
+  private async page(projectIds: readonly string[], q: Query, withProject: boolean) {
+    const status = statusFilter(q.status);
+    const isDev = q.is_dev !== undefined ? q.is_dev === "true" : dataMode(q.data_mode);
+    const limit = pageLimit(q.limit);
+    const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
+    const appId = q.app_id ? uuidOrThrow("app_id", q.app_id) : undefined;
+    if (projectIds.length === 0) return { feedback: [], cursor: null, has_more: false };
+    const rows = await this.store.snapshot((tx) =>
+      listFeedback(tx, { projectIds, appId, status, isDev, cursor, limit }),
+    );
+    const hasMore = rows.length > limit;
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      feedback: page.map((row) => {
+        const shown = present(row);
+        if (withProject) return shown;
+        const { project_name: _, ...rest } = shown;
+        return rest;
+      }),
+      cursor: hasMore && last ? Buffer.from(JSON.stringify([last.us, last.id])).toString("base64url") : null,
+      has_more: hasMore,
+    };
+  }
+
+  private async live(tx: Tx, projectId: string, feedbackId: string): Promise<FeedbackRow> {
+    const row = isUuid(feedbackId) ? await findFeedback(tx, projectId, feedbackId) : null;
+    if (!row) throw feedbackNotFound();
+    return row;
+  }
+
+  private async comment(tx: Tx, projectId: string, feedbackId: string, commentId: string) {
+    await this.live(tx, projectId, feedbackId);
+    const comment = isUuid(commentId) ? await findComment(tx, feedbackId, commentId) : null;
+    if (!comment) throw notFound("Comment not found");
+    return comment;
+  }
+}
+
+const feedbackNotFound = () => notFound("Feedback not found");
+const authorId = (caller: Caller) => (caller.type === "user" ? caller.userId : caller.keyId);
+
+function commentText(body: unknown): string {
+  const text = typeof body === "string" ? body.trim() : "";
+  if (text.length === 0) throw badRequest("body is required");
+  return text;
+}
+
+/** A status filter: one of the four, else a 400 (Owlmetry ignores an unknown one). */
+function statusFilter(value: string | undefined): FeedbackStatus | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (!(FEEDBACK_STATUSES as readonly string[]).includes(value)) {
+    throw badRequest(`status must be one of ${FEEDBACK_STATUSES.join(", ")}`);
+  }
+  return value as FeedbackStatus;
+}
+
+function uuidOrThrow(param: string, value: string): string {
+  if (!isUuid(value)) throw badRequest(`${param} must be a UUID`);
+  return value.toLowerCase();
+}
+
+function decodeCursor(raw: string): { us: string; id: string } {
+  try {
+    const [us, id] = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as unknown[];
+    if (typeof us === "string" && /^-?\d{1,20}$/.test(us) && typeof id === "string" && isUuid(id))
+      return { us, id };
+  } catch {}
+  throw badRequest("Invalid cursor");
+}
+
+function present(row: FeedbackRow) {
+  return {
+    id: row.id,
+    app_id: row.app_id,
+    project_id: row.project_id,
+    session_id: row.session_id,
+    user_id: row.user_id,
+    message: row.message,
+    submitter_name: row.submitter_name,
+    submitter_email: row.submitter_email,
+    status: row.status,
+    is_dev: row.is_dev,
+    environment: row.environment,
+    os_version: row.os_version,
+    app_version: row.app_version,
+    sdk_name: row.sdk_name,
+    sdk_version: row.sdk_version,
+    device_model: row.device_model,
+    country_code: row.country_code,
+    screen_name: row.screen_name,
+    client_event_id: row.client_event_id,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    ...(row.app_name !== null ? { app_name: row.app_name } : {}),
+    project_name: row.project_name,
+    user_properties: row.user_properties ? (JSON.parse(row.user_properties) as Record<string, string>) : null,
+  };
+}
+
+function presentComment(c: CommentRow) {
+  return {
+    id: c.id,
+    feedback_id: c.feedback_id,
+    author_type: c.author_type,
+    author_id: c.author_id,
+    author_name: c.author_name,
+    body: c.body,
+    created_at: c.created_at.toISOString(),
+    updated_at: c.updated_at.toISOString(),
+  };
+}
