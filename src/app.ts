@@ -17,6 +17,8 @@ import { findApp } from "./modules/apps/repository";
 import { AppsService } from "./modules/apps/service";
 import { attachmentsRoutes } from "./modules/attachments";
 import { AttachmentsService } from "./modules/attachments/service";
+import { attributionRoutes } from "./modules/attribution";
+import { AttributionService } from "./modules/attribution/service";
 import { authRoutes } from "./modules/auth";
 import { AuthService, type TokenSigner } from "./modules/auth/service";
 import { dashboardRoutes } from "./modules/dashboard";
@@ -40,6 +42,8 @@ import { loadRecentKeys } from "./modules/pipeline/startup";
 import { WriteQueue } from "./modules/pipeline/write-queue";
 import { projectsRoutes } from "./modules/projects";
 import { ProjectsService } from "./modules/projects/service";
+import { questionnairesRoutes } from "./modules/questionnaires";
+import { QuestionnairesService } from "./modules/questionnaires/service";
 import { releasesRoutes } from "./modules/releases";
 import { ReleasesService } from "./modules/releases/service";
 import { sentryRoutes } from "./modules/sentry";
@@ -140,8 +144,8 @@ export async function createApp(config: Config, deps: Deps) {
       message: "Request was throttled. Expected available in 1 second.",
       headers: false,
     },
-    // Owlmetry's feedback limit: 100 at once, 10 a second more, per key.
-    feedback: { limiter: new RateLimiter(100, 10), message: "Rate limit exceeded", headers: false },
+    // Owlmetry's limit on its SDKs' feedback and questionnaire calls: 100 at once, 10 a second more, per key.
+    sdk: { limiter: new RateLimiter(100, 10), message: "Rate limit exceeded", headers: false },
   });
   const started = new WeakMap<Request, number>();
 
@@ -186,7 +190,9 @@ export async function createApp(config: Config, deps: Deps) {
     .use(keysRoutes(guard, services.keys, config.publicUrl))
     .use(ingestRoutes(guard, ingest))
     .use(identityRoutes(guard, services.identity))
+    .use(attributionRoutes(guard, new AttributionService(contexts, services.identity, config.attribution)))
     .use(feedbackRoutes(guard, new FeedbackService(store, contexts, claims, attachments)))
+    .use(questionnairesRoutes(guard, new QuestionnairesService(store, contexts, services.identity)))
     .use(attachmentsRoutes(guard, attachments))
     .use(outcomesRoutes(guard, services.outcomes))
     .use(sentryRoutes(services.sentry))

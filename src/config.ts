@@ -34,6 +34,12 @@ export interface Config {
     /** The largest attachment accepted (ROOST_ATTACHMENT_MAX_BYTES, default 100 MiB). */
     maxFileBytes: number;
   };
+  attribution: {
+    /** Apple's AdServices API, which resolves an attribution token (ROOST_APPLE_ADSERVICES_URL). */
+    appleUrl: string;
+    /** Honour the SDK's `dev_mock` instead of asking Apple (ROOST_ATTRIBUTION_DEV_MOCK=1). */
+    devMock: boolean;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -101,6 +107,10 @@ export function loadConfig(flags: Record<string, string | boolean>, env: Env): C
       ),
     },
     publicUrl: publicUrl(env.ROOST_PUBLIC_URL),
+    attribution: {
+      appleUrl: env.ROOST_APPLE_ADSERVICES_URL || "https://api-adservices.apple.com/api/v1/",
+      devMock: env.ROOST_ATTRIBUTION_DEV_MOCK === "1",
+    },
     storage: {
       schedule: env.ROOST_STORAGE_SCHEDULE ?? "*/5 * * * *",
       sealGraceMs:

@@ -368,4 +368,49 @@ CREATE TABLE feedback_comments (
 );
 `,
   },
+  {
+    version: 11,
+    name: "questionnaires",
+    sql: `
+-- Owlmetry's questionnaires: a project's definitions (optionally pinned to one app), and one
+-- response per (project, slug, user) that SDKs save as a draft and then submit.
+CREATE TABLE questionnaires (
+  id UUID PRIMARY KEY,
+  project_id UUID NOT NULL,
+  app_id UUID,
+  slug VARCHAR NOT NULL,
+  name VARCHAR NOT NULL,
+  description VARCHAR,
+  schema JSON NOT NULL,
+  is_active BOOLEAN NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL,
+  deleted_at TIMESTAMPTZ
+);
+CREATE TABLE questionnaire_responses (
+  id UUID PRIMARY KEY,
+  questionnaire_id UUID NOT NULL,
+  slug VARCHAR NOT NULL,
+  app_id UUID NOT NULL,
+  project_id UUID NOT NULL,
+  session_id VARCHAR,
+  user_id VARCHAR,
+  answers JSON NOT NULL,
+  schema_snapshot JSON,
+  submitted_at TIMESTAMPTZ,
+  status VARCHAR NOT NULL,
+  is_dev BOOLEAN NOT NULL,
+  environment VARCHAR,
+  os_version VARCHAR,
+  app_version VARCHAR,
+  sdk_name VARCHAR,
+  sdk_version VARCHAR,
+  device_model VARCHAR,
+  country_code VARCHAR,
+  created_at TIMESTAMPTZ NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL,
+  deleted_at TIMESTAMPTZ
+);
+`,
+  },
 ];

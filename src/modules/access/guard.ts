@@ -19,7 +19,7 @@ export interface RateLimit {
 }
 
 /** The named limits routes declare with `rateLimit: "<name>"`. */
-export type RateLimits = Record<"events" | "stats" | "feedback", RateLimit>;
+export type RateLimits = Record<"events" | "stats" | "sdk", RateLimit>;
 
 /**
  * The auth macros every route declares in one line: `{ permission: "org:read" }`, `{ signedIn: true }`

@@ -6,6 +6,8 @@ export const PERMISSIONS = [
   "org:admin",
   "feedback:read",
   "feedback:write",
+  "questionnaires:read",
+  "questionnaires:write",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -16,10 +18,15 @@ export const KEY_KINDS = ["client", "agent", "import"] as const;
 export type KeyKind = (typeof KEY_KINDS)[number];
 
 /**
- * Owner and admin hold the four team permissions; a member reads. Every member triages feedback,
- * as in Owlmetry, where any signed-in member may (decision 010).
+ * Owner and admin hold the four team permissions; a member reads. Every member triages feedback
+ * and questionnaires, as in Owlmetry, where any signed-in member may (decision 010).
  */
-const FEEDBACK: readonly Permission[] = ["feedback:read", "feedback:write"];
+const FEEDBACK: readonly Permission[] = [
+  "feedback:read",
+  "feedback:write",
+  "questionnaires:read",
+  "questionnaires:write",
+];
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   owner: ["events:read", "org:read", "org:write", "org:admin", ...FEEDBACK],
   admin: ["events:read", "org:read", "org:write", "org:admin", ...FEEDBACK],
@@ -34,7 +41,16 @@ export const KEY_KIND_PERMISSIONS: Record<
   client: { allowed: ["events:write"], default: ["events:write"] },
   import: { allowed: ["events:write"], default: ["events:write"] },
   agent: {
-    allowed: ["events:read", "org:read", "org:write", "org:admin", "feedback:read", "feedback:write"],
+    allowed: [
+      "events:read",
+      "org:read",
+      "org:write",
+      "org:admin",
+      "feedback:read",
+      "feedback:write",
+      "questionnaires:read",
+      "questionnaires:write",
+    ],
     default: ["events:read", "org:read"],
   },
 };

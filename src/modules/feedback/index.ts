@@ -38,7 +38,7 @@ export function feedbackRoutes(guard: AuthGuard, feedback: FeedbackService) {
       },
       {
         permission: "events:write",
-        rateLimit: "feedback",
+        rateLimit: "sdk",
         parse: sdkJson,
         body: FeedbackIngestBody,
         response: { 201: FeedbackReceipt, 413: ErrorBody, 429: ErrorBody, ...authErrors },

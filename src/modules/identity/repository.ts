@@ -25,7 +25,8 @@ export async function countUserEvents(tx: Tx, dataDir: string, projectId: string
 }
 
 /**
- * Records a claim and applies it where that is cheap: the hot rows and feedback take the user's id, and the
+ * Records a claim and applies it where that is cheap: the hot rows, feedback and questionnaire
+ * responses take the user's id, and the
  * anonymous user's row (what the seal counted, its properties) folds into the user's. Sealed rows
  * keep the anonymous id until compaction rewrites them; readers resolve them meanwhile.
  */
@@ -42,6 +43,17 @@ export async function recordClaim(tx: Tx, claim: Claim, appId: string, at: Date)
       anonymousId,
     ]);
   }
+  // One response per (slug, user): where the user already answered, theirs wins (Owlmetry's rule).
+  await tx.run(
+    `UPDATE questionnaire_responses SET user_id = ? WHERE project_id = ?::UUID AND user_id = ? AND deleted_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM questionnaire_responses r WHERE r.project_id = ?::UUID AND r.user_id = ?
+         AND r.slug = questionnaire_responses.slug AND r.deleted_at IS NULL)`,
+    [userId, projectId, anonymousId, projectId, userId],
+  );
+  await tx.run(
+    "UPDATE questionnaire_responses SET deleted_at = ? WHERE project_id = ?::UUID AND user_id = ? AND deleted_at IS NULL",
+    [at, projectId, anonymousId],
+  );
   const present = new Set(
     (
       await tx.all<{ user_id: string }>(

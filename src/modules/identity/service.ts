@@ -70,21 +70,46 @@ export class IdentityService {
       else set[key] = value;
     }
     const { project } = await this.contexts.of(caller);
-    // A claimed anonymous id's properties are its user's.
-    const userId = this.claims.resolve(project.id, body.user_id);
-    const merged = await this.store.write(async (tx) => {
-      const stored = await userProperties(tx, project.id, userId);
+    const merged = await this.mergeProperties(project.id, body.user_id, set, unset, now);
+    return { updated: true as const, properties: merged };
+  }
+
+  /**
+   * Sets and deletes properties of a project's user (a claimed anonymous id's are its user's);
+   * the whole map after. Over MAX_PROPERTIES it refuses before writing (Owlmetry writes, then
+   * refuses), unless `capped` is false (the server's own properties, as a questionnaire dismissal).
+   */
+  async mergeProperties(
+    projectId: string,
+    anyUserId: string,
+    set: Record<string, string>,
+    unset: readonly string[] = [],
+    now = new Date(),
+    capped = true,
+  ): Promise<Record<string, string>> {
+    const userId = this.claims.resolve(projectId, anyUserId);
+    return this.store.write(async (tx) => {
+      const stored = await userProperties(tx, projectId, userId);
       const next: Record<string, string> = { ...(stored.properties ?? {}), ...set };
       for (const key of unset) delete next[key];
-      if (Object.keys(next).length > MAX_PROPERTIES) {
-        // Checked before writing: nothing of a refused call is kept (Owlmetry keeps it).
+      if (capped && Object.keys(next).length > MAX_PROPERTIES) {
         throw badRequest(`Total properties count exceeds max of ${MAX_PROPERTIES}`);
       }
       const changed = Object.keys(set).length > 0 || (stored.exists && unset.length > 0);
-      if (changed) await saveProperties(tx, project.id, userId, next, stored.exists, now);
+      if (changed) await saveProperties(tx, projectId, userId, next, stored.exists, now);
       return next;
     });
-    return { updated: true as const, properties: merged };
+  }
+
+  /** A project user's properties (a claimed anonymous id's are its user's); null when none. */
+  async propertiesOf(projectId: string, anyUserId: string): Promise<Record<string, string> | null> {
+    const userId = this.claims.resolve(projectId, anyUserId);
+    return (await this.store.snapshot((tx) => userProperties(tx, projectId, userId))).properties;
+  }
+
+  /** The user an id stands for in a project (its claimant, for a claimed anonymous id). */
+  resolve(projectId: string, userId: string): string {
+    return this.claims.resolve(projectId, userId);
   }
 }
 
