@@ -2,6 +2,9 @@ import { eventId, newId } from "../lib/ids";
 import { categoryOfLevel } from "../lib/vocab";
 import { createAppIn } from "../modules/apps/service";
 import { insertAttachment, markUploaded } from "../modules/attachments/repository";
+import type { FeedbackStatus } from "../modules/feedback/model";
+import { insertFeedback } from "../modules/feedback/repository";
+import { saveProperties } from "../modules/identity/repository";
 import type { StoredEvent } from "../modules/pipeline/event";
 import { appendEvents, appendOutcomes } from "../modules/pipeline/repository";
 import { OutcomeTally } from "../modules/pipeline/tally";
@@ -10,8 +13,16 @@ import { findTeamBySlug } from "../modules/teams/repository";
 import { createTeamIn } from "../modules/teams/service";
 import { insertMembership, ownerIds } from "../modules/users/repository";
 import type { BlobStore } from "../store/blobs";
-import type { Store } from "../store/db";
-import { crashLog, SAMPLE_APPS, SAMPLE_PROJECTS, type SampleApp, sampleEvents, seeded } from "./sample";
+import type { Store, Tx } from "../store/db";
+import {
+  crashLog,
+  SAMPLE_APPS,
+  SAMPLE_FEEDBACK,
+  SAMPLE_PROJECTS,
+  type SampleApp,
+  sampleEvents,
+  seeded,
+} from "./sample";
 
 export const DEMO_SLUG = "demo";
 const DAYS = 7;
@@ -218,6 +229,7 @@ export async function loadDemo(store: Store, blobs: BlobStore, now = Date.now())
       attachments++;
     }
     await appendOutcomes(tx, outcomes.list());
+    await addUsersAndFeedback(tx, apps, stored, end);
     return {
       team: DEMO_SLUG,
       events: stored.length,
@@ -233,4 +245,48 @@ export function demoSummary(r: DemoReport): string {
     .map(([k, v]) => `${k} ${v}`)
     .join(", ");
   return `Loaded team '${r.team}': ${r.events} events, ${r.attachments} crash logs; outcomes: ${outcomes} (${r.ms} ms). Every team owner is an owner of '${r.team}'.`;
+}
+
+/** Properties for the busiest users (plan, theme) and feedback sent from the mobile apps. */
+async function addUsersAndFeedback(
+  tx: Tx,
+  apps: readonly DemoApp[],
+  events: readonly StoredEvent[],
+  end: number,
+) {
+  const seen = new Map<string, StoredEvent>();
+  for (const e of events) if (e.userId && !seen.has(e.userId)) seen.set(e.userId, e);
+  const users = [...seen.values()].slice(0, 40);
+  for (const [i, e] of users.entries()) {
+    const properties = { plan: ["free", "pro", "team"][i % 3] as string, theme: i % 2 ? "dark" : "light" };
+    await saveProperties(tx, e.projectId, e.userId as string, properties, false, new Date(e.timestamp));
+  }
+  const mobile = apps.filter((a) => a.spec.platform !== "backend");
+  for (const [i, [message, name, email, status]] of SAMPLE_FEEDBACK.entries()) {
+    const app = mobile[i % mobile.length] as DemoApp;
+    const user = users.filter((u) => u.appId === app.id)[i] ?? null;
+    const at = new Date(end - (i + 1) * 7 * 3_600_000);
+    await insertFeedback(tx, {
+      id: newId(),
+      appId: app.id,
+      projectId: app.projectId,
+      sessionId: null,
+      userId: user?.userId ?? null,
+      message,
+      submitterName: name,
+      submitterEmail: email,
+      isDev: false,
+      environment: app.spec.environment,
+      osVersion: null,
+      appVersion: "2.4.0",
+      sdkName: app.spec.platform === "apple" ? "owlmetry-swift" : "owlmetry-android",
+      sdkVersion: "1.4.0",
+      deviceModel: null,
+      countryCode: null,
+      screenName: ["Checkout", "Search", "Product", "Settings", "Checkout", "Cart"][i] ?? null,
+      clientEventId: null,
+      createdAt: at,
+      status: status as FeedbackStatus,
+    });
+  }
 }

@@ -201,3 +201,13 @@ export function crashLog(event: {
     "",
   ].join("\n");
 }
+
+/** What the demo's users wrote through the apps' feedback forms: [message, name, email, status]. */
+export const SAMPLE_FEEDBACK: ReadonlyArray<readonly [string, string | null, string | null, string]> = [
+  ["The checkout button does nothing after I change the address.", "Mia", "mia@example.com", "new"],
+  ["Love the new search, finally finds what I type!", null, null, "addressed"],
+  ["App froze on the product page while pictures were loading.", "Noah", null, "in_review"],
+  ["Could you add a dark mode?", null, "liam@example.com", "new"],
+  ["Payment failed twice with 'Database is locked'.", "Ava", "ava@example.com", "new"],
+  ["Cart emptied itself after the update.", null, null, "dismissed"],
+];

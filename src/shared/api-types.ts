@@ -3,9 +3,15 @@
  * dashboard imports these (types only, nothing reaches its bundle), so a change to a response
  * shape breaks the dashboard's typecheck instead of its screens.
  */
+import type { AppUser as AppUserSchema } from "../modules/app-users/model";
 import type { App as AppSchema } from "../modules/apps/model";
 import type { MeResponse } from "../modules/auth/model";
 import type { EventDetail as EventDetailSchema, Event as EventSchema } from "../modules/events/model";
+import type {
+  FeedbackComment as FeedbackCommentSchema,
+  FeedbackDetail as FeedbackDetailSchema,
+  Feedback as FeedbackSchema,
+} from "../modules/feedback/model";
 import type { Key as KeySchema } from "../modules/keys/model";
 import type { Project as ProjectSchema } from "../modules/projects/model";
 import type { StatsResponse } from "../modules/stats/model";
@@ -22,3 +28,9 @@ export type Event = typeof EventSchema.static;
 export type EventDetail = typeof EventDetailSchema.static;
 export type Stats = typeof StatsResponse.static;
 export type StatsGroup = Stats["groups"][number];
+/** One user of GET /v1/app-users. */
+export type AppUser = typeof AppUserSchema.static;
+/** One item of GET /v1/feedback. */
+export type Feedback = typeof FeedbackSchema.static;
+export type FeedbackDetail = typeof FeedbackDetailSchema.static;
+export type FeedbackComment = typeof FeedbackCommentSchema.static;

@@ -47,8 +47,12 @@ export async function signIn(email: string, password: string): Promise<void> {
 
 export type {
   App,
+  AppUser,
   Event as EventRow,
   EventDetail,
+  Feedback,
+  FeedbackComment,
+  FeedbackDetail,
   Key,
   Me,
   Project,

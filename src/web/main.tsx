@@ -4,6 +4,7 @@ import { get, type Me, type Project, signOut, token, whenSignedOut } from "./api
 import { Choice } from "./components/fields";
 import { useLatest } from "./latest";
 import { EventsPage } from "./pages/events";
+import { FeedbackPage } from "./pages/feedback";
 import { LoginPage } from "./pages/login";
 import { SettingsPage } from "./pages/settings";
 import { StatsPage } from "./pages/stats";
@@ -45,6 +46,7 @@ function Shell() {
   const pages = [
     ["stats", "Stats"],
     ["events", "Events"],
+    ["feedback", "Feedback"],
     ["settings", "Settings"],
   ] as const;
   return (
@@ -81,6 +83,8 @@ function Shell() {
       <main>
         {route.page === "events" ? (
           <EventsPage scope={scope} params={route.params} />
+        ) : route.page === "feedback" ? (
+          <FeedbackPage scope={scope} params={route.params} />
         ) : route.page === "settings" ? (
           <SettingsPage scope={scope} />
         ) : (

@@ -276,6 +276,65 @@ describe("the dashboard", () => {
     await page.screenshot({ path: join(SHOTS, "events.png") });
   }, 60_000);
 
+  test("Events: an event's panel shows its user's properties and links to the user's events", async () => {
+    const { users } = await api<{
+      users: Array<{ user_id: string; project_id: string; properties: Record<string, string> }>;
+    }>(`/v1/app-users?team_id=${demo.id}&data_mode=all&limit=200`);
+    const user = users.find((u) => u.properties?.plan);
+    expect(user).toBeDefined();
+    const { events } = await api<{ events: Array<{ id: string }> }>(
+      `/v1/events?${new URLSearchParams({ project_id: user?.project_id as string, user_id: user?.user_id as string, limit: "1" })}`,
+    );
+    await page.goto(`${server.base}/#/events?team=${demo.id}&event=${events[0]?.id}`);
+    // The panel of the page's previous event may still be on screen: wait for this user's.
+    const expected = `All events of ${user?.user_id}`;
+    await page.waitForFunction(
+      (text: string) =>
+        document.querySelector("[data-testid=user-section] table.kv") &&
+        document.querySelector("[data-testid=user-section]")?.textContent.includes(text),
+      expected,
+    );
+    const section = (await page.textContent("[data-testid=user-section]")) as string;
+    expect(section).toContain(`plan${user?.properties.plan}`);
+    await page.click(`text=All events of ${user?.user_id}`);
+    await page.waitForFunction(
+      (id: string) => location.hash.includes(`user_id=${id}`),
+      user?.user_id as string,
+    );
+    await page.waitForSelector("[data-testid=events-table] tbody tr");
+    const shown = await page.$$eval(
+      "[data-testid=events-table] tbody tr td:nth-child(6)",
+      (cells: HTMLElement[]) => cells.map((c) => c.textContent),
+    );
+    expect(new Set(shown)).toEqual(new Set([user?.user_id]));
+  }, 60_000);
+
+  test("Feedback: the demo's feedback, a status change and a comment, as the API has them", async () => {
+    await page.goto(`${server.base}/#/feedback?team=${demo.id}`);
+    await page.waitForSelector("[data-testid=feedback-table] tbody tr");
+    const listed = await api<{ feedback: Array<{ id: string; message: string; project_id: string }> }>(
+      `/v1/feedback?team_id=${demo.id}`,
+    );
+    const rows = await page.$$eval(
+      "[data-testid=feedback-table] tbody tr",
+      (trs: HTMLElement[]) => trs.length,
+    );
+    expect(rows).toBe(listed.feedback.length);
+    const first = listed.feedback[0] as { id: string; message: string; project_id: string };
+    await page.click(`[data-testid=feedback-table] >> text=${first.message.slice(0, 30)}`);
+    await page.waitForSelector("[data-testid=feedback-panel] h2");
+    await page.selectOption("[data-testid=feedback-panel] select[aria-label=Status]", "addressed");
+    await page.fill("[data-testid=comment-form] input", "Fixed in 2.4.1");
+    await page.click("[data-testid=comment-form] button");
+    await page.waitForSelector("[data-testid=feedback-panel] .comments li");
+    const detail = await api<{ status: string; comments: Array<{ body: string }> }>(
+      `/v1/projects/${first.project_id}/feedback/${first.id}`,
+    );
+    expect(detail.status).toBe("addressed");
+    expect(detail.comments.map((c) => c.body)).toEqual(["Fixed in 2.4.1"]);
+    await page.screenshot({ path: join(SHOTS, "feedback.png") });
+  }, 60_000);
+
   test("Settings: a new app's client key comes with its Sentry DSN, which a Sentry envelope can use", async () => {
     await page.goto(`${server.base}/#/settings?team=${demo.id}`);
     await page.waitForSelector("[data-testid=apps-table] tbody tr");

@@ -21,6 +21,8 @@ export interface FeedbackValues {
   screenName: string | null;
   clientEventId: string | null;
   createdAt: Date;
+  /** new unless given (the demo's feedback comes triaged). */
+  status?: FeedbackStatus;
 }
 
 export interface FeedbackRow {
@@ -58,7 +60,7 @@ export async function insertFeedback(tx: Tx, f: FeedbackValues): Promise<void> {
     `INSERT INTO feedback (id, app_id, project_id, session_id, user_id, message, submitter_name, submitter_email,
        status, is_dev, environment, os_version, app_version, sdk_name, sdk_version, device_model, country_code,
        screen_name, client_event_id, created_at, updated_at)
-     VALUES (?::UUID, ?::UUID, ?::UUID, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+     VALUES (?::UUID, ?::UUID, ?::UUID, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       f.id,
       f.appId,
@@ -68,6 +70,7 @@ export async function insertFeedback(tx: Tx, f: FeedbackValues): Promise<void> {
       f.message,
       f.submitterName,
       f.submitterEmail,
+      f.status ?? "new",
       f.isDev,
       f.environment,
       f.osVersion,

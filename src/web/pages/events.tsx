@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type App, type EventDetail, type EventRow, get, qs } from "../api";
+import { type App, type AppUser, type EventDetail, type EventRow, get, qs } from "../api";
 import { TextFilter } from "../components/fields";
 import { useLatest } from "../latest";
-import { go } from "../route";
+import { go, href, parseRoute } from "../route";
 import type { Scope } from "../scope";
 
 const LEVELS = ["debug", "info", "warn", "error"];
@@ -265,6 +265,7 @@ function EventPanel({
           <KeyValues values={event.custom_attributes} />
           <h3>Experiments</h3>
           <KeyValues values={event.experiments ?? {}} />
+          {event.user_id && <UserSection projectId={event.project_id} userId={event.user_id} />}
           <h3>Attachments</h3>
           {event.attachments.length === 0 ? (
             <p class="muted">None</p>
@@ -302,5 +303,41 @@ function KeyValues({ values }: { values: Record<string, string> }) {
         ))}
       </tbody>
     </table>
+  );
+}
+
+/** The event's user: their properties, when they were seen, and a link to all their events. */
+function UserSection({ projectId, userId }: { projectId: string; userId: string }) {
+  const [user, setUser] = useState<AppUser | null>(null);
+  useLatest(
+    [projectId, userId],
+    () => {
+      setUser(null); // never another user's properties under this one's name
+      return get<{ users: AppUser[] }>(
+        `/v1/app-users?${qs({ project_id: projectId, user_id: userId, data_mode: "all" })}`,
+      );
+    },
+    (r) => setUser(r.users[0] ?? null),
+  );
+  const route = parseRoute();
+  return (
+    <div data-testid="user-section">
+      <h3>User</h3>
+      <p>
+        <a href={href("events", { team: route.params.team, project: route.params.project, user_id: userId })}>
+          All events of {userId}
+        </a>
+        {user && (
+          <span class="muted">
+            {" "}
+            · {user.event_count.toLocaleString()} events, first seen {user.first_seen_at.slice(0, 10)}, last
+            seen {user.last_seen_at.slice(0, 10)}
+            {user.claimed_from ? ` · was ${user.claimed_from.join(", ")}` : ""}
+          </span>
+        )}
+      </p>
+      <h3>User properties</h3>
+      <KeyValues values={user?.properties ?? {}} />
+    </div>
   );
 }
