@@ -131,7 +131,7 @@ export async function createApp(config: Config, deps: Deps) {
     attachments,
     sentry: new SentryService(auth, contexts, writer, quotas, attachments),
     recentTimes,
-    identity: new IdentityService(store, claims, contexts),
+    identity: new IdentityService(store, writer, claims, contexts),
   };
   const guard = authGuard(auth, {
     events: {
@@ -191,8 +191,8 @@ export async function createApp(config: Config, deps: Deps) {
     .use(ingestRoutes(guard, ingest))
     .use(identityRoutes(guard, services.identity))
     .use(attributionRoutes(guard, new AttributionService(contexts, services.identity, config.attribution)))
-    .use(feedbackRoutes(guard, new FeedbackService(store, contexts, claims, attachments)))
-    .use(questionnairesRoutes(guard, new QuestionnairesService(store, contexts, services.identity)))
+    .use(feedbackRoutes(guard, new FeedbackService(store, writer, contexts, claims, attachments)))
+    .use(questionnairesRoutes(guard, new QuestionnairesService(store, writer, contexts, services.identity)))
     .use(attachmentsRoutes(guard, attachments))
     .use(outcomesRoutes(guard, services.outcomes))
     .use(sentryRoutes(services.sentry))

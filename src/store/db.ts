@@ -35,6 +35,20 @@ export interface WriteTx extends Tx {
   ): Promise<void>;
 }
 
+/**
+ * Another feature's write in the group commit (pipeline/write-queue.ts) (a claim, feedback, a questionnaire answer): it
+ * reads and checks first, and may refuse by throwing, which fails its request alone; the function
+ * it returns then writes, and a failure there fails the whole commit (as a failed append does).
+ * Checks and writes run one write after another, after the commit's events are appended, so each
+ * check sees every write before it.
+ */
+export type SharedWrite<T> = (tx: WriteTx) => Promise<(tx: WriteTx) => Promise<T>>;
+
+/** What the features outside ingest need of the writer. */
+export interface SharedWriter {
+  run<T>(write: SharedWrite<T>): Promise<T>;
+}
+
 const CHUNK_ROWS = 2048; // DuckDB's vector size
 
 export interface StoreOptions {

@@ -2,7 +2,7 @@ import { countryOf } from "../../lib/country";
 import { badRequest, forbidden, notFound } from "../../lib/errors";
 import { isUuid, newId } from "../../lib/ids";
 import { PLATFORM_ENVIRONMENTS } from "../../lib/vocab";
-import type { Store, Tx } from "../../store/db";
+import type { SharedWriter, Store, Tx } from "../../store/db";
 import { authorize, type Caller, type KeyCaller, permissionsIn, teamsWith } from "../access/caller";
 import type { AppContexts } from "../apps/context";
 import type { AttachmentsService } from "../attachments/service";
@@ -49,6 +49,7 @@ function trimmed(value: unknown, max: number): string | null {
 export class FeedbackService {
   constructor(
     private readonly store: Store,
+    private readonly writer: SharedWriter,
     private readonly contexts: AppContexts,
     private readonly claims: IdentityClaims,
     private readonly attachments: Pick<AttachmentsService, "ofEvent">,
@@ -87,30 +88,32 @@ export class FeedbackService {
     const user =
       typeof body.user_id === "string" && body.user_id.length > 0 ? body.user_id.slice(0, 255) : null;
     const id = newId();
-    await this.store.write((tx) =>
-      insertFeedback(tx, {
-        id,
-        appId: ctx.appId,
-        projectId: ctx.project.id,
-        sessionId,
-        // A claimed anonymous id's feedback is its user's.
-        userId: user === null ? null : this.claims.resolve(ctx.project.id, user),
-        message,
-        submitterName: trimmed(body.submitter_name, MAX_NAME_LENGTH),
-        submitterEmail: email,
-        isDev: body.is_dev === true,
-        environment,
-        osVersion: trimmed(body.os_version, 50),
-        appVersion: trimmed(body.app_version, 50),
-        sdkName: trimmed(body.sdk_name, 50),
-        sdkVersion: trimmed(body.sdk_version, 50),
-        deviceModel: trimmed(body.device_model, 100),
-        countryCode: ctx.platform === "backend" ? null : countryOf(countryHeader),
-        screenName: trimmed(body.screen_name, 255),
-        clientEventId,
-        createdAt: now,
-      }),
-    );
+    await this.writer.run(async () => {
+      // A claimed anonymous id's feedback is its user's (resolved in the commit's order).
+      const userId = user === null ? null : this.claims.resolve(ctx.project.id, user);
+      return (tx) =>
+        insertFeedback(tx, {
+          id,
+          appId: ctx.appId,
+          projectId: ctx.project.id,
+          sessionId,
+          userId,
+          message,
+          submitterName: trimmed(body.submitter_name, MAX_NAME_LENGTH),
+          submitterEmail: email,
+          isDev: body.is_dev === true,
+          environment,
+          osVersion: trimmed(body.os_version, 50),
+          appVersion: trimmed(body.app_version, 50),
+          sdkName: trimmed(body.sdk_name, 50),
+          sdkVersion: trimmed(body.sdk_version, 50),
+          deviceModel: trimmed(body.device_model, 100),
+          countryCode: ctx.platform === "backend" ? null : countryOf(countryHeader),
+          screenName: trimmed(body.screen_name, 255),
+          clientEventId,
+          createdAt: now,
+        });
+    });
     return { id, created_at: now.toISOString() };
   }
 
@@ -164,20 +167,18 @@ export class FeedbackService {
       throw badRequest(`Invalid status. Must be one of: ${FEEDBACK_STATUSES.join(", ")}`);
     }
     await this.project(caller, projectId, "feedback:write");
-    return this.store.write(async (tx) => {
-      if (
-        !isUuid(feedbackId) ||
-        !(await updateStatus(tx, projectId, feedbackId, status as FeedbackStatus, new Date()))
-      ) {
-        throw feedbackNotFound();
-      }
-      const {
-        app_name: _,
-        project_name: __,
-        user_properties: ___,
-        ...bare
-      } = present((await findFeedback(tx, projectId, feedbackId)) as FeedbackRow);
-      return bare;
+    return this.writer.run(async (tx) => {
+      const row = await this.live(tx, projectId, feedbackId);
+      return async (tx) => {
+        await updateStatus(tx, projectId, row.id, status as FeedbackStatus, new Date());
+        const {
+          app_name: _,
+          project_name: __,
+          user_properties: ___,
+          ...bare
+        } = present((await findFeedback(tx, projectId, row.id)) as FeedbackRow);
+        return bare;
+      };
     });
   }
 
@@ -185,10 +186,9 @@ export class FeedbackService {
   async remove(caller: Caller, projectId: string, feedbackId: string) {
     if (caller.type === "key") throw forbidden("Only users can delete feedback");
     await this.project(caller, projectId, "feedback:write");
-    await this.store.write(async (tx) => {
-      if (!isUuid(feedbackId) || !(await softDeleteFeedback(tx, projectId, feedbackId, new Date()))) {
-        throw feedbackNotFound();
-      }
+    await this.writer.run(async (tx) => {
+      const row = await this.live(tx, projectId, feedbackId);
+      return (tx) => softDeleteFeedback(tx, projectId, row.id, new Date());
     });
     return { deleted: true as const };
   }
@@ -196,7 +196,7 @@ export class FeedbackService {
   async addComment(caller: Caller, projectId: string, feedbackId: string, body: { body: unknown }) {
     const text = commentText(body.body);
     await this.project(caller, projectId, "feedback:write");
-    return this.store.write(async (tx) => {
+    return this.writer.run(async (tx) => {
       const row = await this.live(tx, projectId, feedbackId);
       const at = new Date();
       const comment: CommentRow = {
@@ -212,8 +212,10 @@ export class FeedbackService {
         created_at: at,
         updated_at: at,
       };
-      await insertComment(tx, comment);
-      return presentComment(comment);
+      return async (tx) => {
+        await insertComment(tx, comment);
+        return presentComment(comment);
+      };
     });
   }
 
@@ -226,26 +228,28 @@ export class FeedbackService {
   ) {
     const text = commentText(body.body);
     await this.project(caller, projectId, "feedback:write");
-    return this.store.write(async (tx) => {
+    return this.writer.run(async (tx) => {
       const comment = await this.comment(tx, projectId, feedbackId, commentId);
       if (comment.author_id !== authorId(caller))
         throw forbidden("Only the original author can edit this comment");
       const at = new Date();
-      await updateComment(tx, comment.id, text, at);
-      return presentComment({ ...comment, body: text, updated_at: at });
+      return async (tx) => {
+        await updateComment(tx, comment.id, text, at);
+        return presentComment({ ...comment, body: text, updated_at: at });
+      };
     });
   }
 
   async removeComment(caller: Caller, projectId: string, feedbackId: string, commentId: string) {
     const project = await this.project(caller, projectId, "feedback:write");
-    await this.store.write(async (tx) => {
+    await this.writer.run(async (tx) => {
       const comment = await this.comment(tx, projectId, feedbackId, commentId);
       const admin =
         caller.type === "user" && (permissionsIn(caller, project.team_id) ?? []).includes("org:admin");
       if (comment.author_id !== authorId(caller) && !admin) {
         throw forbidden("Only the original author or a team admin can delete this comment");
       }
-      await softDeleteComment(tx, comment.id, new Date());
+      return (tx) => softDeleteComment(tx, comment.id, new Date());
     });
     return { deleted: true as const };
   }

@@ -1,5 +1,5 @@
 import { badRequest, conflict } from "../../lib/errors";
-import type { Store } from "../../store/db";
+import type { SharedWriter, Store } from "../../store/db";
 import type { KeyCaller } from "../access/caller";
 import type { AppContexts } from "../apps/context";
 import { ANONYMOUS_ID_PREFIX, type IdentityClaims, isAnonymousId } from "./claims";
@@ -16,6 +16,7 @@ const MAX_USER_ID_LENGTH = 255;
 export class IdentityService {
   constructor(
     private readonly store: Store,
+    private readonly writer: SharedWriter,
     private readonly claims: IdentityClaims,
     private readonly contexts: AppContexts,
   ) {}
@@ -33,17 +34,19 @@ export class IdentityService {
     checkUserId(userId);
     const { project, appId } = await this.contexts.of(caller);
     const claim = { projectId: project.id, anonymousId, userId };
-    const reassigned = await this.store.write(async (tx) => {
+    const reassigned = await this.writer.run(async (tx) => {
       const holder = this.claims.claimant(project.id, anonymousId);
-      if (holder === userId) return 0;
+      if (holder === userId) return async () => 0;
       if (holder !== undefined) {
         throw conflict("anonymous_id is already claimed by another user_id in this project");
       }
       const n = await countUserEvents(tx, this.store.dataDir, project.id, anonymousId);
-      await recordClaim(tx, claim, appId, now);
-      // Inside the transaction, so the next commit (serialised behind it) already resolves it.
-      this.claims.add(claim);
-      return n;
+      return async (tx) => {
+        await recordClaim(tx, claim, appId, now);
+        // Inside the transaction: what the commit stores after this already resolves it.
+        this.claims.add(claim);
+        return n;
+      };
     });
     return { claimed: true as const, events_reassigned_count: reassigned };
   }
@@ -87,8 +90,8 @@ export class IdentityService {
     now = new Date(),
     capped = true,
   ): Promise<Record<string, string>> {
-    const userId = this.claims.resolve(projectId, anyUserId);
-    return this.store.write(async (tx) => {
+    return this.writer.run(async (tx) => {
+      const userId = this.claims.resolve(projectId, anyUserId);
       const stored = await userProperties(tx, projectId, userId);
       const next: Record<string, string> = { ...(stored.properties ?? {}), ...set };
       for (const key of unset) delete next[key];
@@ -96,8 +99,10 @@ export class IdentityService {
         throw badRequest(`Total properties count exceeds max of ${MAX_PROPERTIES}`);
       }
       const changed = Object.keys(set).length > 0 || (stored.exists && unset.length > 0);
-      if (changed) await saveProperties(tx, projectId, userId, next, stored.exists, now);
-      return next;
+      return async (tx) => {
+        if (changed) await saveProperties(tx, projectId, userId, next, stored.exists, now);
+        return next;
+      };
     });
   }
 

@@ -1,6 +1,6 @@
 import type { Logger } from "../../lib/log";
 import type { Outcome } from "../../lib/vocab";
-import type { Store, WriteTx } from "../../store/db";
+import type { SharedWrite, SharedWriter, Store, WriteTx } from "../../store/db";
 import type { IdentityClaims } from "../identity/claims";
 import { categoryOfEvent, type StoredEvent } from "./event";
 import type { RecentKeys } from "./recent-keys";
@@ -77,7 +77,9 @@ export type CommitHook = (tx: WriteTx, events: readonly StoredEvent[]) => Promis
 
 interface Pending {
   job: WriteJob;
-  resolve(result: WriteResult): void;
+  /** Set for a shared write (its job carries no events). */
+  shared?: SharedWrite<unknown>;
+  resolve(result: unknown): void;
   reject(error: unknown): void;
 }
 
@@ -87,7 +89,7 @@ interface Pending {
  * (events, dedup and session keys, outcomes), then answers each request. Nothing is acknowledged
  * before its commit, and many requests share one commit's cost.
  */
-export class WriteQueue implements Writer {
+export class WriteQueue implements Writer, SharedWriter {
   private readonly queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private queuedRows = 0;
@@ -108,8 +110,21 @@ export class WriteQueue implements Writer {
 
   submit(job: WriteJob): Promise<WriteResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ job, resolve, reject });
+      this.queue.push({ job, resolve: resolve as (r: unknown) => void, reject });
       this.queuedRows += job.events.length;
+      this.flushing ??= this.drain();
+    });
+  }
+
+  /** A write of another feature, committed with the ingest commit it joins; answered after it. */
+  run<T>(shared: SharedWrite<T>): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({
+        job: outcomesOnly(new OutcomeTally()),
+        shared: shared as SharedWrite<unknown>,
+        resolve: resolve as (r: unknown) => void,
+        reject,
+      });
       this.flushing ??= this.drain();
     });
   }
@@ -148,17 +163,30 @@ export class WriteQueue implements Writer {
   private async flush(batch: Pending[], rows: number): Promise<void> {
     const started = performance.now();
     const commit = new Commit(this.eventKeys, this.sessionKeys, this.claims);
-    let results: WriteResult[];
+    // Per request: its result, or the error that refused it alone (a shared write's check).
+    let results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
     try {
       results = await this.store.write(async (tx) => {
-        const out: WriteResult[] = [];
-        for (const { job } of batch) {
+        const ingested: WriteResult[] = [];
+        for (const { job, shared } of batch) {
+          if (shared) continue;
           commit.outcomes.merge(job.outcomes);
           commit.sessions.push(...(job.sessions ?? []));
-          out.push(job.mode === "import" ? await commit.addImport(tx, job) : commit.addIngest(job));
+          ingested.push(job.mode === "import" ? await commit.addImport(tx, job) : commit.addIngest(job));
         }
         await commit.write(tx);
         await this.onCommit(tx, commit.events);
+        const next = ingested.values();
+        const out: typeof results = [];
+        for (const { shared } of batch) {
+          if (!shared) {
+            out.push({ ok: true, value: next.next().value });
+            continue;
+          }
+          const write = await shared(tx).catch((error: unknown) => ({ refused: error }));
+          if (typeof write === "function") out.push({ ok: true, value: await write(tx) });
+          else out.push({ ok: false, error: write.refused });
+        }
         return out;
       });
     } catch (error) {
@@ -168,7 +196,11 @@ export class WriteQueue implements Writer {
     }
     commit.remember();
     for (const event of commit.events) this.recent?.add(event.appId, event.isDev, event.timestamp);
-    for (const [i, pending] of batch.entries()) pending.resolve(results[i] as WriteResult);
+    for (const [i, pending] of batch.entries()) {
+      const result = results[i] as (typeof results)[number];
+      if (result.ok) pending.resolve(result.value);
+      else pending.reject(result.error);
+    }
     this.log.debug("ingest commit", {
       requests: batch.length,
       events: commit.events.length,

@@ -2,7 +2,7 @@ import { countryOf } from "../../lib/country";
 import { ApiError, badRequest, conflict, forbidden, notFound } from "../../lib/errors";
 import { isUuid, newId } from "../../lib/ids";
 import { PLATFORM_ENVIRONMENTS } from "../../lib/vocab";
-import type { Store } from "../../store/db";
+import type { SharedWriter, Store } from "../../store/db";
 import { authorize, type Caller, type KeyCaller } from "../access/caller";
 import type { AppContext, AppContexts } from "../apps/context";
 import { findApp } from "../apps/repository";
@@ -63,6 +63,7 @@ const spec = <T>(check: () => T): T => {
 export class QuestionnairesService {
   constructor(
     private readonly store: Store,
+    private readonly writer: SharedWriter,
     private readonly contexts: AppContexts,
     private readonly identity: Pick<IdentityService, "mergeProperties" | "propertiesOf" | "resolve">,
   ) {}
@@ -162,7 +163,7 @@ export class QuestionnairesService {
       deviceModel: trimmed(body.device_model, 100),
       countryCode: ctx.platform === "backend" ? null : countryOf(countryHeader),
     };
-    return this.store.write(async (tx) => {
+    return this.writer.run(async (tx) => {
       const existing = userId ? await responseOf(tx, ctx.project.id, slug, userId) : null;
       if (existing?.submitted_at) {
         throw new ApiError(409, "Already responded", { reason: "already_responded" });
@@ -180,26 +181,30 @@ export class QuestionnairesService {
         submittedAt: complete ? now : null,
       };
       if (existing) {
-        await updateDraft(tx, existing.id, values, now);
-        return {
-          status: 200,
-          id: existing.id,
-          created_at: existing.created_at.toISOString(),
-          was_submitted: complete,
+        return async (tx) => {
+          await updateDraft(tx, existing.id, values, now);
+          const receipt = {
+            id: existing.id,
+            created_at: existing.created_at.toISOString(),
+            was_submitted: complete,
+          };
+          return { status: 200, ...receipt };
         };
       }
       const id = newId();
-      await insertResponse(tx, {
-        ...values,
-        id,
-        questionnaireId: questionnaire.id,
-        slug,
-        appId: ctx.appId,
-        projectId: ctx.project.id,
-        userId,
-        at: now,
-      });
-      return { status: 201, id, created_at: now.toISOString(), was_submitted: complete };
+      return async (tx) => {
+        await insertResponse(tx, {
+          ...values,
+          id,
+          questionnaireId: questionnaire.id,
+          slug,
+          appId: ctx.appId,
+          projectId: ctx.project.id,
+          userId,
+          at: now,
+        });
+        return { status: 201, id, created_at: now.toISOString(), was_submitted: complete };
+      };
     });
   }
 
@@ -267,11 +272,11 @@ export class QuestionnairesService {
     const values = await this.values(project.id, body, null);
     const id = newId();
     const now = new Date();
-    await this.store.write(async (tx) => {
+    await this.writer.run(async (tx) => {
       if (await findBySlug(tx, project.id, slug)) {
         throw conflict(`A questionnaire with slug "${slug}" already exists in this project`);
       }
-      await insertQuestionnaire(tx, id, project.id, slug, values, now);
+      return (tx) => insertQuestionnaire(tx, id, project.id, slug, values, now);
     });
     return this.get(caller, project.id, id);
   }
@@ -281,10 +286,11 @@ export class QuestionnairesService {
     if ("slug" in body) throw badRequest("slug is immutable after creation");
     const editable = ["name", "description", "schema", "is_active", "app_id"];
     if (!editable.some((k) => k in body)) throw badRequest("no editable fields provided");
-    await this.store.write(async (tx) => {
+    await this.writer.run(async (tx) => {
       const row = isUuid(id) ? await findQuestionnaire(tx, project.id, id) : null;
       if (!row) throw questionnaireNotFound();
-      await updateQuestionnaire(tx, row.id, await this.values(project.id, body, row), new Date());
+      const values = await this.values(project.id, body, row);
+      return (tx) => updateQuestionnaire(tx, row.id, values, new Date());
     });
     return this.get(caller, project.id, id);
   }
@@ -292,10 +298,10 @@ export class QuestionnairesService {
   async remove(caller: Caller, projectId: string, id: string) {
     if (caller.type === "key") throw forbidden("Only users can delete questionnaires");
     const project = await this.project(caller, projectId, "questionnaires:write");
-    await this.store.write(async (tx) => {
+    await this.writer.run(async (tx) => {
       const row = isUuid(id) ? await findQuestionnaire(tx, project.id, id) : null;
       if (!row) throw questionnaireNotFound();
-      await softDeleteQuestionnaire(tx, row.id, new Date());
+      return (tx) => softDeleteQuestionnaire(tx, row.id, new Date());
     });
     return { deleted: true as const };
   }
