@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { createApp } from "../src/app";
 import { type Config, testConfig } from "../src/config";
 import { createLogger } from "../src/lib/log";
+import { KEY_KIND_PERMISSIONS } from "../src/modules/access/permissions";
 import { createTeamIn } from "../src/modules/teams/service";
 import { insertMembership } from "../src/modules/users/repository";
 import { findOrCreateUser } from "../src/modules/users/service";
@@ -59,7 +60,8 @@ export async function startRoost(overrides: Partial<Config> = {}) {
           kind: "agent",
           name: "all",
           team_id: team.id,
-          permissions: ["events:read", "org:read", "org:write", "org:admin"],
+          // Every permission an agent key may hold.
+          permissions: KEY_KIND_PERMISSIONS.agent.allowed,
         },
       })
     ).body;

@@ -99,7 +99,152 @@ const routes: Route[] = [
       ],
     }),
   },
+  // Issue 16's routes. Ids of objects the owner's team holds are made in beforeAll.
+  { method: "GET", path: () => "/v1/app-users", permission: "events:read" },
+  {
+    method: "GET",
+    path: (t) => `/v1/app-users/${fixture(t).user}`,
+    permission: "events:read",
+    foreign: "User not found",
+  },
+  {
+    method: "GET",
+    path: (t) => `/v1/apps/${t.app.id}/users`,
+    permission: "events:read",
+    foreign: "App not found",
+  },
+  { method: "GET", path: () => "/v1/feedback", permission: "feedback:read" },
+  { method: "GET", path: () => "/v1/feedback/count", permission: "feedback:read" },
+  {
+    method: "GET",
+    path: (t) => `/v1/projects/${t.project.id}/feedback`,
+    permission: "feedback:read",
+    foreign: "Project not found",
+  },
+  {
+    method: "GET",
+    path: (t) => `/v1/projects/${t.project.id}/feedback/${fixture(t).feedback}`,
+    permission: "feedback:read",
+    foreign: "Project not found",
+  },
+  {
+    method: "PATCH",
+    path: (t) => `/v1/projects/${t.project.id}/feedback/${fixture(t).feedback}`,
+    permission: "feedback:write",
+    body: () => ({ status: "in_review" }),
+    foreign: "Project not found",
+  },
+  {
+    method: "DELETE",
+    path: (t) => `/v1/projects/${t.project.id}/feedback/${fixture(t).feedback}`,
+    permission: "feedback:write",
+  },
+  {
+    method: "POST",
+    path: (t) => `/v1/projects/${t.project.id}/feedback/${fixture(t).feedback}/comments`,
+    permission: "feedback:write",
+    body: () => ({ body: "looking" }),
+    foreign: "Project not found",
+  },
+  {
+    method: "PATCH",
+    path: (t) =>
+      `/v1/projects/${t.project.id}/feedback/${fixture(t).feedback}/comments/${fixture(t).comment}`,
+    permission: "feedback:write",
+    body: () => ({ body: "edited" }),
+    foreign: "Project not found",
+  },
+  {
+    method: "DELETE",
+    path: (t) =>
+      `/v1/projects/${t.project.id}/feedback/${fixture(t).feedback}/comments/${fixture(t).comment}`,
+    permission: "feedback:write",
+    foreign: "Project not found",
+  },
+  {
+    method: "GET",
+    path: (t) => `/v1/projects/${t.project.id}/questionnaires`,
+    permission: "questionnaires:read",
+    foreign: "Project not found",
+  },
+  {
+    method: "POST",
+    path: (t) => `/v1/projects/${t.project.id}/questionnaires`,
+    permission: "questionnaires:write",
+    body: () => ({ slug: "sec", name: "x", schema: {} }),
+    foreign: "Project not found",
+  },
+  {
+    method: "GET",
+    path: (t) => `/v1/projects/${t.project.id}/questionnaires/${fixture(t).questionnaire}`,
+    permission: "questionnaires:read",
+    foreign: "Project not found",
+  },
+  {
+    method: "PATCH",
+    path: (t) => `/v1/projects/${t.project.id}/questionnaires/${fixture(t).questionnaire}`,
+    permission: "questionnaires:write",
+    body: () => ({ name: "renamed" }),
+    foreign: "Project not found",
+  },
+  {
+    method: "DELETE",
+    path: (t) => `/v1/projects/${t.project.id}/questionnaires/${fixture(t).questionnaire}`,
+    permission: "questionnaires:write",
+  },
+  {
+    method: "GET",
+    path: (t) => `/v1/projects/${t.project.id}/questionnaires/${fixture(t).questionnaire}/responses`,
+    permission: "questionnaires:read",
+    foreign: "Project not found",
+  },
 ];
+
+/** Objects of a team the routes above address (placeholders in the tests' names). */
+const fixtures = new Map<
+  string,
+  { user: string; feedback: string; comment: string; questionnaire: string }
+>();
+const fixture = (t: Tenant) =>
+  fixtures.get(t.team.id) ?? {
+    user: ":user",
+    feedback: ":feedback",
+    comment: ":comment",
+    questionnaire: ":questionnaire",
+  };
+
+async function makeFixtures(t: Tenant) {
+  await roost.call("POST", "/v1/identity/properties", {
+    token: t.clientKey,
+    body: { user_id: "sec-user", properties: { a: "b" } },
+  });
+  const user = (
+    await roost.call("GET", "/v1/app-users?user_id=sec-user&data_mode=all", { token: t.adminKey })
+  ).body.users[0].id;
+  const feedback = (
+    await roost.call("POST", "/v1/feedback", {
+      token: t.clientKey,
+      body: { bundle_id: t.app.bundle_id, message: "secure?" },
+    })
+  ).body.id;
+  const comment = (
+    await roost.call("POST", `/v1/projects/${t.project.id}/feedback/${feedback}/comments`, {
+      token: t.token,
+      body: { body: "first" },
+    })
+  ).body.id;
+  const questionnaire = (
+    await roost.call("POST", `/v1/projects/${t.project.id}/questionnaires`, {
+      token: t.token,
+      body: {
+        slug: "sec-q",
+        name: "Q",
+        schema: { version: 1, questions: [{ id: "q", type: "nps", title: "t", required: true }] },
+      },
+    })
+  ).body.id;
+  fixtures.set(t.team.id, { user, feedback, comment, questionnaire });
+}
 
 let roost: Roost;
 let owner: Tenant;
@@ -122,6 +267,7 @@ beforeAll(async () => {
   });
   revokedKey = revoked.body.secret;
   await roost.call("DELETE", `/v1/keys/${revoked.body.id}`, { token: owner.token });
+  await makeFixtures(owner);
 });
 afterAll(() => roost.close());
 

@@ -270,7 +270,13 @@ describe("triage", () => {
     });
     expect(readOnly.status).toBe(403);
     expect(readOnly.body.error).toBe("Missing permission: feedback:write");
-    const noFeedback = await roost.call("GET", base(), { token: t.adminKey });
+    const eventsOnly = (
+      await roost.call("POST", "/v1/keys", {
+        token: t.token,
+        body: { kind: "agent", name: "events only", team_id: t.team.id, permissions: ["events:read"] },
+      })
+    ).body.secret;
+    const noFeedback = await roost.call("GET", base(), { token: eventsOnly });
     expect(noFeedback.status).toBe(403);
     expect(noFeedback.body.error).toBe("Missing permission: feedback:read");
     expect((await roost.call("GET", base())).status).toBe(401);

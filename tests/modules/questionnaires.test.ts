@@ -246,7 +246,13 @@ describe("questionnaires", () => {
     );
     expect(theirs.status).toBe(404);
     expect((await manage("GET", "", undefined, other.token)).body).toEqual({ error: "Project not found" });
-    expect((await manage("GET", "", undefined, t.adminKey)).body).toEqual({
+    const eventsOnly = (
+      await roost.call("POST", "/v1/keys", {
+        token: t.token,
+        body: { kind: "agent", name: "events only", team_id: t.team.id, permissions: ["events:read"] },
+      })
+    ).body.secret;
+    expect((await manage("GET", "", undefined, eventsOnly)).body).toEqual({
       error: "Missing permission: questionnaires:read",
     });
     expect((await roost.call("GET", `/v1/projects/${t.project.id}/questionnaires`)).status).toBe(401);

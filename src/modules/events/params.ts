@@ -94,6 +94,16 @@ export function pageLimit(value: string | undefined): number {
   return limit;
 }
 
+/**
+ * Owlmetry's triage lists take `is_dev` (true or false), which wins over `data_mode`. Owlmetry
+ * reads any other is_dev as false; here it is a 400.
+ */
+export function devFilter(q: { is_dev?: string; data_mode?: string }): boolean | null {
+  if (q.is_dev === undefined) return dataMode(q.data_mode);
+  if (q.is_dev !== "true" && q.is_dev !== "false") throw badRequest("is_dev must be true or false");
+  return q.is_dev === "true";
+}
+
 /** Owlmetry's data_mode: production (the default) is is_dev false, development true, all null. */
 export function dataMode(value: string | undefined): boolean | null {
   if (value === undefined || value === "" || value === "production") return false;

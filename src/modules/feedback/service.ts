@@ -6,7 +6,7 @@ import type { SharedWriter, Store, Tx } from "../../store/db";
 import { authorize, type Caller, type KeyCaller, permissionsIn, teamsWith } from "../access/caller";
 import type { AppContexts } from "../apps/context";
 import type { AttachmentsService } from "../attachments/service";
-import { dataMode, pageLimit, time } from "../events/params";
+import { devFilter, pageLimit, time } from "../events/params";
 import type { IdentityClaims } from "../identity/claims";
 import { findProject } from "../projects/repository";
 import { FEEDBACK_STATUSES, type FeedbackIngestBody, type FeedbackStatus } from "./model";
@@ -265,7 +265,7 @@ export class FeedbackService {
 
   private async page(projectIds: readonly string[], q: Query, withProject: boolean) {
     const status = statusFilter(q.status);
-    const isDev = q.is_dev !== undefined ? q.is_dev === "true" : dataMode(q.data_mode);
+    const isDev = devFilter(q);
     const limit = pageLimit(q.limit);
     const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
     const appId = q.app_id ? uuidOrThrow("app_id", q.app_id) : undefined;

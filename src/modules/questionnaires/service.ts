@@ -6,7 +6,7 @@ import type { SharedWriter, Store } from "../../store/db";
 import { authorize, type Caller, type KeyCaller } from "../access/caller";
 import type { AppContext, AppContexts } from "../apps/context";
 import { findApp } from "../apps/repository";
-import { dataMode, pageLimit } from "../events/params";
+import { devFilter, pageLimit } from "../events/params";
 import type { IdentityService } from "../identity/service";
 import { findProject } from "../projects/repository";
 import {
@@ -317,7 +317,7 @@ export class QuestionnairesService {
     const filters = {
       status: q.status || undefined,
       appId: q.app_id ? uuid("app_id", q.app_id) : undefined,
-      isDev: q.is_dev !== undefined ? q.is_dev === "true" : dataMode(q.data_mode),
+      isDev: devFilter(q),
       submittedOnly: q.submitted_only === "true",
       cursor: q.cursor ? decodeCursor(q.cursor) : undefined,
       limit,
