@@ -79,11 +79,13 @@ export async function startRoost(overrides: Partial<Config> = {}) {
   }
 
   async function close() {
-    await store.close();
+    // The store a test reopened (a restart), if it did.
+    await roost.store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 
-  return { dir, config, store, app, services, call, tenant, close };
+  const roost = { dir, config, store, app, services, call, tenant, close };
+  return roost;
 }
 
 export interface CallOptions {

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createApp } from "../../src/app";
 import { createLogger } from "../../src/lib/log";
+import { Store } from "../../src/store/db";
 import { Lake } from "../../src/store/lake";
-import { type Roost, startRoost, type Tenant } from "../helpers";
+import { migrate } from "../../src/store/migrations";
+import { type Roost, requester, startRoost, type Tenant } from "../helpers";
 
 let roost: Roost;
 let t: Tenant;
@@ -164,5 +167,107 @@ describe("POST /v1/identity/claim", () => {
     });
     expect(r.status).toBe(200);
     expect(r.body.claimed).toBe(true);
+  });
+});
+
+describe("claims across apps, projects and a restart", () => {
+  test("a claim covers every app of the key's project, and no other project", async () => {
+    const ios2 = (
+      await roost.call("POST", "/v1/apps", {
+        token: t.token,
+        body: { project_id: t.project.id, name: "API", platform: "backend" },
+      })
+    ).body;
+    const elsewhere = (
+      await roost.call("POST", "/v1/projects", { token: t.token, body: { name: "Elsewhere" } })
+    ).body;
+    const thirdApp = (
+      await roost.call("POST", "/v1/apps", {
+        token: t.token,
+        body: { project_id: elsewhere.id, name: "Other", platform: "backend" },
+      })
+    ).body;
+    const anon = "owl_anon_two-apps";
+    const sendWith = async (key: string, environment: string) => {
+      const r = await roost.call("POST", "/v1/ingest", {
+        token: key,
+        body: {
+          events: [
+            {
+              client_event_id: `x-${n++}`,
+              session_id: "s",
+              user_id: anon,
+              level: "info",
+              message: "m",
+              environment,
+            },
+          ],
+        },
+      });
+      expect(r.body.accepted).toBe(1);
+    };
+    await sendWith(ios2.client_key.secret, "backend");
+    await send(t, anon, 1);
+    await sendWith(thirdApp.client_key.secret, "backend");
+    const r = await claim({ anonymous_id: anon, user_id: "two-apps-user" }, ios2.client_key.secret);
+    expect(r.body.events_reassigned_count).toBe(2);
+    const mine = await events(`user_id=two-apps-user&project_id=${t.project.id}`);
+    expect(mine.body.events).toHaveLength(2);
+    const theirs = await events(`user_id=${anon}&project_id=${elsewhere.id}`);
+    expect(theirs.body.events.map((e: { user_id: string }) => e.user_id)).toEqual([anon]);
+  });
+
+  test("claims survive a restart: memory is loaded again, and later events still resolve", async () => {
+    const anon = "owl_anon_restart";
+    await send(t, anon, 2);
+    await lake.seal(new Date(Date.now() + 1000));
+    await claim({ anonymous_id: anon, user_id: "restart-user" });
+    const before = await count(`project_id=${t.project.id}&data_mode=all`);
+
+    const dir = roost.dir;
+    await roost.store.close();
+    const store = await Store.open(dir, roost.config.duckdb);
+    await migrate(store);
+    const { app } = await createApp(roost.config, { store, log: createLogger("silent") });
+    const call = requester(app);
+    try {
+      const after = await call("GET", `/v1/events/count?project_id=${t.project.id}&data_mode=all`, {
+        token: t.adminKey,
+      });
+      expect(after.body).toEqual(before.body);
+      const late = await call("POST", "/v1/ingest", {
+        token: t.clientKey,
+        body: {
+          bundle_id: t.app.bundle_id,
+          events: [
+            {
+              client_event_id: `r-${n++}`,
+              session_id: "s",
+              user_id: anon,
+              level: "info",
+              message: "m",
+              environment: "ios",
+            },
+          ],
+        },
+      });
+      expect(late.body.accepted).toBe(1);
+      const page = await call("GET", `/v1/events?user_id=restart-user&project_id=${t.project.id}`, {
+        token: t.adminKey,
+      });
+      expect(page.body.events.map((e: { user_id: string }) => e.user_id)).toEqual([
+        "restart-user",
+        "restart-user",
+        "restart-user",
+      ]);
+      const again = await call("POST", "/v1/identity/claim", {
+        token: t.clientKey,
+        body: { anonymous_id: anon, user_id: "someone-new" },
+      });
+      expect(again.status).toBe(409);
+    } finally {
+      // The suite's close() closes the reopened store and removes the directory.
+      roost.store = store;
+    }
   });
 });
