@@ -286,16 +286,17 @@ describe("the dashboard", () => {
       `/v1/events?${new URLSearchParams({ project_id: user?.project_id as string, user_id: user?.user_id as string, limit: "1" })}`,
     );
     await page.goto(`${server.base}/#/events?team=${demo.id}&event=${events[0]?.id}`);
-    // The panel of the page's previous event may still be on screen: wait for this user's.
-    const expected = `All events of ${user?.user_id}`;
+    // The panel of the page's previous event may still be on screen: wait for this user's
+    // properties to be shown (a timeout here is the failure).
+    const expected = [`All events of ${user?.user_id}`, `plan${user?.properties.plan}`];
     await page.waitForFunction(
-      (text: string) =>
-        document.querySelector("[data-testid=user-section] table.kv") &&
-        document.querySelector("[data-testid=user-section]")?.textContent.includes(text),
+      (texts: string[]) => {
+        const text = document.querySelector("[data-testid=user-section]")?.textContent ?? "";
+        return texts.every((t) => text.includes(t));
+      },
       expected,
+      { timeout: 10_000 },
     );
-    const section = (await page.textContent("[data-testid=user-section]")) as string;
-    expect(section).toContain(`plan${user?.properties.plan}`);
     await page.click(`text=All events of ${user?.user_id}`);
     await page.waitForFunction(
       (id: string) => location.hash.includes(`user_id=${id}`),
