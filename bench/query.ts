@@ -4,6 +4,12 @@
  *
  *   bun run bench/query.ts --data /tmp/roost-10m --key owl_agent_… [--runs 20] [--warm 5]
  *   bun run bench/query.ts --data /tmp/roost-1m-hot --key … --state hot|sealed|compacted
+ *   bun run bench/query.ts --data /tmp/roost-10m --key … --claims 10000
+ *
+ * `--claims N` first records N identity claims (decision 010) of anonymous ids for existing users
+ * (replacing the bench's earlier ones),
+ * one of them for the user the `by user` query asks for, as if N users of the data had signed in
+ * after browsing anonymously; the server loads them at start. Claims already there stay.
  *
  * `--state` first brings the directory to that state, in order (a load through bench/generate.ts
  * --via import leaves it hot): `sealed` seals every hot event (no compaction), `compacted` seals
@@ -16,6 +22,7 @@ import { parseArgs } from "../src/cli/args";
 import { createLogger } from "../src/lib/log";
 import { Store } from "../src/store/db";
 import { Lake } from "../src/store/lake";
+import { migrate } from "../src/store/migrations";
 import { startServer, stopServer } from "../tests/support/server";
 
 const { flags } = parseArgs(process.argv.slice(2));
@@ -24,6 +31,7 @@ const key = String(flags.key ?? "");
 const runs = Number(flags.runs ?? 20);
 const WARM = Number(flags.warm ?? 5);
 const state = typeof flags.state === "string" ? flags.state : null;
+const claims = Number(flags.claims ?? 0);
 if (state && !["hot", "sealed", "compacted"].includes(state))
   throw new Error("--state is hot, sealed or compacted");
 if (!dataDir || !key)
@@ -33,17 +41,24 @@ if (!dataDir || !key)
 async function prepare(): Promise<Record<string, unknown>> {
   const store = await Store.open(dataDir, { threads: 2, memoryLimit: "4GB", readers: 1 });
   try {
+    await migrate(store); // a directory of an older Roost: as the server would at start
     const lake = new Lake(store, dataDir, createLogger("silent"));
     const started = performance.now();
     const sealed =
       state === "sealed" || state === "compacted" ? await lake.seal(new Date(Date.now() + 1000)) : null;
     const compacted = state === "compacted" ? await lake.compact(new Date(Date.now() + 3_600_000)) : null;
+    if (claims > 0) await addClaims(store, claims);
     const [held] = await store.read<{ hot: number; files: number; lake_rows: number }>(
       "SELECT (SELECT count(*) FROM events) AS hot, count(*) AS files, coalesce(sum(row_count), 0) AS lake_rows FROM lake_files",
     );
+    const claimedUsers = (
+      await store.read<{ user_id: string }>("SELECT DISTINCT user_id FROM identity_claims")
+    ).map((r) => r.user_id);
     return {
       state: state ?? "as found",
       ...held,
+      claims: claimedUsers.length,
+      claimed_users: claimedUsers,
       sealed_rows: sealed?.rows ?? 0,
       compacted_files: compacted?.filesIn ?? 0,
       prepare_ms: Math.round(performance.now() - started),
@@ -52,6 +67,32 @@ async function prepare(): Promise<Record<string, unknown>> {
     await store.close();
   }
 }
+/**
+ * N claims over the users of the lake's newest files (ids the `by user` query picks from), spread
+ * over the projects as the users are, added in one statement.
+ */
+async function addClaims(store: Store, n: number): Promise<void> {
+  const started = performance.now();
+  const [files] = await store.read<{ paths: string[] }>(
+    "SELECT list(path ORDER BY max_ts DESC)[1:2000] AS paths FROM lake_files",
+  );
+  await store.write(async (tx) => {
+    await tx.run("DELETE FROM identity_claims WHERE starts_with(anonymous_id, 'owl_anon_bench-')");
+    await tx.run(
+      `INSERT INTO identity_claims
+       SELECT project_id, 'owl_anon_bench-' || n, user_id, app_id, now() FROM (
+         SELECT project_id::UUID AS project_id, user_id, any_value(app_id) AS app_id,
+           row_number() OVER (ORDER BY max(timestamp) DESC) AS n
+         FROM read_parquet(?::VARCHAR[], hive_partitioning = true, hive_types = {'project_id': VARCHAR})
+         WHERE user_id IS NOT NULL GROUP BY project_id, user_id ORDER BY max(timestamp) DESC LIMIT ?)
+       ON CONFLICT DO NOTHING`,
+      [(files?.paths ?? []).map((p) => `${dataDir}/${p}`), n],
+    );
+  });
+  const [count] = await store.read<{ n: number }>("SELECT count(*)::INTEGER AS n FROM identity_claims");
+  console.error(`claims: ${count?.n} in place (${Math.round(performance.now() - started)} ms to add)`);
+}
+
 const held = await prepare();
 
 const server = await startServer(dataDir, {
@@ -73,7 +114,10 @@ const get = async (path: string) => {
 const apps = (await get("/v1/apps")).body.apps as { id: string; name: string }[];
 const app = apps.find((a) => a.name.startsWith("app-"))!.id;
 const sample = (await get(`/v1/events?app_id=${app}&limit=200&data_mode=all`)).body.events as any[];
-const user = sample.find((e) => e.user_id)?.user_id as string;
+// A claimed user when there are claims (their filter then takes in the anonymous ids).
+const claimed = new Set(held.claimed_users as string[]);
+const user = (sample.find((e) => e.user_id && (claimed.size === 0 || claimed.has(e.user_id)))?.user_id ??
+  sample.find((e) => e.user_id)?.user_id) as string;
 const session = sample[0].session_id as string;
 const ids = sample.map((e) => e.id as string);
 const day = sample[0].timestamp.slice(0, 10) as string;
@@ -143,7 +187,15 @@ const rss = Number(
 await stopServer(server);
 console.log(
   JSON.stringify(
-    { benchmark: "query", runs, ...held, server_rss_mb: Math.round(rss / 1024), results },
+    {
+      benchmark: "query",
+      runs,
+      ...held,
+      claimed_users: undefined,
+      user_claimed: claimed.has(user),
+      server_rss_mb: Math.round(rss / 1024),
+      results,
+    },
     null,
     2,
   ),

@@ -71,7 +71,8 @@ export class EventsService {
     const filters = parseFilters(q);
     const visible = await this.visible(caller, filters);
     if (!visible) return { count: 0, unique_users: 0, unique_sessions: 0 };
-    return countEvents(this.store, visible, this.withClaims(filters, visible));
+    const claimed = this.claims.anyIn(visible.projectIds);
+    return countEvents(this.store, visible, this.withClaims(filters, visible), claimed);
   }
 
   /**

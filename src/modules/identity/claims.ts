@@ -53,6 +53,11 @@ export class IdentityClaims {
     return projectIds.flatMap((p) => this.anonymous.get(p)?.get(userId) ?? []);
   }
 
+  /** Whether any of these projects holds a claim. */
+  anyIn(projectIds: readonly string[]): boolean {
+    return projectIds.some((p) => (this.users.get(p)?.size ?? 0) > 0);
+  }
+
   get size(): number {
     let n = 0;
     for (const users of this.users.values()) n += users.size;
