@@ -108,6 +108,10 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
 /** SDK bodies other than events: Owlmetry's SDKs gzip any body of 512 bytes or more. */
 export const SDK_BODY_BYTES = 1 << 20;
 
-/** An Elysia `parse` hook for those: JSON, gzip accepted, at most 1 MiB inflated. */
+/**
+ * An Elysia `parse` hook for those: JSON, gzip accepted, at most 1 MiB inflated. Routes give it as
+ * `[sdkJson, "json"]`: it answers every body, and the "json" after it only tells the OpenAPI
+ * description the body's type (a function parser leaves it without one).
+ */
 export const sdkJson = ({ request }: { request: Request }): Promise<unknown> =>
   readJsonBody(request, SDK_BODY_BYTES);

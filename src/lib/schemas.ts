@@ -28,3 +28,8 @@ export const oneOf = <const T extends string>(
     error: options.error ?? `must be one of ${values.join(", ")}`,
     description: options.description,
   }) as unknown as TUnion<[TLiteral<T>, ...TLiteral<T>[]]>;
+
+/** Documents a body the route reads itself (`parse: "none"`, or a parser of its own). */
+export const jsonBodyDoc = (schema: object) => ({
+  requestBody: { required: true, content: { "application/json": { schema } } },
+});

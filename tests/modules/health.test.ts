@@ -49,6 +49,24 @@ describe("/docs", () => {
       "/v1/events": ["get"],
       "/v1/events/count": ["get"],
       "/v1/events/{id}": ["get"],
+      "/v1/identity/claim": ["post"],
+      "/v1/identity/properties": ["post"],
+      "/v1/identity/attribution/{source}": ["post"],
+      "/v1/app-users": ["get"],
+      "/v1/app-users/{id}": ["get"],
+      "/v1/apps/{id}/users": ["get"],
+      "/v1/feedback": ["get", "post"],
+      "/v1/feedback/count": ["get"],
+      "/v1/projects/{id}/feedback": ["get"],
+      "/v1/projects/{id}/feedback/{feedbackId}": ["get", "patch", "delete"],
+      "/v1/projects/{id}/feedback/{feedbackId}/comments": ["post"],
+      "/v1/projects/{id}/feedback/{feedbackId}/comments/{commentId}": ["patch", "delete"],
+      "/v1/questionnaires/{slug}": ["get"],
+      "/v1/questionnaires/{slug}/responses": ["post"],
+      "/v1/questionnaires/dismiss": ["post"],
+      "/v1/projects/{id}/questionnaires": ["get", "post"],
+      "/v1/projects/{id}/questionnaires/{questionnaireId}": ["get", "patch", "delete"],
+      "/v1/projects/{id}/questionnaires/{questionnaireId}/responses": ["get"],
     };
     for (const [path, methods] of Object.entries(expected)) {
       expect(Object.keys(r.body.paths[path] ?? {}).sort()).toEqual(methods.sort());
@@ -61,6 +79,8 @@ describe("/docs", () => {
     expect(JSON.stringify(createKey.requestBody)).toContain("expires_in_days");
     const ingest = r.body.paths["/v1/ingest"].post;
     expect(JSON.stringify(ingest.requestBody)).toContain("client_event_id");
+    expect(JSON.stringify(r.body.paths["/v1/identity/claim"].post.requestBody)).toContain("anonymous_id");
+    expect(JSON.stringify(r.body.paths["/v1/feedback"].post.requestBody)).toContain("submitter_email");
     const page = await roost.call("GET", "/docs");
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toContain("text/html");

@@ -23,7 +23,7 @@ export function attributionRoutes(guard: AuthGuard, attribution: AttributionServ
     .use(guard)
     .post("/:source", ({ caller, params, body }) => attribution.attribute(caller, params.source, body), {
       appKey: true,
-      parse: sdkJson,
+      parse: [sdkJson, "json"],
       params: t.Object({ source: t.String({ description: "apple-search-ads" }) }),
       body: Body,
       response: { 200: Reply, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 502: ErrorBody },

@@ -39,10 +39,13 @@ export function feedbackRoutes(guard: AuthGuard, feedback: FeedbackService) {
       {
         permission: "events:write",
         rateLimit: "sdk",
-        parse: sdkJson,
+        parse: [sdkJson, "json"],
         body: FeedbackIngestBody,
         response: { 201: FeedbackReceipt, 413: ErrorBody, 429: ErrorBody, ...authErrors },
-        detail: { tags, summary: "Send feedback from an app (Owlmetry's sendFeedback; a client key)" },
+        detail: {
+          tags,
+          summary: "Send feedback from an app (Owlmetry's sendFeedback; a client key)",
+        },
       },
     )
     .get("/feedback", ({ caller, query }) => feedback.listTeam(caller, query), {

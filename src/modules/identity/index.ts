@@ -13,7 +13,7 @@ export function identityRoutes(guard: AuthGuard, identity: IdentityService) {
     .use(guard)
     .post("/claim", ({ caller, body }) => identity.claim(caller, body), {
       appKey: true,
-      parse: sdkJson,
+      parse: [sdkJson, "json"],
       body: ClaimBody,
       response: { 200: ClaimResponse, ...errors },
       detail: {
@@ -24,7 +24,7 @@ export function identityRoutes(guard: AuthGuard, identity: IdentityService) {
     })
     .post("/properties", ({ caller, body }) => identity.setProperties(caller, body), {
       appKey: true,
-      parse: sdkJson,
+      parse: [sdkJson, "json"],
       body: PropertiesBody,
       response: { 200: PropertiesResponse, ...errors },
       detail: {

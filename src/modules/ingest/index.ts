@@ -1,14 +1,7 @@
 import { Elysia } from "elysia";
-import { ErrorBody } from "../../lib/schemas";
+import { ErrorBody, jsonBodyDoc } from "../../lib/schemas";
 import type { AuthGuard } from "../access/guard";
-import {
-  ClientReportBody,
-  ClientReportResponse,
-  ImportResponse,
-  IngestBody,
-  IngestResponse,
-  jsonBodyDoc,
-} from "./model";
+import { ClientReportBody, ClientReportResponse, ImportResponse, IngestBody, IngestResponse } from "./model";
 import type { IngestService } from "./service";
 
 const errors = {

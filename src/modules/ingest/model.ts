@@ -72,8 +72,3 @@ export const ClientReportBody = t.Object({
 });
 
 export const ClientReportResponse = t.Object({ recorded: t.Integer() });
-
-/** Documents a body the route reads itself (`parse: "none"`). */
-export const jsonBodyDoc = (schema: object) => ({
-  requestBody: { required: true, content: { "application/json": { schema } } },
-});

@@ -33,10 +33,13 @@ export function questionnairesRoutes(guard: AuthGuard, questionnaires: Questionn
     .post("/questionnaires/dismiss", ({ caller, body }) => questionnaires.dismiss(caller, body), {
       permission: "events:write",
       rateLimit: "sdk",
-      parse: sdkJson,
+      parse: [sdkJson, "json"],
       body: DismissBody,
       response: { 200: DismissReceipt, ...sdkErrors },
-      detail: { tags, summary: "Never ask this user again (SDKs' “Don't ask again”)" },
+      detail: {
+        tags,
+        summary: "Never ask this user again (SDKs' “Don't ask again”)",
+      },
     })
     .get(
       "/questionnaires/:slug",
@@ -68,11 +71,14 @@ export function questionnairesRoutes(guard: AuthGuard, questionnaires: Questionn
       {
         permission: "events:write",
         rateLimit: "sdk",
-        parse: sdkJson,
+        parse: [sdkJson, "json"],
         params: SlugParams,
         body: ResponseBody,
         response: { 200: ResponseReceipt, 201: ResponseReceipt, ...sdkErrors },
-        detail: { tags, summary: "Save a draft of the answers, or submit them (is_complete: true)" },
+        detail: {
+          tags,
+          summary: "Save a draft of the answers, or submit them (is_complete: true)",
+        },
       },
     )
     .get(project, ({ caller, params, query }) => questionnaires.list(caller, params.id, query), {
