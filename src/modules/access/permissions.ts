@@ -41,16 +41,7 @@ export const KEY_KIND_PERMISSIONS: Record<
   client: { allowed: ["events:write"], default: ["events:write"] },
   import: { allowed: ["events:write"], default: ["events:write"] },
   agent: {
-    allowed: [
-      "events:read",
-      "org:read",
-      "org:write",
-      "org:admin",
-      "feedback:read",
-      "feedback:write",
-      "questionnaires:read",
-      "questionnaires:write",
-    ],
+    allowed: PERMISSIONS.filter((p) => p !== "events:write"),
     default: ["events:read", "org:read"],
   },
 };

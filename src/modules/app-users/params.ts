@@ -1,3 +1,4 @@
+import { decodeCursorParts, encodeCursorParts, isMicros } from "../../lib/cursor";
 import { badRequest } from "../../lib/errors";
 import { isUuid } from "../../lib/ids";
 import { dataMode, pageLimit, time } from "../events/params";
@@ -85,22 +86,13 @@ export function parseUserQuery(q: Query, now = Date.now()): UserQuery {
   return query;
 }
 
-export function encodeUserCursor(c: UserCursor): string {
-  return Buffer.from(JSON.stringify([c.us, c.projectId, c.userId])).toString("base64url");
-}
+export const encodeUserCursor = (c: UserCursor): string => encodeCursorParts([c.us, c.projectId, c.userId]);
 
 function decodeUserCursor(raw: string): UserCursor {
-  try {
-    const [us, projectId, userId] = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as unknown[];
-    if (
-      typeof us === "string" &&
-      /^-?\d{1,20}$/.test(us) &&
-      typeof projectId === "string" &&
-      isUuid(projectId) &&
-      typeof userId === "string"
-    ) {
-      return { us, projectId, userId };
-    }
-  } catch {}
-  throw badRequest("Invalid cursor");
+  const [us, projectId, userId] = decodeCursorParts(raw, [isMicros, isUuid, () => true]) as [
+    string,
+    string,
+    string,
+  ];
+  return { us, projectId, userId };
 }

@@ -1,3 +1,4 @@
+import { decodeCursorParts, encodeCursorParts, isMicros } from "../../lib/cursor";
 import { badRequest } from "../../lib/errors";
 import { isUuid } from "../../lib/ids";
 import { ENVIRONMENTS, LEVELS } from "../../lib/vocab";
@@ -125,22 +126,10 @@ export function time(param: string, value: string | undefined, now: number): Dat
   throw badRequest(`${param} must be a relative time such as 30m, 12h or 7d, or an ISO-8601 date`);
 }
 
-export function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify([cursor.ts, cursor.id, cursor.order])).toString("base64url");
-}
+export const encodeCursor = (cursor: Cursor): string =>
+  encodeCursorParts([cursor.ts, cursor.id, cursor.order]);
 
 function decodeCursor(raw: string): Cursor {
-  try {
-    const [ts, id, order] = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as unknown[];
-    if (
-      typeof ts === "string" &&
-      /^-?\d{1,20}$/.test(ts) &&
-      typeof id === "string" &&
-      isUuid(id) &&
-      (order === "asc" || order === "desc")
-    ) {
-      return { ts, id, order };
-    }
-  } catch {}
-  throw badRequest("Invalid cursor");
+  const [ts, id, order] = decodeCursorParts(raw, [isMicros, isUuid, (o) => o === "asc" || o === "desc"]);
+  return { ts: ts as string, id: id as string, order: order as Order };
 }

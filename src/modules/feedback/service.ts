@@ -1,7 +1,7 @@
-import { countryOf } from "../../lib/country";
+import { decodeTimeCursor, encodeTimeCursor } from "../../lib/cursor";
 import { badRequest, forbidden, notFound } from "../../lib/errors";
 import { isUuid, newId } from "../../lib/ids";
-import { PLATFORM_ENVIRONMENTS } from "../../lib/vocab";
+import { deviceFields, sessionIdOf, trimmed } from "../../lib/sdk-fields";
 import type { SharedWriter, Store, Tx } from "../../store/db";
 import { authorize, type Caller, type KeyCaller, permissionsIn, teamsWith } from "../access/caller";
 import type { AppContexts } from "../apps/context";
@@ -33,17 +33,9 @@ export const MAX_MESSAGE_LENGTH = 4000;
 const MAX_NAME_LENGTH = 255;
 const MAX_EMAIL_LENGTH = 320;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 type Query = Record<string, string | undefined>;
 type Body = typeof FeedbackIngestBody.static;
-
-/** Trimmed and cut to `max`, or null when absent, empty or not text (Owlmetry's trimOrNull). */
-function trimmed(value: unknown, max: number): string | null {
-  if (typeof value !== "string") return null;
-  const text = value.trim();
-  return text.length === 0 ? null : text.slice(0, max);
-}
 
 /** Feedback from apps (Owlmetry's `sendFeedback`), and its triage by the team. */
 export class FeedbackService {
@@ -75,15 +67,8 @@ export class FeedbackService {
     const email = trimmed(body.submitter_email, MAX_EMAIL_LENGTH);
     if (email !== null && !EMAIL.test(email))
       throw badRequest("submitter_email is not a valid email address");
-    const sessionId = body.session_id ?? null;
-    if (sessionId !== null && !UUID.test(sessionId)) throw badRequest("session_id must be a UUID");
-    const environment = body.environment || null;
-    const allowed = PLATFORM_ENVIRONMENTS[ctx.platform];
-    if (environment !== null && !allowed.includes(environment)) {
-      throw badRequest(
-        `environment "${environment}" is not allowed for ${ctx.platform} apps (allowed: ${allowed.join(", ")})`,
-      );
-    }
+    const sessionId = sessionIdOf(body.session_id);
+    const device = deviceFields(body, ctx.platform, countryHeader);
     const clientEventId = trimmed(body.client_event_id, 128);
     const user =
       typeof body.user_id === "string" && body.user_id.length > 0 ? body.user_id.slice(0, 255) : null;
@@ -101,14 +86,7 @@ export class FeedbackService {
           message,
           submitterName: trimmed(body.submitter_name, MAX_NAME_LENGTH),
           submitterEmail: email,
-          isDev: body.is_dev === true,
-          environment,
-          osVersion: trimmed(body.os_version, 50),
-          appVersion: trimmed(body.app_version, 50),
-          sdkName: trimmed(body.sdk_name, 50),
-          sdkVersion: trimmed(body.sdk_version, 50),
-          deviceModel: trimmed(body.device_model, 100),
-          countryCode: ctx.platform === "backend" ? null : countryOf(countryHeader),
+          ...device,
           screenName: trimmed(body.screen_name, 255),
           clientEventId,
           createdAt: now,
@@ -267,7 +245,7 @@ export class FeedbackService {
     const status = statusFilter(q.status);
     const isDev = devFilter(q);
     const limit = pageLimit(q.limit);
-    const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
+    const cursor = q.cursor ? decodeTimeCursor(q.cursor) : undefined;
     const appId = q.app_id ? uuidOrThrow("app_id", q.app_id) : undefined;
     if (projectIds.length === 0) return { feedback: [], cursor: null, has_more: false };
     const rows = await this.store.snapshot((tx) =>
@@ -283,7 +261,7 @@ export class FeedbackService {
         const { project_name: _, ...rest } = shown;
         return rest;
       }),
-      cursor: hasMore && last ? Buffer.from(JSON.stringify([last.us, last.id])).toString("base64url") : null,
+      cursor: hasMore && last ? encodeTimeCursor(last.us, last.id) : null,
       has_more: hasMore,
     };
   }
@@ -323,15 +301,6 @@ function statusFilter(value: string | undefined): FeedbackStatus | undefined {
 function uuidOrThrow(param: string, value: string): string {
   if (!isUuid(value)) throw badRequest(`${param} must be a UUID`);
   return value.toLowerCase();
-}
-
-function decodeCursor(raw: string): { us: string; id: string } {
-  try {
-    const [us, id] = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as unknown[];
-    if (typeof us === "string" && /^-?\d{1,20}$/.test(us) && typeof id === "string" && isUuid(id))
-      return { us, id };
-  } catch {}
-  throw badRequest("Invalid cursor");
 }
 
 function present(row: FeedbackRow) {

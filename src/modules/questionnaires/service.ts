@@ -1,7 +1,7 @@
-import { countryOf } from "../../lib/country";
+import { decodeTimeCursor, encodeTimeCursor } from "../../lib/cursor";
 import { ApiError, badRequest, conflict, forbidden, notFound } from "../../lib/errors";
 import { isUuid, newId } from "../../lib/ids";
-import { PLATFORM_ENVIRONMENTS } from "../../lib/vocab";
+import { deviceFields, sessionIdOf } from "../../lib/sdk-fields";
 import type { SharedWriter, Store } from "../../store/db";
 import { authorize, type Caller, type KeyCaller } from "../access/caller";
 import type { AppContext, AppContexts } from "../apps/context";
@@ -36,19 +36,12 @@ import {
 /** The user property a global "don't ask again" sets (Owlmetry's). */
 export const DISMISSED_PROPERTY = "_questionnaires_dismissed_at";
 const SLUG = /^[a-z0-9-]{1,64}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const RESPONSE_STATUSES = ["draft", "new", "in_review", "addressed", "dismissed"] as const;
 
 type Query = Record<string, string | undefined>;
 type Body = Record<string, unknown>;
 
 const questionnaireNotFound = () => notFound("Questionnaire not found");
-
-function trimmed(value: unknown, max: number): string | null {
-  if (typeof value !== "string") return null;
-  const text = value.trim();
-  return text.length === 0 ? null : text.slice(0, max);
-}
 
 const spec = <T>(check: () => T): T => {
   try {
@@ -132,10 +125,7 @@ export class QuestionnairesService {
     if (!questionnaire.is_active) {
       throw new ApiError(409, "Questionnaire is not accepting responses", { reason: "inactive" });
     }
-    const sessionId = body.session_id ?? null;
-    if (sessionId !== null && (typeof sessionId !== "string" || !UUID.test(sessionId))) {
-      throw badRequest("session_id must be a UUID");
-    }
+    const sessionId = sessionIdOf(body.session_id);
     const complete = body.is_complete === true;
     const userId =
       typeof body.user_id === "string" && body.user_id.length > 0
@@ -146,23 +136,7 @@ export class QuestionnairesService {
     }
     const schema = JSON.parse(questionnaire.schema) as QuestionnaireSchema;
     const incoming = spec(() => checkAnswers(schema, body.answers, true));
-    const environment = typeof body.environment === "string" && body.environment ? body.environment : null;
-    const allowed = PLATFORM_ENVIRONMENTS[ctx.platform];
-    if (environment !== null && !allowed.includes(environment)) {
-      throw badRequest(
-        `environment "${environment}" is not allowed for ${ctx.platform} apps (allowed: ${allowed.join(", ")})`,
-      );
-    }
-    const device = {
-      isDev: body.is_dev === true,
-      environment,
-      osVersion: trimmed(body.os_version, 50),
-      appVersion: trimmed(body.app_version, 50),
-      sdkName: trimmed(body.sdk_name, 50),
-      sdkVersion: trimmed(body.sdk_version, 50),
-      deviceModel: trimmed(body.device_model, 100),
-      countryCode: ctx.platform === "backend" ? null : countryOf(countryHeader),
-    };
+    const device = deviceFields(body, ctx.platform, countryHeader);
     return this.writer.run(async (tx) => {
       const existing = userId ? await responseOf(tx, ctx.project.id, slug, userId) : null;
       if (existing?.submitted_at) {
@@ -175,7 +149,7 @@ export class QuestionnairesService {
       }
       const values = {
         ...device,
-        sessionId: sessionId as string | null,
+        sessionId,
         answers: JSON.stringify(answers),
         schemaSnapshot: complete ? questionnaire.schema : null,
         submittedAt: complete ? now : null,
@@ -244,7 +218,7 @@ export class QuestionnairesService {
     const project = await this.project(caller, projectId, "questionnaires:read");
     const limit = pageLimit(q.limit);
     const appId = q.app_id ? uuid("app_id", q.app_id) : undefined;
-    const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
+    const cursor = q.cursor ? decodeTimeCursor(q.cursor) : undefined;
     const isActive = q.is_active === undefined || q.is_active === "" ? undefined : q.is_active === "true";
     const rows = await this.store.snapshot((tx) =>
       listQuestionnaires(tx, project.id, { appId, isActive, cursor, limit }),
@@ -253,7 +227,7 @@ export class QuestionnairesService {
     const last = page.at(-1);
     return {
       questionnaires: page.map((r) => present(r, true)),
-      cursor: rows.length > limit && last ? encodeCursor(last.us, last.id) : null,
+      cursor: rows.length > limit && last ? encodeTimeCursor(last.us, last.id) : null,
       has_more: rows.length > limit,
     };
   }
@@ -319,7 +293,7 @@ export class QuestionnairesService {
       appId: q.app_id ? uuid("app_id", q.app_id) : undefined,
       isDev: devFilter(q),
       submittedOnly: q.submitted_only === "true",
-      cursor: q.cursor ? decodeCursor(q.cursor) : undefined,
+      cursor: q.cursor ? decodeTimeCursor(q.cursor) : undefined,
       limit,
     };
     const rows = await this.store.snapshot((tx) => listResponses(tx, row.id, filters));
@@ -327,7 +301,7 @@ export class QuestionnairesService {
     const last = page.at(-1);
     return {
       responses: page.map((r) => presentResponse(r, row.name)),
-      cursor: rows.length > limit && last ? encodeCursor(last.us, last.id) : null,
+      cursor: rows.length > limit && last ? encodeTimeCursor(last.us, last.id) : null,
       has_more: rows.length > limit,
     };
   }
@@ -368,17 +342,6 @@ export class QuestionnairesService {
 function uuid(param: string, value: string): string {
   if (!isUuid(value)) throw badRequest(`${param} must be a UUID`);
   return value.toLowerCase();
-}
-
-const encodeCursor = (us: string, id: string) => Buffer.from(JSON.stringify([us, id])).toString("base64url");
-
-function decodeCursor(raw: string): { us: string; id: string } {
-  try {
-    const [us, id] = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as unknown[];
-    if (typeof us === "string" && /^-?\d{1,20}$/.test(us) && typeof id === "string" && isUuid(id))
-      return { us, id };
-  } catch {}
-  throw badRequest("Invalid cursor");
 }
 
 function present(r: QuestionnaireRow, counts: boolean) {
