@@ -1,7 +1,7 @@
 import { decodeCursorParts, encodeCursorParts, isMicros } from "../../lib/cursor";
 import { badRequest } from "../../lib/errors";
 import { isUuid } from "../../lib/ids";
-import { dataMode, pageLimit, time } from "../events/params";
+import { dataMode, pageLimit, scopeIds, time } from "../events/params";
 
 export const BILLING_TIERS = ["paid", "trial", "free"] as const;
 export type BillingTier = (typeof BILLING_TIERS)[number];
@@ -40,17 +40,8 @@ export function parseUserQuery(q: Query, now = Date.now()): UserQuery {
     isDev: dataMode(q.data_mode),
     sort: "last_seen",
     limit: pageLimit(q.limit),
+    ...scopeIds(q),
   };
-  for (const [param, key] of [
-    ["team_id", "teamId"],
-    ["project_id", "projectId"],
-    ["app_id", "appId"],
-  ] as const) {
-    const value = q[param];
-    if (value === undefined || value === "") continue;
-    if (!isUuid(value)) throw badRequest(`${param} must be a UUID`);
-    query[key] = value.toLowerCase();
-  }
   if (q.search) {
     if (q.search.length > 255) throw badRequest("search must be at most 255 characters");
     query.search = q.search;

@@ -1,5 +1,6 @@
 import { USER_STATS } from "../../store/app-users";
 import type { Param, Tx } from "../../store/db";
+import { Where } from "../../store/where";
 import { ANONYMOUS_ID_PREFIX } from "../identity/claims";
 import type { BillingTier, UserQuery } from "./params";
 
@@ -70,30 +71,26 @@ const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 /** A page of users, newest (by the sort column) first, plus one more when there is a next page. */
 export async function listUsers(tx: Tx, projectIds: readonly string[], q: UserQuery): Promise<UserRow[]> {
   const users = usersOf(projectIds);
-  const where: string[] = ["TRUE"];
-  const params: Param[] = [...users.params];
-  const add = (sql: string, ...values: Param[]) => {
-    where.push(sql);
-    params.push(...values);
-  };
+  const where = new Where()
+    .when(q.userId, "user_id = ?")
+    .when(q.search === undefined ? undefined : `%${escapeLike(q.search)}%`, "user_id ILIKE ? ESCAPE '\\'")
+    .when(q.isDev, "is_dev = ?")
+    .when(q.since, "last_seen_at >= ?::TIMESTAMPTZ")
+    .when(q.until, "last_seen_at <= ?::TIMESTAMPTZ");
   if (q.appId) {
-    add(
+    where.add(
       `user_id IN (SELECT user_id FROM app_user_apps WHERE app_id = ?::UUID
         UNION SELECT user_id FROM events WHERE app_id = ?::UUID AND user_id IS NOT NULL)`,
       q.appId,
       q.appId,
     );
   }
-  if (q.userId !== undefined) add("user_id = ?", q.userId);
-  if (q.search) add("user_id ILIKE ? ESCAPE '\\'", `%${escapeLike(q.search)}%`);
-  if (q.isAnonymous !== undefined) add("starts_with(user_id, ?) = ?", ANONYMOUS_ID_PREFIX, q.isAnonymous);
-  if (q.billing) where.push(`(${q.billing.map((b) => `(${BILLING[b]})`).join(" OR ")})`);
-  if (q.isDev !== null) add("is_dev = ?", q.isDev);
-  if (q.since) add("last_seen_at >= ?::TIMESTAMPTZ", q.since);
-  if (q.until) add("last_seen_at <= ?::TIMESTAMPTZ", q.until);
+  if (q.isAnonymous !== undefined)
+    where.add("starts_with(user_id, ?) = ?", ANONYMOUS_ID_PREFIX, q.isAnonymous);
+  if (q.billing) where.add(`(${q.billing.map((b) => `(${BILLING[b]})`).join(" OR ")})`);
   const column = SORT_COLUMNS[q.sort];
   if (q.cursor) {
-    add(
+    where.add(
       `(epoch_us(${column}), project_id::VARCHAR, user_id) < (?::BIGINT, ?, ?)`,
       q.cursor.us,
       q.cursor.projectId,
@@ -101,9 +98,9 @@ export async function listUsers(tx: Tx, projectIds: readonly string[], q: UserQu
     );
   }
   return tx.all<UserRow>(
-    `SELECT ${SELECT}, epoch_us(${column})::VARCHAR AS sort_us FROM ${users.sql} AS u WHERE ${where.join(" AND ")}
+    `SELECT ${SELECT}, epoch_us(${column})::VARCHAR AS sort_us FROM ${users.sql} AS u WHERE ${where.sql}
      ORDER BY ${column} DESC, project_id::VARCHAR DESC, user_id DESC LIMIT ${q.limit + 1}`,
-    params,
+    [...users.params, ...where.params],
   );
 }
 

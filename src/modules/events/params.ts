@@ -42,8 +42,9 @@ const RELATIVE = /^(\d+)([smhdw])$/;
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 const ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
-export function parseFilters(q: Query, now = Date.now()): EventFilters {
-  const filters: EventFilters = { isDev: dataMode(q.data_mode) };
+/** team_id, project_id and app_id of a query, each a UUID when given. */
+export function scopeIds(q: Query): { teamId?: string; projectId?: string; appId?: string } {
+  const ids: { teamId?: string; projectId?: string; appId?: string } = {};
   for (const [param, key] of [
     ["team_id", "teamId"],
     ["project_id", "projectId"],
@@ -52,8 +53,13 @@ export function parseFilters(q: Query, now = Date.now()): EventFilters {
     const value = q[param];
     if (value === undefined || value === "") continue;
     if (!isUuid(value)) throw badRequest(`${param} must be a UUID`);
-    filters[key] = value.toLowerCase();
+    ids[key] = value.toLowerCase();
   }
+  return ids;
+}
+
+export function parseFilters(q: Query, now = Date.now()): EventFilters {
+  const filters: EventFilters = { isDev: dataMode(q.data_mode), ...scopeIds(q) };
   if (q.level) {
     const levels = q.level.split(",").map((l) => l.trim());
     const unknown = levels.filter((l) => !(LEVELS as readonly string[]).includes(l));

@@ -1,4 +1,5 @@
-import type { Param, Tx } from "../../store/db";
+import type { Tx } from "../../store/db";
+import { Where } from "../../store/where";
 import type { FeedbackStatus } from "./model";
 
 export interface FeedbackValues {
@@ -110,28 +111,14 @@ export interface FeedbackFilters {
 
 /** A page, newest first, plus one more row when there is a next page. */
 export async function listFeedback(tx: Tx, f: FeedbackFilters): Promise<FeedbackRow[]> {
-  const where = ["list_contains(?::JSON::UUID[], f.project_id)"];
-  const params: Param[] = [f.projectIds];
-  if (f.appId) {
-    where.push("f.app_id = ?::UUID");
-    params.push(f.appId);
-  }
-  if (f.status) {
-    where.push("f.status = ?");
-    params.push(f.status);
-  }
-  if (f.isDev !== null) {
-    where.push("f.is_dev = ?");
-    params.push(f.isDev);
-  }
-  if (f.cursor) {
-    where.push("(epoch_us(f.created_at), f.id) < (?::BIGINT, ?::UUID)");
-    params.push(f.cursor.us, f.cursor.id);
-  }
+  const where = new Where("list_contains(?::JSON::UUID[], f.project_id)", f.projectIds)
+    .when(f.appId, "f.app_id = ?::UUID")
+    .when(f.status, "f.status = ?")
+    .when(f.isDev, "f.is_dev = ?")
+    .before(f.cursor, "f");
   return tx.all(
-    `${SELECT} AND ${where.join(" AND ")}
-     ORDER BY f.created_at DESC, f.id DESC LIMIT ${f.limit + 1}`,
-    params,
+    `${SELECT} AND ${where.sql} ORDER BY f.created_at DESC, f.id DESC LIMIT ${f.limit + 1}`,
+    where.params,
   );
 }
 

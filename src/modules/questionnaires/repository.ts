@@ -1,4 +1,5 @@
-import type { Param, Tx } from "../../store/db";
+import type { Tx } from "../../store/db";
+import { Where } from "../../store/where";
 
 export interface QuestionnaireRow {
   id: string;
@@ -31,23 +32,13 @@ export async function listQuestionnaires(
   projectId: string,
   f: { appId?: string; isActive?: boolean; cursor?: { us: string; id: string }; limit: number },
 ): Promise<QuestionnaireRow[]> {
-  const where = ["q.project_id = ?::UUID"];
-  const params: Param[] = [projectId];
-  if (f.appId) {
-    where.push("q.app_id = ?::UUID");
-    params.push(f.appId);
-  }
-  if (f.isActive !== undefined) {
-    where.push("q.is_active = ?");
-    params.push(f.isActive);
-  }
-  if (f.cursor) {
-    where.push("(epoch_us(q.created_at), q.id) < (?::BIGINT, ?::UUID)");
-    params.push(f.cursor.us, f.cursor.id);
-  }
+  const where = new Where("q.project_id = ?::UUID", projectId)
+    .when(f.appId, "q.app_id = ?::UUID")
+    .when(f.isActive, "q.is_active = ?")
+    .before(f.cursor, "q");
   return tx.all(
-    `${SELECT} AND ${where.join(" AND ")} ORDER BY q.created_at DESC, q.id DESC LIMIT ${f.limit + 1}`,
-    params,
+    `${SELECT} AND ${where.sql} ORDER BY q.created_at DESC, q.id DESC LIMIT ${f.limit + 1}`,
+    where.params,
   );
 }
 
@@ -176,28 +167,15 @@ export async function listResponses(
     limit: number;
   },
 ): Promise<ResponseRow[]> {
-  const where = ["r.questionnaire_id = ?::UUID"];
-  const params: Param[] = [questionnaireId];
-  if (f.status) {
-    where.push("r.status = ?");
-    params.push(f.status);
-  }
-  if (f.appId) {
-    where.push("r.app_id = ?::UUID");
-    params.push(f.appId);
-  }
-  if (f.isDev !== null) {
-    where.push("r.is_dev = ?");
-    params.push(f.isDev);
-  }
-  if (f.submittedOnly) where.push("r.submitted_at IS NOT NULL");
-  if (f.cursor) {
-    where.push("(epoch_us(r.created_at), r.id) < (?::BIGINT, ?::UUID)");
-    params.push(f.cursor.us, f.cursor.id);
-  }
+  const where = new Where("r.questionnaire_id = ?::UUID", questionnaireId)
+    .when(f.status, "r.status = ?")
+    .when(f.appId, "r.app_id = ?::UUID")
+    .when(f.isDev, "r.is_dev = ?")
+    .before(f.cursor, "r");
+  if (f.submittedOnly) where.add("r.submitted_at IS NOT NULL");
   return tx.all(
-    `${RESPONSE} AND ${where.join(" AND ")} ORDER BY r.created_at DESC, r.id DESC LIMIT ${f.limit + 1}`,
-    params,
+    `${RESPONSE} AND ${where.sql} ORDER BY r.created_at DESC, r.id DESC LIMIT ${f.limit + 1}`,
+    where.params,
   );
 }
 
