@@ -1,8 +1,9 @@
+import type { DeviceFields } from "../../lib/sdk-fields";
 import type { Tx } from "../../store/db";
 import { Where } from "../../store/where";
 import type { FeedbackStatus } from "./model";
 
-export interface FeedbackValues {
+export interface FeedbackValues extends DeviceFields {
   id: string;
   appId: string;
   projectId: string;
@@ -11,14 +12,6 @@ export interface FeedbackValues {
   message: string;
   submitterName: string | null;
   submitterEmail: string | null;
-  isDev: boolean;
-  environment: string | null;
-  osVersion: string | null;
-  appVersion: string | null;
-  sdkName: string | null;
-  sdkVersion: string | null;
-  deviceModel: string | null;
-  countryCode: string | null;
   screenName: string | null;
   clientEventId: string | null;
   createdAt: Date;

@@ -1,3 +1,4 @@
+import type { DeviceFields } from "../../lib/sdk-fields";
 import type { Tx } from "../../store/db";
 import { Where } from "../../store/where";
 
@@ -179,19 +180,11 @@ export async function listResponses(
   );
 }
 
-export interface ResponseValues {
+export interface ResponseValues extends DeviceFields {
   sessionId: string | null;
   answers: string;
   schemaSnapshot: string | null;
   submittedAt: Date | null;
-  isDev: boolean;
-  environment: string | null;
-  osVersion: string | null;
-  appVersion: string | null;
-  sdkName: string | null;
-  sdkVersion: string | null;
-  deviceModel: string | null;
-  countryCode: string | null;
 }
 
 export async function insertResponse(
