@@ -25,6 +25,7 @@ import { dashboardRoutes } from "./modules/dashboard";
 import { eventsRoutes } from "./modules/events";
 import { EventsService } from "./modules/events/service";
 import { feedbackRoutes } from "./modules/feedback";
+import { fileSentryFeedback } from "./modules/feedback/sentry";
 import { FeedbackService } from "./modules/feedback/service";
 import { healthRoutes } from "./modules/health";
 import { identityRoutes } from "./modules/identity";
@@ -98,8 +99,8 @@ export async function createApp(config: Config, deps: Deps) {
     log,
   );
   await attachments.start();
-  // Each commit links the attachments that wait for the events it stores, and tells the events
-  // API the newest times of each app.
+  // Each commit links the attachments that wait for the events it stores, files Sentry's user
+  // feedback as feedback, and tells the events API the newest times of each app.
   const recentTimes = new RecentTimes();
   const claims = await loadIdentityClaims(store, log);
   const writer = new WriteQueue(
@@ -107,7 +108,10 @@ export async function createApp(config: Config, deps: Deps) {
     eventKeys,
     sessionKeys,
     log,
-    (tx, events) => attachments.linkEvents(tx, events),
+    async (tx, events) => {
+      await attachments.linkEvents(tx, events);
+      await fileSentryFeedback(tx, events);
+    },
     recentTimes,
     claims,
   );
