@@ -1,5 +1,5 @@
 import { appUserIdSql } from "../lib/ids";
-import type { Tx } from "./db";
+import type { Param, Tx } from "./db";
 
 /**
  * What a user's events say of them, as aggregates over rows of `events` grouped by project and
@@ -53,14 +53,25 @@ export async function rollUpUsers(tx: Tx, cutoff: Date): Promise<void> {
      WHERE events.received_at < ? AND events.project_id = c.project_id AND events.user_id = c.anonymous_id`,
     [cutoff],
   );
-  const rows = "FROM events WHERE received_at < ? AND user_id IS NOT NULL";
+  await countUsers(tx, { sql: "SELECT * FROM events WHERE received_at < ?", params: [cutoff] });
+}
+
+/**
+ * Counts the users of a relation of events (project_id, app_id, user_id, timestamp and the
+ * `last_*` columns) into app_users and app_user_apps, a claimed anonymous id as its user.
+ */
+export async function countUsers(tx: Tx, events: { sql: string; params: Param[] }): Promise<void> {
+  const rows = `FROM (
+    SELECT r.* REPLACE (coalesce((SELECT c.user_id FROM identity_claims c
+      WHERE c.project_id = r.project_id AND c.anonymous_id = r.user_id), r.user_id) AS user_id)
+    FROM (${events.sql}) AS r WHERE r.user_id IS NOT NULL) AS e`;
   await tx.run(
     `INSERT INTO app_users (id, project_id, user_id, properties, first_seen_at, last_seen_at, event_count, is_dev,
        ${LAST_COLUMNS.join(", ")})
      SELECT ${appUserIdSql("project_id", "user_id")}, project_id, user_id, NULL, ${USER_STATS}
      ${rows} GROUP BY project_id, user_id
      ON CONFLICT (project_id, user_id) DO UPDATE SET ${foldUserStats("app_users", "excluded")}`,
-    [cutoff],
+    events.params,
   );
   await tx.run(
     `INSERT INTO app_user_apps
@@ -70,6 +81,6 @@ export async function rollUpUsers(tx: Tx, cutoff: Date): Promise<void> {
        first_seen_at = least(app_user_apps.first_seen_at, excluded.first_seen_at),
        last_seen_at = greatest(app_user_apps.last_seen_at, excluded.last_seen_at),
        event_count = app_user_apps.event_count + excluded.event_count`,
-    [cutoff],
+    events.params,
   );
 }

@@ -16,6 +16,8 @@ export interface StorageReport {
   retained: { files: number; hotRows: number };
   rolledUp: { rows: number; files: number; ms: number };
   sealed: { rows: number; files: number; ms: number };
+  /** Users counted in files sealed before users were counted (a batch a run). */
+  usersCounted: { files: number; rows: number; left: number; ms: number };
   compacted: { partitions: number; filesIn: number; rows: number; ms: number };
   purged: number;
   attachments: { rows: number; files: number };
@@ -24,7 +26,10 @@ export interface StorageReport {
   ms: number;
 }
 
-/** The scheduled storage work: retention, outcome rollup, seal, compact, delete retired files. */
+/**
+ * The scheduled storage work: retention, outcome rollup, seal, users of files sealed before they
+ * were counted, compact, delete retired files.
+ */
 export class StorageJob {
   private cron: Cron | null = null;
   private running: Promise<StorageReport> | null = null;
@@ -69,6 +74,7 @@ export class StorageJob {
     const rolledUp = await this.lake.rollupOutcomes(now);
     const cutoff = new Date(now.getTime() - (sealEverything ? -1000 : this.options.sealGraceMs));
     const sealed = await this.lake.seal(cutoff);
+    const usersCounted = await this.lake.countUncountedUsers();
     const compacted = await this.lake.compact(now);
     const purged = await this.lake.purgeRetired(this.options.retiredGraceMs);
     const attachments = (await this.options.purgeAttachments?.(now)) ?? { rows: 0, files: 0 };
@@ -79,6 +85,7 @@ export class StorageJob {
       retained,
       rolledUp,
       sealed,
+      usersCounted,
       compacted,
       purged,
       attachments,
@@ -90,6 +97,9 @@ export class StorageJob {
       rolled_up_rows: rolledUp.rows,
       sealed_rows: sealed.rows,
       sealed_files: sealed.files,
+      ...(usersCounted.files > 0
+        ? { users_counted_files: usersCounted.files, users_uncounted_left: usersCounted.left }
+        : {}),
       compacted_files: compacted.filesIn,
       purged_files: purged,
       attachment_rows_dropped: attachments.rows,

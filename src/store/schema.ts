@@ -413,4 +413,15 @@ CREATE TABLE questionnaire_responses (
 );
 `,
   },
+  {
+    version: 12,
+    name: "users of files sealed before app users",
+    sql: `
+-- The lake files sealed before the seal counted users (migration 10): the storage job counts
+-- their users into app_users a batch a run, and leaves their partitions uncompacted until then
+-- (compaction would mix their rows with counted ones). A fresh data directory has none.
+CREATE TABLE users_uncounted_files (path VARCHAR PRIMARY KEY);
+INSERT INTO users_uncounted_files SELECT path FROM lake_files;
+`,
+  },
 ];

@@ -5,6 +5,7 @@ import type { LakeContext } from "./files";
 import { compact, SMALL_PARTITION_ROWS, seal } from "./partitions";
 import { purgeRetired, recover, retain } from "./retention";
 import { rollupOutcomes } from "./rollup";
+import { countUncountedUsers } from "./users";
 
 export type { Partition } from "./files";
 export { summarise } from "./files";
@@ -43,6 +44,10 @@ export class Lake {
 
   compact(now = new Date()): Promise<{ partitions: number; filesIn: number; rows: number; ms: number }> {
     return compact(this.context, now, this.smallPartitionRows);
+  }
+
+  countUncountedUsers(maxRows?: number): Promise<{ files: number; rows: number; left: number; ms: number }> {
+    return countUncountedUsers(this.context, maxRows);
   }
 
   rollupOutcomes(now: Date): Promise<{ rows: number; files: number; ms: number }> {

@@ -156,9 +156,10 @@ export async function compact(
 ): Promise<{ partitions: number; filesIn: number; rows: number; ms: number }> {
   const started = performance.now();
   const candidates = await store.read<{ project_id: string; hour: Date; paths: string[] }>(
+    // A partition with files whose users are not counted yet waits (lake/users.ts).
     `SELECT project_id::VARCHAR AS project_id, hour, list(path ORDER BY path) AS paths
-     FROM lake_files GROUP BY ALL
-     HAVING count(*) >= 2
+     FROM lake_files l LEFT JOIN users_uncounted_files u USING (path) GROUP BY project_id, hour
+     HAVING count(*) >= 2 AND count(u.path) = 0
        AND (hour + INTERVAL 1 HOUR <= ?::TIMESTAMPTZ OR count(*) >= ?::INTEGER OR sum(row_count) <= ?::BIGINT)
      ORDER BY hour`,
     [now, OPEN_HOUR_FILES, smallPartitionRows],
