@@ -302,12 +302,16 @@ describe("the dashboard", () => {
       (id: string) => location.hash.includes(`user_id=${id}`),
       user?.user_id as string,
     );
-    await page.waitForSelector("[data-testid=events-table] tbody tr");
-    const shown = await page.$$eval(
-      "[data-testid=events-table] tbody tr td:nth-child(6)",
-      (cells: HTMLElement[]) => cells.map((c) => c.textContent),
+    // The table reloads for the new filter: wait until it shows rows, all of this user's (a
+    // timeout here is the failure).
+    await page.waitForFunction(
+      (id: string) => {
+        const cells = [...document.querySelectorAll("[data-testid=events-table] tbody tr td:nth-child(6)")];
+        return cells.length > 0 && cells.every((c: HTMLElement) => c.textContent === id);
+      },
+      user?.user_id as string,
+      { timeout: 10_000 },
     );
-    expect(new Set(shown)).toEqual(new Set([user?.user_id]));
   }, 60_000);
 
   test("Feedback: the demo's feedback, a status change and a comment, as the API has them", async () => {
