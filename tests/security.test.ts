@@ -198,12 +198,35 @@ const routes: Route[] = [
     permission: "questionnaires:read",
     foreign: "Project not found",
   },
+  { method: "GET", path: () => "/v1/questionnaires", permission: "questionnaires:read" },
+  { method: "GET", path: () => "/v1/questionnaires/count", permission: "questionnaires:read" },
+  {
+    method: "GET",
+    path: (t) =>
+      `/v1/projects/${t.project.id}/questionnaires/${fixture(t).questionnaire}/responses/${fixture(t).response}`,
+    permission: "questionnaires:read",
+    foreign: "Project not found",
+  },
+  {
+    method: "PATCH",
+    path: (t) =>
+      `/v1/projects/${t.project.id}/questionnaires/${fixture(t).questionnaire}/responses/${fixture(t).response}`,
+    permission: "questionnaires:write",
+    body: () => ({ status: "addressed" }),
+    foreign: "Project not found",
+  },
+  {
+    method: "DELETE",
+    path: (t) =>
+      `/v1/projects/${t.project.id}/questionnaires/${fixture(t).questionnaire}/responses/${fixture(t).response}`,
+    permission: "questionnaires:write",
+  },
 ];
 
 /** Objects of a team the routes above address (placeholders in the tests' names). */
 const fixtures = new Map<
   string,
-  { user: string; feedback: string; comment: string; questionnaire: string }
+  { user: string; feedback: string; comment: string; questionnaire: string; response: string }
 >();
 const fixture = (t: Tenant) =>
   fixtures.get(t.team.id) ?? {
@@ -211,6 +234,7 @@ const fixture = (t: Tenant) =>
     feedback: ":feedback",
     comment: ":comment",
     questionnaire: ":questionnaire",
+    response: ":response",
   };
 
 async function makeFixtures(t: Tenant) {
@@ -243,7 +267,13 @@ async function makeFixtures(t: Tenant) {
       },
     })
   ).body.id;
-  fixtures.set(t.team.id, { user, feedback, comment, questionnaire });
+  const response = (
+    await roost.call("POST", "/v1/questionnaires/sec-q/responses", {
+      token: t.clientKey,
+      body: { bundle_id: t.app.bundle_id, user_id: "sec-user", answers: { q: 5 }, is_complete: true },
+    })
+  ).body.id;
+  fixtures.set(t.team.id, { user, feedback, comment, questionnaire, response });
 }
 
 let roost: Roost;

@@ -1,8 +1,16 @@
+import { badRequest } from "./errors";
+
 /** Ids are UUIDv7: time-ordered, so newer rows sort last and an id tells when it was made. */
 export const newId = (): string => Bun.randomUUIDv7();
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: string): boolean => UUID.test(value);
+
+/** A query parameter that must be a UUID, lower-cased; else a 400 that names it. */
+export function uuidParam(param: string, value: string): string {
+  if (!isUuid(value)) throw badRequest(`${param} must be a UUID`);
+  return value.toLowerCase();
+}
 
 /**
  * An event's id: a UUIDv7 of the event's timestamp whose 12 `rand_a` bits are the last three hex

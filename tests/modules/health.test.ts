@@ -67,6 +67,9 @@ describe("/docs", () => {
       "/v1/projects/{id}/questionnaires": ["get", "post"],
       "/v1/projects/{id}/questionnaires/{questionnaireId}": ["get", "patch", "delete"],
       "/v1/projects/{id}/questionnaires/{questionnaireId}/responses": ["get"],
+      "/v1/projects/{id}/questionnaires/{questionnaireId}/responses/{responseId}": ["get", "patch", "delete"],
+      "/v1/questionnaires": ["get"],
+      "/v1/questionnaires/count": ["get"],
     };
     for (const [path, methods] of Object.entries(expected)) {
       expect(Object.keys(r.body.paths[path] ?? {}).sort()).toEqual(methods.sort());

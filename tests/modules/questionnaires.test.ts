@@ -215,6 +215,46 @@ describe("questionnaires", () => {
     );
   });
 
+  test("triage: a response's status, its detail, the team's list and count; deleting frees the user", async () => {
+    const list = await manage("GET", `/${id}/responses?submitted_only=true`);
+    const first = list.body.responses.find((r: { user_id: string | null }) => r.user_id === "sam");
+    expect(first).toBeDefined();
+    const path = `/${id}/responses/${first.id}`;
+    const patched = await manage("PATCH", path, { status: "addressed" });
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({
+      id: first.id,
+      status: "addressed",
+      questionnaire_name: "Post-onboarding survey",
+    });
+    expect((await manage("GET", path)).body.status).toBe("addressed");
+    for (const [body, message] of [
+      [{}, "status is required"],
+      [{ status: "draft" }, "Invalid status. Must be one of: new, in_review, addressed, dismissed"],
+    ] as const) {
+      const r = await manage("PATCH", path, body);
+      expect({ status: r.status, error: r.body.error }).toEqual({ status: 400, error: message });
+    }
+    expect((await manage("GET", `/${id}/responses/${crypto.randomUUID()}`)).body).toEqual({
+      error: "Response not found",
+    });
+
+    const team = await roost.call("GET", `/v1/questionnaires?team_id=${t.team.id}`, { token: t.token });
+    expect(team.body.questionnaires.map((q: { slug: string }) => q.slug)).toEqual(["post-onboarding"]);
+    expect(team.body.questionnaires[0]).toMatchObject({ response_count: 2, submitted_count: 2 });
+    const counted = await roost.call("GET", "/v1/questionnaires/count", { token: t.token });
+    expect(counted.body).toEqual({ count: 2 });
+    expect(
+      (await roost.call("GET", `/v1/questionnaires?team_id=${other.team.id}`, { token: t.token })).body,
+    ).toEqual({ questionnaires: [] });
+
+    expect((await manage("DELETE", path, undefined, t.adminKey)).body).toEqual({
+      error: "Only users can delete responses",
+    });
+    expect((await manage("DELETE", path)).body).toEqual({ deleted: true });
+    expect((await fetchSpec("post-onboarding", "&user_id=sam")).body.eligible).toBe(true);
+  });
+
   test("inactive: not eligible, and responses are refused", async () => {
     const off = await manage("PATCH", `/${id}`, { is_active: false });
     expect(off.body.is_active).toBe(false);

@@ -1,6 +1,6 @@
 import { decodeCursorParts, encodeCursorParts, isMicros } from "../../lib/cursor";
 import { badRequest } from "../../lib/errors";
-import { isUuid } from "../../lib/ids";
+import { isUuid, uuidParam } from "../../lib/ids";
 import { ENVIRONMENTS, LEVELS } from "../../lib/vocab";
 
 export type Order = "desc" | "asc";
@@ -51,9 +51,7 @@ export function scopeIds(q: Query): { teamId?: string; projectId?: string; appId
     ["app_id", "appId"],
   ] as const) {
     const value = q[param];
-    if (value === undefined || value === "") continue;
-    if (!isUuid(value)) throw badRequest(`${param} must be a UUID`);
-    ids[key] = value.toLowerCase();
+    if (value !== undefined && value !== "") ids[key] = uuidParam(param, value);
   }
   return ids;
 }

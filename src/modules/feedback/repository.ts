@@ -218,12 +218,3 @@ export async function keyName(tx: Tx, keyId: string): Promise<string | null> {
   const [row] = await tx.all<{ name: string }>("SELECT name FROM api_keys WHERE id = ?::UUID", [keyId]);
   return row?.name ?? null;
 }
-
-/** The live projects of some teams. */
-export async function projectsOfTeams(tx: Tx, teamIds: readonly string[]): Promise<string[]> {
-  const rows = await tx.all<{ id: string }>(
-    "SELECT id::VARCHAR AS id FROM projects WHERE deleted_at IS NULL AND list_contains(?::JSON::UUID[], team_id)",
-    [teamIds],
-  );
-  return rows.map((r) => r.id);
-}

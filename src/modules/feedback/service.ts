@@ -1,14 +1,15 @@
 import { decodeTimeCursor, encodeTimeCursor } from "../../lib/cursor";
 import { badRequest, forbidden, notFound } from "../../lib/errors";
-import { isUuid, newId } from "../../lib/ids";
+import { isUuid, newId, uuidParam } from "../../lib/ids";
 import { deviceFields, sessionIdOf, trimmed } from "../../lib/sdk-fields";
 import type { SharedWriter, Store, Tx } from "../../store/db";
-import { authorize, type Caller, type KeyCaller, permissionsIn, teamsWith } from "../access/caller";
+import { authorize, type Caller, type KeyCaller, permissionsIn } from "../access/caller";
 import type { AppContexts } from "../apps/context";
 import type { AttachmentsService } from "../attachments/service";
 import { devFilter, pageLimit, time } from "../events/params";
 import type { IdentityClaims } from "../identity/claims";
 import { findProject } from "../projects/repository";
+import { projectsInScope } from "../projects/scope";
 import { FEEDBACK_STATUSES, type FeedbackIngestBody, type FeedbackStatus } from "./model";
 import {
   type CommentRow,
@@ -21,7 +22,6 @@ import {
   insertFeedback,
   keyName,
   listFeedback,
-  projectsOfTeams,
   softDeleteComment,
   softDeleteFeedback,
   updateComment,
@@ -97,7 +97,7 @@ export class FeedbackService {
 
   /** `GET /v1/feedback`: the caller's teams, or one team or project of them (else nothing). */
   async listTeam(caller: Caller, q: Query) {
-    return this.page(await this.scope(caller, q), q, true);
+    return this.page(await projectsInScope(this.store, caller, "feedback:read", q), q, true);
   }
 
   /** `GET /v1/projects/:projectId/feedback`. */
@@ -108,21 +108,11 @@ export class FeedbackService {
 
   /** `GET /v1/feedback/count`: live feedback of the scope, both data modes (as Owlmetry). */
   async count(caller: Caller, q: Query) {
-    const projectIds = await this.scope(caller, q);
+    const projectIds = await projectsInScope(this.store, caller, "feedback:read", q);
     const status = statusFilter(q.status);
     const since = time("since", q.since, Date.now());
     if (projectIds.length === 0) return { count: 0 };
     return { count: await this.store.snapshot((tx) => countFeedback(tx, projectIds, status, since)) };
-  }
-
-  /** The live projects of the teams where the caller reads feedback, narrowed by team_id and project_id. */
-  private async scope(caller: Caller, q: Query): Promise<string[]> {
-    const teamId = q.team_id ? uuidOrThrow("team_id", q.team_id) : undefined;
-    const projectId = q.project_id ? uuidOrThrow("project_id", q.project_id) : undefined;
-    const teams = teamsWith(caller, "feedback:read").filter((t) => teamId === undefined || t === teamId);
-    if (teams.length === 0) return [];
-    const projects = await projectsOfTeams(this.store, teams);
-    return projects.filter((p) => projectId === undefined || p === projectId);
   }
 
   async get(caller: Caller, projectId: string, feedbackId: string) {
@@ -246,7 +236,7 @@ export class FeedbackService {
     const isDev = devFilter(q);
     const limit = pageLimit(q.limit);
     const cursor = q.cursor ? decodeTimeCursor(q.cursor) : undefined;
-    const appId = q.app_id ? uuidOrThrow("app_id", q.app_id) : undefined;
+    const appId = q.app_id ? uuidParam("app_id", q.app_id) : undefined;
     if (projectIds.length === 0) return { feedback: [], cursor: null, has_more: false };
     const rows = await this.store.snapshot((tx) =>
       listFeedback(tx, { projectIds, appId, status, isDev, cursor, limit }),
@@ -296,11 +286,6 @@ function statusFilter(value: string | undefined): FeedbackStatus | undefined {
     throw badRequest(`status must be one of ${FEEDBACK_STATUSES.join(", ")}`);
   }
   return value as FeedbackStatus;
-}
-
-function uuidOrThrow(param: string, value: string): string {
-  if (!isUuid(value)) throw badRequest(`${param} must be a UUID`);
-  return value.toLowerCase();
 }
 
 function present(row: FeedbackRow) {

@@ -92,3 +92,12 @@ export async function liveSlugTaken(
   );
   return rows.length > 0;
 }
+
+/** The live projects of some teams. */
+export async function projectsOfTeams(tx: Tx, teamIds: readonly string[]): Promise<string[]> {
+  const rows = await tx.all<{ id: string }>(
+    "SELECT id::VARCHAR AS id FROM projects WHERE deleted_at IS NULL AND list_contains(?::JSON::UUID[], team_id)",
+    [teamIds],
+  );
+  return rows.map((r) => r.id);
+}

@@ -3,6 +3,7 @@ import { sdkJson } from "../../lib/body";
 import { authErrors, ErrorBody } from "../../lib/schemas";
 import type { AuthGuard } from "../access/guard";
 import {
+  CountResponse,
   Deleted,
   DismissBody,
   DismissReceipt,
@@ -14,11 +15,17 @@ import {
   QuestionnaireList,
   QuestionnaireListQuery,
   QuestionnaireParams,
+  QuestionnaireResponse,
   ResponseBody,
   ResponseList,
+  ResponseParams,
   ResponseReceipt,
   ResponsesQuery,
   SlugParams,
+  StatusBody,
+  TeamQuestionnaireList,
+  TeamQuestionnaireQuery,
+  TeamScopeQuery,
 } from "./model";
 import type { QuestionnairesService } from "./service";
 
@@ -81,6 +88,21 @@ export function questionnairesRoutes(guard: AuthGuard, questionnaires: Questionn
         },
       },
     )
+    .get("/questionnaires", ({ caller, query }) => questionnaires.listTeam(caller, query), {
+      permission: "questionnaires:read",
+      query: TeamQuestionnaireQuery,
+      response: { 200: TeamQuestionnaireList, ...authErrors },
+      detail: {
+        tags,
+        summary: "The questionnaires of the caller's teams (or one team or project), at most 500",
+      },
+    })
+    .get("/questionnaires/count", ({ caller, query }) => questionnaires.count(caller, query), {
+      permission: "questionnaires:read",
+      query: TeamScopeQuery,
+      response: { 200: CountResponse, ...authErrors },
+      detail: { tags, summary: "How many production responses the caller's teams hold (drafts included)" },
+    })
     .get(project, ({ caller, params, query }) => questionnaires.list(caller, params.id, query), {
       permission: "questionnaires:read",
       params: ProjectParams,
@@ -144,6 +166,40 @@ export function questionnairesRoutes(guard: AuthGuard, questionnaires: Questionn
         query: ResponsesQuery,
         response: { 200: ResponseList, ...authErrors },
         detail: { tags, summary: "A questionnaire's responses, drafts included unless asked" },
+      },
+    )
+    .get(
+      `${project}/:questionnaireId/responses/:responseId`,
+      ({ caller, params }) =>
+        questionnaires.response(caller, params.id, params.questionnaireId, params.responseId),
+      {
+        permission: "questionnaires:read",
+        params: ResponseParams,
+        response: { 200: QuestionnaireResponse, ...authErrors },
+        detail: { tags, summary: "One response" },
+      },
+    )
+    .patch(
+      `${project}/:questionnaireId/responses/:responseId`,
+      ({ caller, params, body }) =>
+        questionnaires.setResponseStatus(caller, params.id, params.questionnaireId, params.responseId, body),
+      {
+        permission: "questionnaires:write",
+        params: ResponseParams,
+        body: StatusBody,
+        response: { 200: QuestionnaireResponse, ...authErrors },
+        detail: { tags, summary: "Set a response's status: new, in_review, addressed or dismissed" },
+      },
+    )
+    .delete(
+      `${project}/:questionnaireId/responses/:responseId`,
+      ({ caller, params }) =>
+        questionnaires.removeResponse(caller, params.id, params.questionnaireId, params.responseId),
+      {
+        permission: "questionnaires:write",
+        params: ResponseParams,
+        response: { 200: Deleted, ...authErrors },
+        detail: { tags, summary: "Delete a response (signed-in users only); the user may answer again" },
       },
     );
 }

@@ -108,3 +108,25 @@ export const ResponseList = t.Object({
 export const ProjectParams = t.Object({ id: t.String({ description: "the project's id" }) });
 export const QuestionnaireParams = t.Object({ id: t.String(), questionnaireId: t.String() });
 export const Deleted = t.Object({ deleted: t.Literal(true) });
+export const ResponseParams = t.Object({
+  id: t.String(),
+  questionnaireId: t.String(),
+  responseId: t.String(),
+});
+export const StatusBody = t.Object({
+  status: t.Unknown({ description: "new, in_review, addressed, dismissed" }),
+});
+export const TeamScopeQuery = t.Object({
+  team_id: optional("only this team's"),
+  project_id: optional("only this project's"),
+});
+export const TeamQuestionnaireQuery = t.Composite([
+  TeamScopeQuery,
+  t.Object({
+    app_id: optional("only those pinned to this app"),
+    is_active: optional("true or false"),
+    limit: optional("1 to 200 (default: up to 500)"),
+  }),
+]);
+export const TeamQuestionnaireList = t.Object({ questionnaires: t.Array(Questionnaire) });
+export const CountResponse = t.Object({ count: t.Integer() });

@@ -257,3 +257,53 @@ export async function updateDraft(tx: Tx, id: string, r: ResponseValues, at: Dat
     ],
   );
 }
+
+export async function findResponse(tx: Tx, questionnaireId: string, id: string): Promise<ResponseRow | null> {
+  const [row] = await tx.all<ResponseRow>(`${RESPONSE} AND r.questionnaire_id = ?::UUID AND r.id = ?::UUID`, [
+    questionnaireId,
+    id,
+  ]);
+  return row ?? null;
+}
+
+export async function setResponseStatus(tx: Tx, id: string, status: string, at: Date): Promise<void> {
+  await tx.run("UPDATE questionnaire_responses SET status = ?, updated_at = ? WHERE id = ?::UUID", [
+    status,
+    at,
+    id,
+  ]);
+}
+
+/** Soft-deleted: the user may answer again. */
+export async function softDeleteResponse(tx: Tx, id: string, at: Date): Promise<void> {
+  await tx.run("UPDATE questionnaire_responses SET deleted_at = ?, updated_at = ? WHERE id = ?::UUID", [
+    at,
+    at,
+    id,
+  ]);
+}
+
+/** Live responses of live questionnaires in some projects, production only (Owlmetry's count). */
+export async function countResponses(tx: Tx, projectIds: readonly string[]): Promise<number> {
+  const [row] = await tx.all<{ n: number }>(
+    `SELECT count(*)::INTEGER AS n FROM questionnaire_responses r JOIN questionnaires q ON q.id = r.questionnaire_id
+     WHERE r.deleted_at IS NULL AND q.deleted_at IS NULL AND NOT r.is_dev AND list_contains(?::JSON::UUID[], r.project_id)`,
+    [projectIds],
+  );
+  return row?.n ?? 0;
+}
+
+/** The live questionnaires of some projects, with their counts, newest first. */
+export async function questionnairesOf(
+  tx: Tx,
+  projectIds: readonly string[],
+  f: { appId?: string; isActive?: boolean; limit: number },
+): Promise<QuestionnaireRow[]> {
+  const where = new Where("list_contains(?::JSON::UUID[], q.project_id)", projectIds)
+    .when(f.appId, "q.app_id = ?::UUID")
+    .when(f.isActive, "q.is_active = ?");
+  return tx.all(
+    `${SELECT} AND ${where.sql} ORDER BY q.created_at DESC, q.id DESC LIMIT ${f.limit}`,
+    where.params,
+  );
+}

@@ -1,6 +1,6 @@
 import { decodeTimeCursor, encodeTimeCursor } from "../../lib/cursor";
 import { ApiError, badRequest, conflict, forbidden, notFound } from "../../lib/errors";
-import { isUuid, newId } from "../../lib/ids";
+import { isUuid, newId, uuidParam } from "../../lib/ids";
 import { deviceFields, sessionIdOf } from "../../lib/sdk-fields";
 import type { SharedWriter, Store } from "../../store/db";
 import { authorize, type Caller, type KeyCaller } from "../access/caller";
@@ -9,18 +9,24 @@ import { findApp } from "../apps/repository";
 import { devFilter, pageLimit } from "../events/params";
 import type { IdentityService } from "../identity/service";
 import { findProject } from "../projects/repository";
+import { projectsInScope } from "../projects/scope";
 import {
+  countResponses,
   findBySlug,
   findQuestionnaire,
+  findResponse,
   insertQuestionnaire,
   insertResponse,
   listQuestionnaires,
   listResponses,
   type QuestionnaireRow,
   type QuestionnaireValues,
+  questionnairesOf,
   type ResponseRow,
   responseOf,
+  setResponseStatus,
   softDeleteQuestionnaire,
+  softDeleteResponse,
   updateDraft,
   updateQuestionnaire,
 } from "./repository";
@@ -42,6 +48,9 @@ type Query = Record<string, string | undefined>;
 type Body = Record<string, unknown>;
 
 const questionnaireNotFound = () => notFound("Questionnaire not found");
+const responseNotFound = () => notFound("Response not found");
+/** What the team sets a submitted response to. */
+const TRIAGE_STATUSES = ["new", "in_review", "addressed", "dismissed"] as const;
 
 const spec = <T>(check: () => T): T => {
   try {
@@ -217,7 +226,7 @@ export class QuestionnairesService {
   async list(caller: Caller, projectId: string, q: Query) {
     const project = await this.project(caller, projectId, "questionnaires:read");
     const limit = pageLimit(q.limit);
-    const appId = q.app_id ? uuid("app_id", q.app_id) : undefined;
+    const appId = q.app_id ? uuidParam("app_id", q.app_id) : undefined;
     const cursor = q.cursor ? decodeTimeCursor(q.cursor) : undefined;
     const isActive = q.is_active === undefined || q.is_active === "" ? undefined : q.is_active === "true";
     const rows = await this.store.snapshot((tx) =>
@@ -280,17 +289,89 @@ export class QuestionnairesService {
     return { deleted: true as const };
   }
 
-  async responses(caller: Caller, projectId: string, id: string, q: Query) {
-    const project = await this.project(caller, projectId, "questionnaires:read");
+  /** The questionnaire of a project the caller may read or write in, else Owlmetry's 404. */
+  private async questionnaire(
+    caller: Caller,
+    projectId: string,
+    id: string,
+    permission: "questionnaires:read" | "questionnaires:write",
+  ): Promise<QuestionnaireRow> {
+    const project = await this.project(caller, projectId, permission);
     const row = isUuid(id) ? await this.store.snapshot((tx) => findQuestionnaire(tx, project.id, id)) : null;
     if (!row) throw questionnaireNotFound();
+    return row;
+  }
+
+  /** One response, with the questionnaire's name and the user's properties. */
+  async response(caller: Caller, projectId: string, id: string, responseId: string) {
+    const q = await this.questionnaire(caller, projectId, id, "questionnaires:read");
+    const row = isUuid(responseId)
+      ? await this.store.snapshot((tx) => findResponse(tx, q.id, responseId))
+      : null;
+    if (!row) throw responseNotFound();
+    return presentResponse(row, q.name);
+  }
+
+  /** Triage: new, in_review, addressed or dismissed. */
+  async setResponseStatus(caller: Caller, projectId: string, id: string, responseId: string, body: Body) {
+    const { status } = body;
+    if (!status) throw badRequest("status is required");
+    if (!(TRIAGE_STATUSES as readonly unknown[]).includes(status)) {
+      throw badRequest(`Invalid status. Must be one of: ${TRIAGE_STATUSES.join(", ")}`);
+    }
+    const q = await this.questionnaire(caller, projectId, id, "questionnaires:write");
+    return this.writer.run(async (tx) => {
+      const row = isUuid(responseId) ? await findResponse(tx, q.id, responseId) : null;
+      if (!row) throw responseNotFound();
+      return async (tx) => {
+        const at = new Date();
+        await setResponseStatus(tx, row.id, status as string, at);
+        return presentResponse({ ...row, status: status as string, updated_at: at }, q.name);
+      };
+    });
+  }
+
+  /** Signed-in users only (Owlmetry); the user may then answer again. */
+  async removeResponse(caller: Caller, projectId: string, id: string, responseId: string) {
+    if (caller.type === "key") throw forbidden("Only users can delete responses");
+    const q = await this.questionnaire(caller, projectId, id, "questionnaires:write");
+    await this.writer.run(async (tx) => {
+      const row = isUuid(responseId) ? await findResponse(tx, q.id, responseId) : null;
+      if (!row) throw responseNotFound();
+      return (tx) => softDeleteResponse(tx, row.id, new Date());
+    });
+    return { deleted: true as const };
+  }
+
+  /** `GET /v1/questionnaires`: the team's questionnaires with their counts (at most 500). */
+  async listTeam(caller: Caller, q: Query) {
+    const projectIds = await projectsInScope(this.store, caller, "questionnaires:read", q);
+    const limit = q.limit === undefined ? 500 : Math.min(500, pageLimit(q.limit));
+    const appId = q.app_id ? uuidParam("app_id", q.app_id) : undefined;
+    const isActive = q.is_active === undefined || q.is_active === "" ? undefined : q.is_active === "true";
+    if (projectIds.length === 0) return { questionnaires: [] };
+    const rows = await this.store.snapshot((tx) =>
+      questionnairesOf(tx, projectIds, { appId, isActive, limit }),
+    );
+    return { questionnaires: rows.map((r) => present(r, true)) };
+  }
+
+  /** `GET /v1/questionnaires/count`: live production responses of the caller's teams. */
+  async count(caller: Caller, q: Query) {
+    const projectIds = await projectsInScope(this.store, caller, "questionnaires:read", q);
+    if (projectIds.length === 0) return { count: 0 };
+    return { count: await this.store.snapshot((tx) => countResponses(tx, projectIds)) };
+  }
+
+  async responses(caller: Caller, projectId: string, id: string, q: Query) {
+    const row = await this.questionnaire(caller, projectId, id, "questionnaires:read");
     if (q.status && !(RESPONSE_STATUSES as readonly string[]).includes(q.status)) {
       throw badRequest(`status must be one of ${RESPONSE_STATUSES.join(", ")}`);
     }
     const limit = pageLimit(q.limit);
     const filters = {
       status: q.status || undefined,
-      appId: q.app_id ? uuid("app_id", q.app_id) : undefined,
+      appId: q.app_id ? uuidParam("app_id", q.app_id) : undefined,
       isDev: devFilter(q),
       submittedOnly: q.submitted_only === "true",
       cursor: q.cursor ? decodeTimeCursor(q.cursor) : undefined,
@@ -337,11 +418,6 @@ export class QuestionnairesService {
   private async appInProject(projectId: string, appId: string): Promise<boolean> {
     return isUuid(appId) && (await findApp(this.store, appId))?.project_id === projectId;
   }
-}
-
-function uuid(param: string, value: string): string {
-  if (!isUuid(value)) throw badRequest(`${param} must be a UUID`);
-  return value.toLowerCase();
 }
 
 function present(r: QuestionnaireRow, counts: boolean) {
