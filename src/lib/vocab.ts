@@ -1,3 +1,5 @@
+import { badRequest } from "./errors";
+
 /** The fixed word lists of Owlmetry's protocol, shared by validation, filters and queries. */
 export const LEVELS = ["info", "debug", "warn", "error"] as const;
 export type Level = (typeof LEVELS)[number];
@@ -77,3 +79,16 @@ export const CLIENT_DISCARD_REASONS = [
 
 /** An event's outcome category: errors are `error`, every other level `default`. */
 export const categoryOfLevel = (level: string): Category => (level === "error" ? "error" : "default");
+
+/** The statuses the team sets on feedback and on questionnaire responses (Owlmetry's). */
+export const TRIAGE_STATUSES = ["new", "in_review", "addressed", "dismissed"] as const;
+export type TriageStatus = (typeof TRIAGE_STATUSES)[number];
+
+/** A `{status}` body's status, in Owlmetry's words when missing or unknown. */
+export function triageStatus(value: unknown): TriageStatus {
+  if (!value) throw badRequest("status is required");
+  if (!(TRIAGE_STATUSES as readonly unknown[]).includes(value)) {
+    throw badRequest(`Invalid status. Must be one of: ${TRIAGE_STATUSES.join(", ")}`);
+  }
+  return value as TriageStatus;
+}

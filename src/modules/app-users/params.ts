@@ -3,9 +3,9 @@ import { badRequest } from "../../lib/errors";
 import { isUuid } from "../../lib/ids";
 import { dataMode, pageLimit, scopeIds, time } from "../events/params";
 
-export const BILLING_TIERS = ["paid", "trial", "free"] as const;
+const BILLING_TIERS = ["paid", "trial", "free"] as const;
 export type BillingTier = (typeof BILLING_TIERS)[number];
-export const USER_SORTS = ["last_seen", "first_seen"] as const;
+const USER_SORTS = ["last_seen", "first_seen"] as const;
 
 /** Where a page of users starts: after this user in the sort order. */
 export interface UserCursor {

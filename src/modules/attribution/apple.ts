@@ -16,13 +16,13 @@ const IDS = [
   ["creativeSetId", "asa_creative_set_id"],
 ] as const;
 
-export const NOT_ATTRIBUTED: Resolution = {
+const NOT_ATTRIBUTED: Resolution = {
   kind: "resolved",
   attributed: false,
   properties: { attribution_source: "none" },
 };
 
-export function fromApple(body: Record<string, unknown>): Resolution {
+function fromApple(body: Record<string, unknown>): Resolution {
   if (body.attribution !== true) return NOT_ATTRIBUTED;
   const ids = IDS.map(([from]) => body[from]);
   // Apple's test-install record (TestFlight, simulator, development builds): the same id thrice.

@@ -5,7 +5,7 @@ import type { Store } from "../../store/db";
 import { type Caller, teamsWith } from "../access/caller";
 import { type AppRow, listApps } from "../apps/repository";
 import type { AttachmentsService } from "../attachments/service";
-import { IdentityClaims } from "../identity/claims";
+import type { IdentityClaims } from "../identity/claims";
 import type { RecentTimes } from "../pipeline/recent-times";
 import type { Event } from "./model";
 import { type EventFilters, encodeCursor, parseFilters, parseList } from "./params";
@@ -40,9 +40,9 @@ export class EventsService {
     private readonly store: Store,
     private readonly attachments: Pick<AttachmentsService, "ofEvent">,
     /** The newest event times per app, which bound the newest pages (pipeline/recent-times.ts). */
-    private readonly recent?: RecentTimes,
+    private readonly recent: RecentTimes,
     /** Identity claims: a user's filter takes in their anonymous ids, and rows show the user. */
-    private readonly claims: IdentityClaims = new IdentityClaims(),
+    private readonly claims: IdentityClaims,
   ) {}
 
   /** Projects or apps changed (created, deleted): read them afresh. */

@@ -1,8 +1,9 @@
 import { t } from "elysia";
 import { oneOf, Timestamp, Uuid } from "../../lib/schemas";
+import { TRIAGE_STATUSES, type TriageStatus } from "../../lib/vocab";
 
-export const FEEDBACK_STATUSES = ["new", "in_review", "addressed", "dismissed"] as const;
-export type FeedbackStatus = (typeof FEEDBACK_STATUSES)[number];
+export const FEEDBACK_STATUSES = TRIAGE_STATUSES;
+export type FeedbackStatus = TriageStatus;
 
 const Nullable = t.Union([t.String(), t.Null()]);
 const optionalText = (description?: string) => t.Optional(t.Union([t.String(), t.Null()], { description }));

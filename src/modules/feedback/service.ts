@@ -2,6 +2,7 @@ import { decodeTimeCursor, encodeTimeCursor } from "../../lib/cursor";
 import { badRequest, forbidden, notFound } from "../../lib/errors";
 import { isUuid, newId, uuidParam } from "../../lib/ids";
 import { deviceFields, sessionIdOf, trimmed } from "../../lib/sdk-fields";
+import { triageStatus } from "../../lib/vocab";
 import type { SharedWriter, Store, Tx } from "../../store/db";
 import { authorize, type Caller, type KeyCaller, permissionsIn } from "../access/caller";
 import type { AppContexts } from "../apps/context";
@@ -29,7 +30,7 @@ import {
 } from "./repository";
 
 /** Owlmetry's limits. */
-export const MAX_MESSAGE_LENGTH = 4000;
+const MAX_MESSAGE_LENGTH = 4000;
 const MAX_NAME_LENGTH = 255;
 const MAX_EMAIL_LENGTH = 320;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -129,16 +130,12 @@ export class FeedbackService {
   }
 
   async setStatus(caller: Caller, projectId: string, feedbackId: string, body: { status: unknown }) {
-    const { status } = body;
-    if (!status) throw badRequest("status is required");
-    if (!(FEEDBACK_STATUSES as readonly unknown[]).includes(status)) {
-      throw badRequest(`Invalid status. Must be one of: ${FEEDBACK_STATUSES.join(", ")}`);
-    }
+    const status = triageStatus(body.status);
     await this.project(caller, projectId, "feedback:write");
     return this.writer.run(async (tx) => {
       const row = await this.live(tx, projectId, feedbackId);
       return async (tx) => {
-        await updateStatus(tx, projectId, row.id, status as FeedbackStatus, new Date());
+        await updateStatus(tx, projectId, row.id, status, new Date());
         const {
           app_name: _,
           project_name: __,

@@ -7,9 +7,9 @@ import type { ClaimBody, PropertiesBody } from "./model";
 import { countUserEvents, recordClaim, saveProperties, userProperties } from "./repository";
 
 /** Owlmetry's limits on user properties and ids. */
-export const MAX_PROPERTY_KEY_LENGTH = 50;
-export const MAX_PROPERTY_VALUE_LENGTH = 200;
-export const MAX_PROPERTIES = 50;
+const MAX_PROPERTY_KEY_LENGTH = 50;
+const MAX_PROPERTY_VALUE_LENGTH = 200;
+const MAX_PROPERTIES = 50;
 const MAX_USER_ID_LENGTH = 255;
 
 /** Owlmetry's identity calls: claiming an anonymous id for a user, and user properties. */

@@ -167,25 +167,23 @@ export class WriteQueue implements Writer, SharedWriter {
     let results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
     try {
       results = await this.store.write(async (tx) => {
-        const ingested: WriteResult[] = [];
-        for (const { job, shared } of batch) {
+        const out: typeof results = [];
+        for (const [i, { job, shared }] of batch.entries()) {
           if (shared) continue;
           commit.outcomes.merge(job.outcomes);
           commit.sessions.push(...(job.sessions ?? []));
-          ingested.push(job.mode === "import" ? await commit.addImport(tx, job) : commit.addIngest(job));
+          const value = job.mode === "import" ? await commit.addImport(tx, job) : commit.addIngest(job);
+          out[i] = { ok: true, value };
         }
         await commit.write(tx);
         await this.onCommit(tx, commit.events);
-        const next = ingested.values();
-        const out: typeof results = [];
-        for (const { shared } of batch) {
-          if (!shared) {
-            out.push({ ok: true, value: next.next().value });
-            continue;
-          }
+        for (const [i, { shared }] of batch.entries()) {
+          if (!shared) continue;
           const write = await shared(tx).catch((error: unknown) => ({ refused: error }));
-          if (typeof write === "function") out.push({ ok: true, value: await write(tx) });
-          else out.push({ ok: false, error: write.refused });
+          out[i] =
+            typeof write === "function"
+              ? { ok: true, value: await write(tx) }
+              : { ok: false, error: write.refused };
         }
         return out;
       });

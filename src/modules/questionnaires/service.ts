@@ -2,6 +2,7 @@ import { decodeTimeCursor, encodeTimeCursor } from "../../lib/cursor";
 import { ApiError, badRequest, conflict, forbidden, notFound } from "../../lib/errors";
 import { isUuid, newId, uuidParam } from "../../lib/ids";
 import { deviceFields, sessionIdOf } from "../../lib/sdk-fields";
+import { TRIAGE_STATUSES, triageStatus } from "../../lib/vocab";
 import type { SharedWriter, Store } from "../../store/db";
 import { authorize, type Caller, type KeyCaller } from "../access/caller";
 import type { AppContext, AppContexts } from "../apps/context";
@@ -40,17 +41,16 @@ import {
 } from "./spec";
 
 /** The user property a global "don't ask again" sets (Owlmetry's). */
-export const DISMISSED_PROPERTY = "_questionnaires_dismissed_at";
+const DISMISSED_PROPERTY = "_questionnaires_dismissed_at";
 const SLUG = /^[a-z0-9-]{1,64}$/;
-export const RESPONSE_STATUSES = ["draft", "new", "in_review", "addressed", "dismissed"] as const;
+/** A response is a draft until submitted, then triaged. */
+const RESPONSE_STATUSES = ["draft", ...TRIAGE_STATUSES] as const;
 
 type Query = Record<string, string | undefined>;
 type Body = Record<string, unknown>;
 
 const questionnaireNotFound = () => notFound("Questionnaire not found");
 const responseNotFound = () => notFound("Response not found");
-/** What the team sets a submitted response to. */
-const TRIAGE_STATUSES = ["new", "in_review", "addressed", "dismissed"] as const;
 
 const spec = <T>(check: () => T): T => {
   try {
@@ -314,19 +314,15 @@ export class QuestionnairesService {
 
   /** Triage: new, in_review, addressed or dismissed. */
   async setResponseStatus(caller: Caller, projectId: string, id: string, responseId: string, body: Body) {
-    const { status } = body;
-    if (!status) throw badRequest("status is required");
-    if (!(TRIAGE_STATUSES as readonly unknown[]).includes(status)) {
-      throw badRequest(`Invalid status. Must be one of: ${TRIAGE_STATUSES.join(", ")}`);
-    }
+    const status = triageStatus(body.status);
     const q = await this.questionnaire(caller, projectId, id, "questionnaires:write");
     return this.writer.run(async (tx) => {
       const row = isUuid(responseId) ? await findResponse(tx, q.id, responseId) : null;
       if (!row) throw responseNotFound();
       return async (tx) => {
         const at = new Date();
-        await setResponseStatus(tx, row.id, status as string, at);
-        return presentResponse({ ...row, status: status as string, updated_at: at }, q.name);
+        await setResponseStatus(tx, row.id, status, at);
+        return presentResponse({ ...row, status, updated_at: at }, q.name);
       };
     });
   }

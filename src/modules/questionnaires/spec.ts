@@ -2,7 +2,7 @@
  * Owlmetry's questionnaire schema (`{version: 1, questions}`) and answers, checked with its limits
  * and in its words: the SDKs decode a spec strictly, so only well-formed specs are stored.
  */
-export const QUESTION_TYPES = ["text", "single_choice", "multi_choice", "rating", "nps"] as const;
+const QUESTION_TYPES = ["text", "single_choice", "multi_choice", "rating", "nps"] as const;
 type QuestionType = (typeof QUESTION_TYPES)[number];
 
 export interface Question {

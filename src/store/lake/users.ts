@@ -7,7 +7,7 @@ import type { LakeContext } from "./files";
  * waits meanwhile. 2M rows of the 10M data set took 1.5–2.8 s, so a run takes half that; 100M
  * events are counted in ~100 runs (about 8 hours on the default schedule).
  */
-export const USER_COUNT_ROWS = 1_000_000;
+const USER_COUNT_ROWS = 1_000_000;
 
 /**
  * Counts the users of lake files sealed before the seal counted them (migration 12), up to
