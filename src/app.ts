@@ -34,6 +34,9 @@ import { loadIdentityClaims } from "./modules/identity/startup";
 import { ingestRoutes } from "./modules/ingest";
 import { Quotas } from "./modules/ingest/quotas";
 import { IngestService } from "./modules/ingest/service";
+import { issuesRoutes } from "./modules/issues";
+import { IssueGrouper } from "./modules/issues/grouper";
+import { IssuesService } from "./modules/issues/service";
 import { keysRoutes } from "./modules/keys";
 import { KeysService } from "./modules/keys/service";
 import { outcomesRoutes } from "./modules/outcomes";
@@ -75,6 +78,8 @@ export interface Services {
   /** The newest event times per app, learnt from commits; bounds the events API's newest pages. */
   recentTimes: RecentTimes;
   identity: IdentityService;
+  /** Errors into issues, right behind the commits (modules/issues). */
+  grouper: IssueGrouper;
 }
 
 /**
@@ -103,6 +108,7 @@ export async function createApp(config: Config, deps: Deps) {
   // feedback as feedback, and tells the events API the newest times of each app.
   const recentTimes = new RecentTimes();
   const claims = await loadIdentityClaims(store, log);
+  const grouper = new IssueGrouper(store, log);
   const writer = new WriteQueue(
     store,
     eventKeys,
@@ -111,10 +117,12 @@ export async function createApp(config: Config, deps: Deps) {
     async (tx, events) => {
       await attachments.linkEvents(tx, events);
       await fileSentryFeedback(tx, events);
+      return grouper.collect(tx, events);
     },
     recentTimes,
     claims,
   );
+  await grouper.start(writer);
   const quotas = new Quotas();
   const ingest = new IngestService(contexts, writer, quotas);
   const events = new EventsService(store, attachments, recentTimes, claims);
@@ -136,6 +144,7 @@ export async function createApp(config: Config, deps: Deps) {
     sentry: new SentryService(auth, contexts, writer, quotas, attachments),
     recentTimes,
     identity: new IdentityService(store, writer, claims, contexts),
+    grouper,
   };
   const guard = authGuard(auth, {
     events: {
@@ -196,6 +205,7 @@ export async function createApp(config: Config, deps: Deps) {
     .use(identityRoutes(guard, services.identity))
     .use(attributionRoutes(guard, new AttributionService(contexts, services.identity, config.attribution)))
     .use(feedbackRoutes(guard, new FeedbackService(store, writer, contexts, claims, attachments)))
+    .use(issuesRoutes(guard, new IssuesService(store, writer, grouper)))
     .use(questionnairesRoutes(guard, new QuestionnairesService(store, writer, contexts, services.identity)))
     .use(attachmentsRoutes(guard, attachments))
     .use(outcomesRoutes(guard, services.outcomes))

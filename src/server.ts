@@ -80,7 +80,11 @@ export async function serve(config: Config): Promise<void> {
     const clean = await shutDown(
       {
         stopAccepting: () => app.stop(),
-        drainWrites: () => services.writer.idle(),
+        drainWrites: async () => {
+          // A round in flight finishes; what the inbox still holds is grouped after the restart.
+          await services.grouper.stop();
+          await services.writer.idle();
+        },
         stopJobs: () => storage.stop(),
         flushLastUsed: () => services.auth.flushLastUsed(),
         closeStore: () => store.close(),

@@ -79,6 +79,7 @@ export async function startRoost(overrides: Partial<Config> = {}) {
   }
 
   async function close() {
+    await roost.services.grouper.stop();
     // The store a test reopened (a restart), if it did.
     await roost.store.close();
     rmSync(dir, { recursive: true, force: true });

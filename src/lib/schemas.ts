@@ -11,6 +11,8 @@ export const NullableTimestamp = t.Union([Timestamp, t.Null()]);
 export const ErrorBody = t.Object({ error: t.String() }, { additionalProperties: true });
 /** What a DELETE answers. */
 export const Deleted = t.Object({ id: Uuid, deleted: t.Literal(true) });
+/** What Owlmetry's triage DELETEs answer (feedback, comments). */
+export const DeletedFlag = t.Object({ deleted: t.Literal(true) });
 export const IdParams = t.Object({ id: t.String({ description: "The object's id" }) });
 
 /** The error responses every authenticated /v1 route can give. */

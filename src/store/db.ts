@@ -236,6 +236,11 @@ export class Store implements Tx {
     this.instance.closeSync();
   }
 
+  /** False once closed: background work stops instead of retrying. */
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
   private assertOpen() {
     if (this.closed) throw new Error("The store is closed");
   }

@@ -424,4 +424,109 @@ CREATE TABLE users_uncounted_files (path VARCHAR PRIMARY KEY);
 INSERT INTO users_uncounted_files SELECT path FROM lake_files;
 `,
   },
+  {
+    version: 13,
+    name: "issues",
+    sql: `
+-- Errors grouped into issues (decision 011). The commit hands each accepted error to
+-- issue_inbox; a grouping round (right behind the commit, through the same writer) moves them
+-- into issues, their fingerprints, per-session occurrences, distinct users, per-day counts and
+-- the event index that the events API's issue_id filter reads.
+CREATE TABLE issue_inbox (
+  event_id UUID NOT NULL,
+  project_id UUID NOT NULL,
+  app_id UUID NOT NULL,
+  is_dev BOOLEAN NOT NULL,
+  session_id VARCHAR NOT NULL,
+  user_id VARCHAR,
+  fingerprint VARCHAR NOT NULL,
+  title VARCHAR NOT NULL,
+  source_module VARCHAR,
+  app_version VARCHAR,
+  sdk_name VARCHAR,
+  sdk_version VARCHAR,
+  environment VARCHAR,
+  country_code VARCHAR,
+  timestamp TIMESTAMPTZ NOT NULL,
+  received_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE issues (
+  id UUID PRIMARY KEY,
+  -- Creation order: a burst aliases new fingerprints onto its oldest issue.
+  seq BIGINT NOT NULL,
+  project_id UUID NOT NULL,
+  app_id UUID NOT NULL,
+  is_dev BOOLEAN NOT NULL,
+  status VARCHAR NOT NULL,
+  title VARCHAR NOT NULL,
+  source_module VARCHAR,
+  event_count BIGINT NOT NULL,
+  session_count BIGINT NOT NULL,
+  user_count BIGINT NOT NULL,
+  first_seen TIMESTAMPTZ NOT NULL,
+  last_seen TIMESTAMPTZ NOT NULL,
+  first_release VARCHAR,
+  first_release_at TIMESTAMPTZ,
+  last_release VARCHAR,
+  last_release_at TIMESTAMPTZ,
+  first_sdk_version VARCHAR,
+  first_sdk_at TIMESTAMPTZ,
+  last_sdk_version VARCHAR,
+  last_sdk_at TIMESTAMPTZ,
+  resolved_at_version VARCHAR,
+  snoozed_at TIMESTAMPTZ,
+  snooze_until TIMESTAMPTZ,
+  snooze_count BIGINT,
+  snooze_events BIGINT,
+  regressed_at TIMESTAMPTZ,
+  last_notified_at TIMESTAMPTZ,
+  created_at TIMESTAMPTZ NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE issue_fingerprints (
+  fingerprint VARCHAR NOT NULL,
+  app_id UUID NOT NULL,
+  is_dev BOOLEAN NOT NULL,
+  issue_id UUID NOT NULL,
+  PRIMARY KEY (fingerprint, app_id, is_dev)
+);
+CREATE TABLE issue_events (
+  issue_id UUID NOT NULL,
+  event_id UUID NOT NULL,
+  app_id UUID NOT NULL,
+  is_dev BOOLEAN NOT NULL,
+  session_id VARCHAR NOT NULL,
+  app_version VARCHAR,
+  timestamp TIMESTAMPTZ NOT NULL,
+  received_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE issue_occurrences (
+  issue_id UUID NOT NULL,
+  session_id VARCHAR NOT NULL,
+  user_id VARCHAR,
+  event_id UUID NOT NULL,
+  app_version VARCHAR,
+  sdk_name VARCHAR,
+  sdk_version VARCHAR,
+  environment VARCHAR,
+  country_code VARCHAR,
+  timestamp TIMESTAMPTZ NOT NULL,
+  PRIMARY KEY (issue_id, session_id)
+);
+CREATE TABLE issue_users (issue_id UUID NOT NULL, user_id VARCHAR NOT NULL, PRIMARY KEY (issue_id, user_id));
+CREATE TABLE issue_days (issue_id UUID NOT NULL, day DATE NOT NULL, events BIGINT NOT NULL, PRIMARY KEY (issue_id, day));
+CREATE TABLE issue_merges (source_id UUID PRIMARY KEY, target_id UUID NOT NULL, merged_at TIMESTAMPTZ NOT NULL);
+CREATE TABLE issue_comments (
+  id UUID PRIMARY KEY,
+  issue_id UUID NOT NULL,
+  author_type VARCHAR NOT NULL,
+  author_id UUID NOT NULL,
+  author_name VARCHAR NOT NULL,
+  body VARCHAR NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL,
+  deleted_at TIMESTAMPTZ
+);
+`,
+  },
 ];

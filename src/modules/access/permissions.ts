@@ -8,6 +8,8 @@ export const PERMISSIONS = [
   "feedback:write",
   "questionnaires:read",
   "questionnaires:write",
+  "issues:read",
+  "issues:write",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -18,14 +20,16 @@ export const KEY_KINDS = ["client", "agent", "import"] as const;
 export type KeyKind = (typeof KEY_KINDS)[number];
 
 /**
- * Owner and admin hold the four team permissions; a member reads. Every member triages feedback
- * and questionnaires, as in Owlmetry, where any signed-in member may (decision 010).
+ * Owner and admin hold the four team permissions; a member reads. Every member triages feedback,
+ * questionnaires and issues, as in Owlmetry, where any signed-in member may (decisions 010, 011).
  */
 const FEEDBACK: readonly Permission[] = [
   "feedback:read",
   "feedback:write",
   "questionnaires:read",
   "questionnaires:write",
+  "issues:read",
+  "issues:write",
 ];
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
   owner: ["events:read", "org:read", "org:write", "org:admin", ...FEEDBACK],

@@ -71,6 +71,7 @@ const filterParams = {
   since: t.Optional(t.String({ description: "inclusive: 30s, 30m, 12h, 7d, 1w ago, or ISO-8601" })),
   until: t.Optional(t.String({ description: "exclusive: relative or ISO-8601" })),
   data_mode: t.Optional(t.String({ description: "production (default), development or all" })),
+  issue_id: t.Optional(t.String({ description: "uuid: only the errors of this issue" })),
 };
 
 /** Query strings are checked by hand (params.ts) so each failure has the contract's message. */

@@ -21,6 +21,8 @@ export interface EventFilters {
   until?: Date;
   /** null: both production and development. */
   isDev: boolean | null;
+  /** Only the errors grouped into this issue (decision 011). */
+  issueId?: string;
 }
 
 export interface Cursor {
@@ -74,6 +76,7 @@ export function parseFilters(q: Query, now = Date.now()): EventFilters {
   if (q.user_id) filters.userId = q.user_id;
   if (q.session_id) filters.sessionId = q.session_id;
   if (q.screen_name) filters.screenName = q.screen_name;
+  if (q.issue_id) filters.issueId = uuidParam("issue_id", q.issue_id);
   filters.since = time("since", q.since, now);
   filters.until = time("until", q.until, now);
   if (filters.since && filters.until && filters.since > filters.until)
@@ -92,10 +95,10 @@ export function parseList(q: Query, now = Date.now()): ListParams {
 }
 
 /** A page's size: 50 unless asked, at most 200 (Owlmetry's). */
-export function pageLimit(value: string | undefined): number {
+export function pageLimit(value: string | undefined, param = "limit"): number {
   if (value === undefined) return 50;
   const limit = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!(limit >= 1 && limit <= 200)) throw badRequest("limit must be a whole number from 1 to 200");
+  if (!(limit >= 1 && limit <= 200)) throw badRequest(`${param} must be a whole number from 1 to 200`);
   return limit;
 }
 

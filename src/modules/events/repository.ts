@@ -61,6 +61,7 @@ function conditions(visible: Visible, f: EventFilters): { sql: string; params: P
   if (f.isDev !== null) add("is_dev = ?", f.isDev);
   if (f.since) add("timestamp >= ?::TIMESTAMPTZ", f.since);
   if (f.until) add("timestamp < ?::TIMESTAMPTZ", f.until);
+  if (f.issueId) add("id IN (SELECT event_id FROM issue_events WHERE issue_id = ?::UUID)", f.issueId);
   return { sql: parts.join(" AND "), params };
 }
 
@@ -291,6 +292,7 @@ const summarisable = (f: EventFilters) =>
   f.sessionId === undefined &&
   f.screenName === undefined &&
   f.environment === undefined &&
+  f.issueId === undefined &&
   !f.since &&
   !f.until;
 
@@ -351,6 +353,15 @@ export async function countEvents(store: Store, visible: Visible, f: EventFilter
     );
     return row ?? { count: 0, unique_users: 0, unique_sessions: 0 };
   });
+}
+
+/** An issue's app and the span of its errors: an issue_id filter reads only that app and time. */
+export async function issueScope(store: Store, issueId: string) {
+  const [row] = await store.read<{ app_id: string; first: Date; last: Date }>(
+    "SELECT app_id::VARCHAR AS app_id, first_seen AS first, last_seen AS last FROM issues WHERE id = ?::UUID",
+    [issueId],
+  );
+  return row ?? null;
 }
 
 /** One event by id; `at` (from a UUIDv7 id) narrows the search to its partition. */

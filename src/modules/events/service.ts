@@ -9,7 +9,7 @@ import type { IdentityClaims } from "../identity/claims";
 import type { RecentTimes } from "../pipeline/recent-times";
 import type { Event } from "./model";
 import { type EventFilters, encodeCursor, parseFilters, parseList } from "./params";
-import { countEvents, type EventRow, findEvent, listEvents, type Visible } from "./repository";
+import { countEvents, type EventRow, findEvent, issueScope, listEvents, type Visible } from "./repository";
 
 export type EventView = typeof Event.static;
 type Query = Record<string, string | undefined>;
@@ -51,9 +51,9 @@ export class EventsService {
   }
 
   async list(caller: Caller, q: Query) {
-    const params = parseList(q);
-    const visible = await this.visible(caller, params);
-    if (!visible) return { events: [], cursor: null, has_more: false };
+    const params = await this.withIssue(parseList(q));
+    const visible = params ? await this.visible(caller, params) : null;
+    if (!params || !visible) return { events: [], cursor: null, has_more: false };
     const rows = await listEvents(this.store, visible, this.withClaims(params, visible), {
       recent: this.recent,
     });
@@ -68,11 +68,25 @@ export class EventsService {
   }
 
   async count(caller: Caller, q: Query) {
-    const filters = parseFilters(q);
-    const visible = await this.visible(caller, filters);
-    if (!visible) return { count: 0, unique_users: 0, unique_sessions: 0 };
+    const filters = await this.withIssue(parseFilters(q));
+    const visible = filters ? await this.visible(caller, filters) : null;
+    if (!filters || !visible) return { count: 0, unique_users: 0, unique_sessions: 0 };
     const claimed = this.claims.anyIn(visible.projectIds);
     return countEvents(this.store, visible, this.withClaims(filters, visible), claimed);
+  }
+
+  /**
+   * An issue filter narrows to the issue's app and the span of its errors (null: no such issue, or
+   * an app filter that excludes it). The caller's right to the app is checked as for any app_id.
+   */
+  private async withIssue<F extends EventFilters>(f: F): Promise<F | null> {
+    if (f.issueId === undefined) return f;
+    const scope = await issueScope(this.store, f.issueId);
+    if (!scope || (f.appId !== undefined && f.appId !== scope.app_id)) return null;
+    const since = f.since && f.since > scope.first ? f.since : scope.first;
+    const end = new Date(scope.last.getTime() + 1);
+    const until = f.until && f.until < end ? f.until : end;
+    return { ...f, appId: scope.app_id, since, until };
   }
 
   /**

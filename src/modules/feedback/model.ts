@@ -117,5 +117,5 @@ export const CommentBody = t.Object({ body: t.Unknown({ description: "Markdown t
 export const ProjectParams = t.Object({ id: t.String({ description: "the project's id" }) });
 export const FeedbackParams = t.Object({ id: t.String(), feedbackId: t.String() });
 export const CommentParams = t.Object({ id: t.String(), feedbackId: t.String(), commentId: t.String() });
-export const Deleted = t.Object({ deleted: t.Literal(true) });
+export { DeletedFlag as Deleted } from "../../lib/schemas";
 export const FeedbackCountResponse = t.Object({ count: t.Integer() });

@@ -4,28 +4,23 @@ import { isUuid, newId, uuidParam } from "../../lib/ids";
 import { deviceFields, sessionIdOf, trimmed } from "../../lib/sdk-fields";
 import { triageStatus } from "../../lib/vocab";
 import type { SharedWriter, Store, Tx } from "../../store/db";
-import { authorize, type Caller, type KeyCaller, permissionsIn } from "../access/caller";
+import { authorize, type Caller, type KeyCaller } from "../access/caller";
 import type { AppContexts } from "../apps/context";
 import type { AttachmentsService } from "../attachments/service";
+import { commentsOf } from "../comments/repository";
+import { Comments, presentComment } from "../comments/service";
 import { devFilter, pageLimit, time } from "../events/params";
 import type { IdentityClaims } from "../identity/claims";
 import { findProject } from "../projects/repository";
 import { projectsInScope } from "../projects/scope";
 import { FEEDBACK_STATUSES, type FeedbackIngestBody, type FeedbackStatus } from "./model";
 import {
-  type CommentRow,
-  commentsOf,
   countFeedback,
   type FeedbackRow,
-  findComment,
   findFeedback,
-  insertComment,
   insertFeedback,
-  keyName,
   listFeedback,
-  softDeleteComment,
   softDeleteFeedback,
-  updateComment,
   updateStatus,
 } from "./repository";
 
@@ -46,7 +41,11 @@ export class FeedbackService {
     private readonly contexts: AppContexts,
     private readonly claims: IdentityClaims,
     private readonly attachments: Pick<AttachmentsService, "ofEvent">,
-  ) {}
+  ) {
+    this.comments = new Comments(writer, "feedback", (tx, projectId, id) => this.live(tx, projectId, id));
+  }
+
+  private readonly comments: Comments;
 
   /** `POST /v1/feedback`: Owlmetry's checks in its order and words; 201 `{id, created_at}`. */
   async receive(caller: Caller, body: Body, countryHeader: string | null, now = new Date()) {
@@ -123,7 +122,9 @@ export class FeedbackService {
       const attachments = row.client_event_id
         ? await this.attachments.ofEvent(row.app_id, row.client_event_id)
         : [];
-      const comments = (await commentsOf(tx, row.id)).map(presentComment);
+      const comments = (await commentsOf(tx, "feedback", row.id)).map((c) =>
+        presentComment(c, "feedback_id"),
+      );
       const { project_name: _, ...shown } = present(row);
       return { ...shown, comments, attachments };
     });
@@ -159,29 +160,8 @@ export class FeedbackService {
   }
 
   async addComment(caller: Caller, projectId: string, feedbackId: string, body: { body: unknown }) {
-    const text = commentText(body.body);
     await this.project(caller, projectId, "feedback:write");
-    return this.writer.run(async (tx) => {
-      const row = await this.live(tx, projectId, feedbackId);
-      const at = new Date();
-      const comment: CommentRow = {
-        id: newId(),
-        feedback_id: row.id,
-        author_type: caller.type === "user" ? "user" : "agent",
-        author_id: caller.type === "user" ? caller.userId : caller.keyId,
-        author_name:
-          caller.type === "user"
-            ? caller.name || caller.email
-            : ((await keyName(tx, caller.keyId)) ?? "Agent"),
-        body: text,
-        created_at: at,
-        updated_at: at,
-      };
-      return async (tx) => {
-        await insertComment(tx, comment);
-        return presentComment(comment);
-      };
-    });
+    return presentComment(await this.comments.add(caller, projectId, feedbackId, body), "feedback_id");
   }
 
   async editComment(
@@ -191,32 +171,16 @@ export class FeedbackService {
     commentId: string,
     body: { body: unknown },
   ) {
-    const text = commentText(body.body);
     await this.project(caller, projectId, "feedback:write");
-    return this.writer.run(async (tx) => {
-      const comment = await this.comment(tx, projectId, feedbackId, commentId);
-      if (comment.author_id !== authorId(caller))
-        throw forbidden("Only the original author can edit this comment");
-      const at = new Date();
-      return async (tx) => {
-        await updateComment(tx, comment.id, text, at);
-        return presentComment({ ...comment, body: text, updated_at: at });
-      };
-    });
+    return presentComment(
+      await this.comments.edit(caller, projectId, feedbackId, commentId, body),
+      "feedback_id",
+    );
   }
 
   async removeComment(caller: Caller, projectId: string, feedbackId: string, commentId: string) {
     const project = await this.project(caller, projectId, "feedback:write");
-    await this.writer.run(async (tx) => {
-      const comment = await this.comment(tx, projectId, feedbackId, commentId);
-      const admin =
-        caller.type === "user" && (permissionsIn(caller, project.team_id) ?? []).includes("org:admin");
-      if (comment.author_id !== authorId(caller) && !admin) {
-        throw forbidden("Only the original author or a team admin can delete this comment");
-      }
-      return (tx) => softDeleteComment(tx, comment.id, new Date());
-    });
-    return { deleted: true as const };
+    return this.comments.remove(caller, project.team_id, projectId, feedbackId, commentId);
   }
 
   /** The project, when the caller holds `permission` in its team; else Owlmetry's 404 or 403. */
@@ -258,23 +222,9 @@ export class FeedbackService {
     if (!row) throw feedbackNotFound();
     return row;
   }
-
-  private async comment(tx: Tx, projectId: string, feedbackId: string, commentId: string) {
-    await this.live(tx, projectId, feedbackId);
-    const comment = isUuid(commentId) ? await findComment(tx, feedbackId, commentId) : null;
-    if (!comment) throw notFound("Comment not found");
-    return comment;
-  }
 }
 
 const feedbackNotFound = () => notFound("Feedback not found");
-const authorId = (caller: Caller) => (caller.type === "user" ? caller.userId : caller.keyId);
-
-function commentText(body: unknown): string {
-  const text = typeof body === "string" ? body.trim() : "";
-  if (text.length === 0) throw badRequest("body is required");
-  return text;
-}
 
 /** A status filter: one of the four, else a 400 (Owlmetry ignores an unknown one). */
 function statusFilter(value: string | undefined): FeedbackStatus | undefined {
@@ -311,18 +261,5 @@ function present(row: FeedbackRow) {
     ...(row.app_name !== null ? { app_name: row.app_name } : {}),
     project_name: row.project_name,
     user_properties: row.user_properties ? (JSON.parse(row.user_properties) as Record<string, string>) : null,
-  };
-}
-
-function presentComment(c: CommentRow) {
-  return {
-    id: c.id,
-    feedback_id: c.feedback_id,
-    author_type: c.author_type,
-    author_id: c.author_id,
-    author_name: c.author_name,
-    body: c.body,
-    created_at: c.created_at.toISOString(),
-    updated_at: c.updated_at.toISOString(),
   };
 }

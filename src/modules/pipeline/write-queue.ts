@@ -73,7 +73,8 @@ export interface Writer {
   submit(job: WriteJob): Promise<WriteResult>;
 }
 
-export type CommitHook = (tx: WriteTx, events: readonly StoredEvent[]) => Promise<void>;
+/** Runs inside a commit with the events it stores; what it returns runs once the commit is durable. */
+export type CommitHook = (tx: WriteTx, events: readonly StoredEvent[]) => Promise<(() => void) | undefined>;
 
 interface Pending {
   job: WriteJob;
@@ -100,7 +101,7 @@ export class WriteQueue implements Writer, SharedWriter {
     private readonly sessionKeys: RecentKeys,
     private readonly log: Logger,
     /** Runs inside each commit with the events it stores (attachments link to them there). */
-    private readonly onCommit: CommitHook = async () => {},
+    private readonly onCommit: CommitHook = async () => undefined,
     /** Learns the times of the events each commit stores (the events API's page guesses). */
     private readonly recent: RecentTimes | null = null,
     /** Claimed anonymous ids: their later events are stored under the claiming user. */
@@ -165,6 +166,7 @@ export class WriteQueue implements Writer, SharedWriter {
     const commit = new Commit(this.eventKeys, this.sessionKeys, this.claims);
     // Per request: its result, or the error that refused it alone (a shared write's check).
     let results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
+    let afterCommit: (() => void) | undefined;
     try {
       results = await this.store.write(async (tx) => {
         const out: typeof results = [];
@@ -176,7 +178,7 @@ export class WriteQueue implements Writer, SharedWriter {
           out[i] = { ok: true, value };
         }
         await commit.write(tx);
-        await this.onCommit(tx, commit.events);
+        afterCommit = await this.onCommit(tx, commit.events);
         for (const [i, { shared }] of batch.entries()) {
           if (!shared) continue;
           const write = await shared(tx).catch((error: unknown) => ({ refused: error }));
@@ -193,6 +195,7 @@ export class WriteQueue implements Writer, SharedWriter {
       return;
     }
     commit.remember();
+    afterCommit?.();
     for (const event of commit.events) this.recent?.add(event.appId, event.isDev, event.timestamp);
     for (const [i, pending] of batch.entries()) {
       const result = results[i] as (typeof results)[number];
