@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-import { demoNow, keysCreate, keysList, keysRevoke, storageNow, usersAdd } from "./cli/admin";
+import { demoNow, issuesRebuild, keysCreate, keysList, keysRevoke, storageNow, usersAdd } from "./cli/admin";
 import { parseArgs, UsageError } from "./cli/args";
 import { ConfigError, loadConfig } from "./config";
 import { ApiError } from "./lib/errors";
@@ -25,6 +25,8 @@ Commands:
   seal                       move every hot event into Parquet now (for analysts), then compact
   compact                    run the storage job now: seal events past the grace period, compact,
                              delete retired files
+  issues rebuild             recompute every issue from the stored errors (statuses, comments and
+                             merges stay)
   demo                       load a sample week (3 apps, sessions, errors with crash logs, every
                              outcome) into a 'demo' team owned by every team owner
 
@@ -63,6 +65,8 @@ async function main(argv: string[]): Promise<number> {
       return print(await storageNow(config, true));
     case "compact":
       return print(await storageNow(config, false));
+    case "issues rebuild":
+      return print(await issuesRebuild(config));
     case "demo":
       return print(await demoNow(config));
     case "help":

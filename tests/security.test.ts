@@ -221,12 +221,76 @@ const routes: Route[] = [
       `/v1/projects/${t.project.id}/questionnaires/${fixture(t).questionnaire}/responses/${fixture(t).response}`,
     permission: "questionnaires:write",
   },
+  // Issue 17's routes.
+  { method: "GET", path: () => "/v1/issues", permission: "issues:read" },
+  {
+    method: "GET",
+    path: (t) => `/v1/projects/${t.project.id}/issues`,
+    permission: "issues:read",
+    foreign: "Project not found",
+  },
+  {
+    method: "GET",
+    path: (t) => `/v1/projects/${t.project.id}/issues/${fixture(t).issue}`,
+    permission: "issues:read",
+    foreign: "Project not found",
+  },
+  {
+    method: "PATCH",
+    path: (t) => `/v1/projects/${t.project.id}/issues/${fixture(t).issue}`,
+    permission: "issues:write",
+    body: () => ({ status: "in_progress" }),
+    foreign: "Project not found",
+  },
+  {
+    method: "POST",
+    path: (t) => `/v1/projects/${t.project.id}/issues/${fixture(t).issue}/merge`,
+    permission: "issues:write",
+    body: () => ({ source_issue_id: crypto.randomUUID() }),
+    foreign: "Project not found",
+  },
+  {
+    method: "GET",
+    path: (t) => `/v1/projects/${t.project.id}/issues/${fixture(t).issue}/comments`,
+    permission: "issues:read",
+    foreign: "Project not found",
+  },
+  {
+    method: "POST",
+    path: (t) => `/v1/projects/${t.project.id}/issues/${fixture(t).issue}/comments`,
+    permission: "issues:write",
+    body: () => ({ body: "hello" }),
+    foreign: "Project not found",
+  },
+  {
+    method: "PATCH",
+    path: (t) =>
+      `/v1/projects/${t.project.id}/issues/${fixture(t).issue}/comments/${fixture(t).issueComment}`,
+    permission: "issues:write",
+    body: () => ({ body: "edited" }),
+    foreign: "Project not found",
+  },
+  {
+    method: "DELETE",
+    path: (t) =>
+      `/v1/projects/${t.project.id}/issues/${fixture(t).issue}/comments/${fixture(t).issueComment}`,
+    permission: "issues:write",
+    foreign: "Project not found",
+  },
 ];
 
 /** Objects of a team the routes above address (placeholders in the tests' names). */
 const fixtures = new Map<
   string,
-  { user: string; feedback: string; comment: string; questionnaire: string; response: string }
+  {
+    user: string;
+    feedback: string;
+    comment: string;
+    questionnaire: string;
+    response: string;
+    issue: string;
+    issueComment: string;
+  }
 >();
 const fixture = (t: Tenant) =>
   fixtures.get(t.team.id) ?? {
@@ -235,6 +299,8 @@ const fixture = (t: Tenant) =>
     comment: ":comment",
     questionnaire: ":questionnaire",
     response: ":response",
+    issue: ":issue",
+    issueComment: ":issueComment",
   };
 
 async function makeFixtures(t: Tenant) {
@@ -273,7 +339,25 @@ async function makeFixtures(t: Tenant) {
       body: { bundle_id: t.app.bundle_id, user_id: "sec-user", answers: { q: 5 }, is_complete: true },
     })
   ).body.id;
-  fixtures.set(t.team.id, { user, feedback, comment, questionnaire, response });
+  await roost.call("POST", "/v1/ingest", {
+    token: t.clientKey,
+    body: {
+      bundle_id: t.app.bundle_id,
+      events: [
+        { client_event_id: "sec-e", session_id: "s", level: "error", message: "secure?", environment: "ios" },
+      ],
+    },
+  });
+  await roost.services.grouper.settle();
+  const issue = (await roost.call("GET", `/v1/projects/${t.project.id}/issues`, { token: t.token })).body
+    .issues[0].id;
+  const issueComment = (
+    await roost.call("POST", `/v1/projects/${t.project.id}/issues/${issue}/comments`, {
+      token: t.token,
+      body: { body: "first" },
+    })
+  ).body.id;
+  fixtures.set(t.team.id, { user, feedback, comment, questionnaire, response, issue, issueComment });
 }
 
 let roost: Roost;

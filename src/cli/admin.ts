@@ -11,6 +11,7 @@ import {
 } from "../modules/access/permissions";
 import { findApp } from "../modules/apps/repository";
 import { purgeAttachments } from "../modules/attachments/purge";
+import { rebuildIssues } from "../modules/issues/rebuild";
 import { findKey, listKeys, revokeKey } from "../modules/keys/repository";
 import { createKeyIn, presentKey } from "../modules/keys/service";
 import { allTeamIds, findTeam, findTeamBySlug, type TeamRow } from "../modules/teams/repository";
@@ -168,6 +169,16 @@ export async function storageNow(config: Config, sealEverything: boolean): Promi
       `deleted ${report.purged} retired files`,
       `${report.ms} ms`,
     ].join("; ");
+  });
+}
+
+/** `roost issues rebuild`: every issue recomputed from the stored errors (decision 011). */
+export async function issuesRebuild(config: Config): Promise<string> {
+  return withStore(config, async (store) => {
+    const lake = new Lake(store, config.dataDir, createLogger(config.logLevel));
+    await lake.recover();
+    const r = await rebuildIssues(store, config.dataDir, createLogger(config.logLevel));
+    return `rebuilt ${r.issues} issues from ${r.errors} errors in ${r.projects} projects; ${r.ms} ms`;
   });
 }
 

@@ -70,6 +70,12 @@ describe("/docs", () => {
       "/v1/projects/{id}/questionnaires/{questionnaireId}/responses/{responseId}": ["get", "patch", "delete"],
       "/v1/questionnaires": ["get"],
       "/v1/questionnaires/count": ["get"],
+      "/v1/issues": ["get"],
+      "/v1/projects/{id}/issues": ["get"],
+      "/v1/projects/{id}/issues/{issueId}": ["get", "patch"],
+      "/v1/projects/{id}/issues/{issueId}/merge": ["post"],
+      "/v1/projects/{id}/issues/{issueId}/comments": ["get", "post"],
+      "/v1/projects/{id}/issues/{issueId}/comments/{commentId}": ["patch", "delete"],
     };
     for (const [path, methods] of Object.entries(expected)) {
       expect(Object.keys(r.body.paths[path] ?? {}).sort()).toEqual(methods.sort());
@@ -84,6 +90,9 @@ describe("/docs", () => {
     expect(JSON.stringify(ingest.requestBody)).toContain("client_event_id");
     expect(JSON.stringify(r.body.paths["/v1/identity/claim"].post.requestBody)).toContain("anonymous_id");
     expect(JSON.stringify(r.body.paths["/v1/feedback"].post.requestBody)).toContain("submitter_email");
+    expect(JSON.stringify(r.body.paths["/v1/projects/{id}/issues/{issueId}"].patch.requestBody)).toContain(
+      "resolved_at_version",
+    );
     const page = await roost.call("GET", "/docs");
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toContain("text/html");

@@ -43,6 +43,7 @@ export async function recordClaim(tx: Tx, claim: Claim, appId: string, at: Date)
       anonymousId,
     ]);
   }
+  await claimIssueUsers(tx, claim);
   // One response per (slug, user): where the user already answered, theirs wins (Owlmetry's rule).
   await tx.run(
     `UPDATE questionnaire_responses SET user_id = ? WHERE project_id = ?::UUID AND user_id = ? AND deleted_at IS NULL
@@ -141,5 +142,42 @@ export async function saveProperties(
     json,
     projectId,
     userId,
+  ]);
+}
+
+/**
+ * Issues count the claiming user, not the anonymous id (decision 011): their distinct users and
+ * occurrences take the user's id, a user counted twice once; errors waiting for their round too.
+ */
+async function claimIssueUsers(tx: Tx, { projectId, anonymousId, userId }: Claim): Promise<void> {
+  const inProject = "issue_id IN (SELECT id FROM issues WHERE project_id = ?::UUID)";
+  const moved = await tx.all<{ issue_id: string }>(
+    `DELETE FROM issue_users WHERE user_id = ? AND ${inProject} RETURNING issue_id::VARCHAR AS issue_id`,
+    [anonymousId, projectId],
+  );
+  if (moved.length > 0) {
+    const ids = moved.map((r) => r.issue_id);
+    const added = await tx.all<{ issue_id: string }>(
+      `INSERT INTO issue_users SELECT unnest(?::JSON::UUID[]), ? ON CONFLICT DO NOTHING RETURNING issue_id::VARCHAR AS issue_id`,
+      [ids, userId],
+    );
+    const kept = new Set(added.map((r) => r.issue_id));
+    const lost = ids.filter((id) => !kept.has(id));
+    if (lost.length > 0) {
+      await tx.run(
+        "UPDATE issues SET user_count = user_count - 1 WHERE id IN (SELECT unnest(?::JSON::UUID[]))",
+        [lost],
+      );
+    }
+  }
+  await tx.run(`UPDATE issue_occurrences SET user_id = ? WHERE user_id = ? AND ${inProject}`, [
+    userId,
+    anonymousId,
+    projectId,
+  ]);
+  await tx.run("UPDATE issue_inbox SET user_id = ? WHERE project_id = ?::UUID AND user_id = ?", [
+    userId,
+    projectId,
+    anonymousId,
   ]);
 }

@@ -105,6 +105,11 @@ export class IssueMemory {
     this.nextSeq = Math.max(this.nextSeq, seq + 1);
   }
 
+  /** Numbers up to `seq` are taken (a rebuild keeps every issue's number). */
+  reserveSeq(seq: number): void {
+    this.nextSeq = Math.max(this.nextSeq, seq + 1);
+  }
+
   loadFingerprint(a: Alias): void {
     this.fingerprints.set(fingerprintKey(a.appId, a.isDev, a.fingerprint), a.issueId);
   }

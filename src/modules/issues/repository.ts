@@ -1,4 +1,5 @@
 import type { Tx, WriteTx } from "../../store/db";
+import { eventsSource } from "../../store/events-source";
 import { unnestRows } from "../../store/rows";
 import { Where } from "../../store/where";
 import type { Alias, ErrorOccurrence, NewIssue } from "./grouping";
@@ -559,4 +560,133 @@ export async function mergeIssues(tx: WriteTx, sourceId: string, targetId: strin
   await tx.run("UPDATE issue_merges SET target_id = ?::UUID WHERE target_id = ?::UUID", [targetId, sourceId]);
   await tx.run("INSERT INTO issue_merges VALUES (?::UUID, ?::UUID, ?)", [sourceId, targetId, now]);
   await tx.run("DELETE FROM issues WHERE id = ?::UUID", [sourceId]);
+}
+
+// ---- Rebuild ----------------------------------------------------------------------------------
+
+/** What people set on issues, which a rebuild keeps for every issue that comes back. */
+export interface KeptState {
+  id: string;
+  seq: number;
+  status: string;
+  resolved_at_version: string | null;
+  snoozed_at: Date | null;
+  snooze_until: Date | null;
+  snooze_count: number | null;
+  snooze_events: number | null;
+  regressed_at: Date | null;
+  last_notified_at: Date | null;
+  created_at: Date;
+}
+
+export async function keptStates(tx: Tx): Promise<KeptState[]> {
+  return tx.all<KeptState>(
+    `SELECT id::VARCHAR AS id, seq::DOUBLE AS seq, status, resolved_at_version, snoozed_at, snooze_until,
+       snooze_count::DOUBLE AS snooze_count, snooze_events::DOUBLE AS snooze_events, regressed_at, last_notified_at,
+       created_at
+     FROM issues`,
+  );
+}
+
+const EXPIRED = `SELECT i.id FROM issues AS i JOIN projects AS p ON p.id = i.project_id
+  WHERE i.last_seen < now() - to_days(p.retention_days)`;
+
+/**
+ * Empties what a rebuild recomputes: every issue but those whose errors have all expired (they
+ * keep their counts, and their fingerprints keep routing), and the inbox.
+ */
+export async function clearForRebuild(tx: WriteTx): Promise<void> {
+  for (const table of [
+    "issue_fingerprints",
+    "issue_events",
+    "issue_occurrences",
+    "issue_users",
+    "issue_days",
+  ]) {
+    await tx.run(`DELETE FROM ${table} WHERE issue_id NOT IN (${EXPIRED})`);
+  }
+  await tx.run(`DELETE FROM issues WHERE id NOT IN (${EXPIRED})`);
+  await tx.run("DELETE FROM issue_inbox");
+}
+
+export async function restoreStates(tx: WriteTx, states: readonly KeptState[]): Promise<void> {
+  if (states.length === 0) return;
+  const rows = unnestRows([
+    ["id", "UUID", states.map((s) => s.id)],
+    ["seq", "BIGINT", states.map((s) => s.seq)],
+    ["status", "VARCHAR", states.map((s) => s.status)],
+    ["resolved_at_version", "VARCHAR", states.map((s) => s.resolved_at_version)],
+    ["snoozed_at", "TIMESTAMPTZ", states.map((s) => s.snoozed_at)],
+    ["snooze_until", "TIMESTAMPTZ", states.map((s) => s.snooze_until)],
+    ["snooze_count", "BIGINT", states.map((s) => s.snooze_count)],
+    ["snooze_events", "BIGINT", states.map((s) => s.snooze_events)],
+    ["regressed_at", "TIMESTAMPTZ", states.map((s) => s.regressed_at)],
+    ["last_notified_at", "TIMESTAMPTZ", states.map((s) => s.last_notified_at)],
+    ["created_at", "TIMESTAMPTZ", states.map((s) => s.created_at)],
+  ]);
+  await tx.run(
+    `UPDATE issues AS i SET seq = v.seq, status = v.status, resolved_at_version = v.resolved_at_version,
+       snoozed_at = v.snoozed_at, snooze_until = v.snooze_until, snooze_count = v.snooze_count,
+       snooze_events = v.snooze_events, regressed_at = v.regressed_at, last_notified_at = v.last_notified_at,
+       created_at = v.created_at
+     FROM (${rows.sql}) AS v WHERE i.id = v.id`,
+    rows.params,
+  );
+}
+
+export async function countIssues(tx: Tx): Promise<number> {
+  const [row] = await tx.all<{ n: number }>("SELECT count(*)::INTEGER AS n FROM issues");
+  return row?.n ?? 0;
+}
+
+export async function liveProjects(tx: Tx): Promise<string[]> {
+  return (
+    await tx.all<{ id: string }>(
+      "SELECT id::VARCHAR AS id FROM projects WHERE deleted_at IS NULL ORDER BY id",
+    )
+  ).map((r) => r.id);
+}
+
+/** A stored error as grouping reads it (the fields of a StoredEvent it needs). */
+export interface StoredError {
+  id: string;
+  projectId: string;
+  appId: string;
+  isDev: boolean;
+  sessionId: string;
+  userId: string | null;
+  level: string;
+  message: string;
+  sourceModule: string | null;
+  customAttributes: string | null;
+  kind: string | null;
+  payload: string | null;
+  appVersion: string | null;
+  sdkName: string | null;
+  sdkVersion: string | null;
+  environment: string | null;
+  countryCode: string | null;
+  timestamp: number;
+  receivedAt: number;
+}
+
+/**
+ * Every stored error of a project, hot and in the lake, in grouping's order, each under the user
+ * who claimed its anonymous id (as the live rounds counted it).
+ */
+export async function storedErrors(tx: Tx, dataDir: string, projectId: string): Promise<StoredError[]> {
+  const source = await eventsSource(tx, dataDir, { projectIds: [projectId] });
+  return tx.all<StoredError>(
+    `SELECT e.id::VARCHAR AS id, e.project_id::VARCHAR AS "projectId", e.app_id::VARCHAR AS "appId", e.is_dev AS "isDev",
+       e.session_id AS "sessionId", coalesce(c.user_id, e.user_id) AS "userId", e.level, e.message,
+       e.source_module AS "sourceModule", e.custom_attributes::JSON::VARCHAR AS "customAttributes", e.kind,
+       CASE WHEN e.kind = 'event' THEN e.payload END AS payload, e.app_version AS "appVersion", e.sdk_name AS "sdkName",
+       e.sdk_version AS "sdkVersion", e.environment, e.country_code AS "countryCode", epoch_ms(e.timestamp) AS timestamp,
+       epoch_ms(e.received_at) AS "receivedAt"
+     FROM (${source.sql}) AS e
+     LEFT JOIN identity_claims AS c ON c.project_id = e.project_id AND c.anonymous_id = e.user_id
+     WHERE (e.kind IS NULL AND e.level = 'error') OR e.kind = 'event'
+     ORDER BY e.received_at, e.timestamp, e.id`,
+    source.params,
+  );
 }

@@ -66,6 +66,13 @@ export async function retain(
          AND (p.deleted_at IS NOT NULL OR events.timestamp < ?::TIMESTAMPTZ - to_days(p.retention_days)))`;
     const [hot] = await tx.all<{ n: number }>(`SELECT count(*) AS n ${expiredHot}`, [now]);
     if (hot && hot.n > 0) await tx.run(`DELETE ${expiredHot}`, [now]);
+    // The issues' index of their errors follows the errors; the issues keep their counts.
+    await tx.run(
+      `DELETE FROM issue_events WHERE EXISTS (
+         SELECT 1 FROM issues i JOIN projects p ON p.id = i.project_id WHERE i.id = issue_events.issue_id
+           AND (p.deleted_at IS NOT NULL OR issue_events.timestamp < ?::TIMESTAMPTZ - to_days(p.retention_days)))`,
+      [now],
+    );
     if (expired.length > 0) log.info("retention", { files: expired.length });
     return { files: expired.length, hotRows: hot?.n ?? 0 };
   });

@@ -479,6 +479,61 @@ describe("security", () => {
   });
 });
 
+describe("retention", () => {
+  test("an issue whose errors have all expired keeps its counts and says so", async () => {
+    const p = await roost.call("POST", "/v1/projects", {
+      token: t.token,
+      body: { team_id: t.team.id, name: "short", retention_days: 2 },
+    });
+    const app = await roost.call("POST", "/v1/apps", {
+      token: t.token,
+      body: { project_id: p.body.id, name: "srv", platform: "backend" },
+    });
+    const imp = await roost.call("POST", "/v1/keys", {
+      token: t.token,
+      body: { kind: "import", name: "i", app_id: app.body.id },
+    });
+    const ev = (message: string, daysBack: number) => ({
+      client_event_id: crypto.randomUUID(),
+      session_id: `${message}-${daysBack}`,
+      level: "error",
+      message,
+      environment: "backend",
+      timestamp: new Date(Date.now() - daysBack * 86_400_000).toISOString(),
+    });
+    const r = await roost.call("POST", "/v1/import", {
+      token: imp.body.secret,
+      body: {
+        events: [
+          ev("Old failure", 5),
+          ev("Old failure", 4),
+          ev("Lasting failure", 5),
+          ev("Lasting failure", 0),
+        ],
+      },
+    });
+    expect(r.status).toBe(200);
+    await roost.services.grouper.settle();
+    await lake.seal(new Date(Date.now() + 1000));
+    await lake.retain(new Date());
+    const issues = (await roost.call("GET", `/v1/projects/${p.body.id}/issues`, { token: t.token })).body
+      .issues as any[];
+    const old = issues.find((i) => i.title === "Old failure");
+    const lasting = issues.find((i) => i.title === "Lasting failure");
+    expect(old).toMatchObject({ events_expired: true, event_count: 2, occurrence_count: 2 });
+    expect(lasting).toMatchObject({ events_expired: false, event_count: 2 });
+    const events = async (id: string) =>
+      (await roost.call("GET", `/v1/events/count?issue_id=${id}`, { token: t.token })).body.count;
+    expect(await events(old.id)).toBe(0);
+    expect(await events(lasting.id)).toBe(1);
+    const index = await roost.store.read<{ n: number }>(
+      "SELECT count(*)::INTEGER AS n FROM issue_events WHERE issue_id IN (?::UUID, ?::UUID)",
+      [old.id, lasting.id],
+    );
+    expect(index[0]?.n).toBe(1);
+  });
+});
+
 describe("restart", () => {
   test("grouping memory and errors waiting in the inbox survive a restart", async () => {
     const before = await list(t, "?limit=200&data_mode=all");

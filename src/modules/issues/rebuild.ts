@@ -1,0 +1,59 @@
+import type { Logger } from "../../lib/log";
+import type { Store } from "../../store/db";
+import type { StoredEvent } from "../pipeline/event";
+import { errorOf, loadMemory } from "./grouper";
+import {
+  clearForRebuild,
+  countIssues,
+  keptStates,
+  liveProjects,
+  restoreStates,
+  storedErrors,
+} from "./repository";
+import { writeRound } from "./round";
+
+const CHUNK = 5_000;
+
+export interface RebuildReport {
+  projects: number;
+  errors: number;
+  issues: number;
+  ms: number;
+}
+
+/**
+ * `roost issues rebuild`: every issue recomputed from the stored errors by the live rounds' code,
+ * in their order, in one transaction (decision 011). What people set (status, fix version, snooze,
+ * comments, merges) stays with the issues that come back, and every issue keeps its number.
+ * Issues whose errors have all expired are kept as they are: nothing is left to recount.
+ */
+export async function rebuildIssues(store: Store, dataDir: string, log: Logger): Promise<RebuildReport> {
+  const started = performance.now();
+  const report = await store.write(async (tx) => {
+    const kept = await keptStates(tx);
+    await clearForRebuild(tx);
+    const memory = await loadMemory(tx);
+    // New numbers start past every kept one, which come back once the counts are in.
+    memory.reserveSeq(Math.max(0, ...kept.map((k) => k.seq)));
+    const now = new Date();
+    let errors = 0;
+    const projects = await liveProjects(tx);
+    for (const projectId of projects) {
+      const stored = await storedErrors(tx, dataDir, projectId);
+      for (let i = 0; i < stored.length; i += CHUNK) {
+        const chunk = stored
+          .slice(i, i + CHUNK)
+          .map((e) => errorOf({ ...e, kind: e.kind ?? undefined } as StoredEvent))
+          .filter((e) => e !== null);
+        const round = memory.group(chunk);
+        await writeRound(tx, chunk, round, now);
+        round.commit();
+        errors += chunk.length;
+      }
+      if (stored.length > 0) log.info("issues rebuilt", { project: projectId, errors: stored.length });
+    }
+    await restoreStates(tx, kept);
+    return { projects: projects.length, errors, issues: await countIssues(tx) };
+  });
+  return { ...report, ms: Math.round(performance.now() - started) };
+}
