@@ -32,6 +32,22 @@ import { createBenchApps } from "./apps";
 const { flags } = parseArgs(process.argv.slice(2));
 const total = Number(flags.events ?? 1_000_000);
 const viaImport = flags.via === "import";
+/**
+ * `--error-rate 0.05`: that share of events are errors, with messages from a pool of 32 (8 kinds
+ * of failure in 4 places), so they group into issues (bench/issues.ts). Left out, the data set is
+ * the one every earlier measurement used: 2% errors with the other levels' messages.
+ */
+const errorRate = flags["error-rate"] === undefined ? null : Number(flags["error-rate"]);
+if (errorRate !== null && !(errorRate > 0 && errorRate < 0.1))
+  throw new Error("--error-rate is a share below 0.1");
+const levelSql = (i: string) =>
+  `CASE WHEN ${u(i, 8)} < ${errorRate ?? 0.02} THEN 'error' WHEN ${u(i, 8)} < 0.10 THEN 'warn' WHEN ${u(i, 8)} < 0.35 THEN 'debug' ELSE 'info' END`;
+const messageSql = (i: string) => {
+  const plain = `['screen_viewed', 'button_tapped', 'request_finished', 'purchase', 'crash'][1 + (hash(${i}, 10) % 5)::INTEGER]`;
+  if (errorRate === null) return plain;
+  const failure = `['Database is locked', 'Timeout contacting server', 'Decoding failed', 'Out of memory', 'Disk full', 'Permission denied', 'Invalid state', 'Network unreachable'][1 + (hash(${i}, 18) % 8)::INTEGER] || ' in ' || ['sync', 'checkout', 'login', 'upload'][1 + (hash(${i}, 19) % 4)::INTEGER]`;
+  return `CASE WHEN ${u(i, 8)} < ${errorRate} THEN ${failure} ELSE ${plain} END`;
+};
 const dataDir = String(flags.data ?? "");
 if (!dataDir) throw new Error("--data <dir> is required (a fresh directory)");
 if (existsSync(join(dataDir, "roost.duckdb")))
@@ -89,9 +105,9 @@ for (let day = 0; day < DAYS && !viaImport; day++) {
       'session-' || s AS session_id,
       'user-' || user_n AS user_id,
       NULL::UUID AS api_key_id,
-      CASE WHEN ${u("i", 8)} < 0.02 THEN 'error' WHEN ${u("i", 8)} < 0.10 THEN 'warn' WHEN ${u("i", 8)} < 0.35 THEN 'debug' ELSE 'info' END AS level,
+      ${levelSql("i")} AS level,
       'Module' || (hash(i, 9) % 12) AS source_module,
-      ['screen_viewed', 'button_tapped', 'request_finished', 'purchase', 'crash'][1 + (hash(i, 10) % 5)::INTEGER] AS message,
+      ${messageSql("i")} AS message,
       ['Home', 'Search', 'Detail', 'Cart', 'Settings'][1 + (hash(i, 11) % 5)::INTEGER] AS screen_name,
       MAP {'plan': ['free', 'pro', 'team'][1 + (hash(s, 12) % 3)::INTEGER], 'build': 'b' || (hash(s, 13) % 40)} AS custom_attributes,
       CASE WHEN hash(s, 14) % 3 = 0 THEN MAP {'onboarding': ['a', 'b'][1 + (hash(s, 15) % 2)::INTEGER]} END AS experiments,
@@ -240,9 +256,9 @@ async function importEvents(): Promise<void> {
         client_event_id: 'ce-' || i,
         session_id: 'session-' || s,
         user_id: 'user-' || user_n,
-        level: CASE WHEN ${u("i", 8)} < 0.02 THEN 'error' WHEN ${u("i", 8)} < 0.10 THEN 'warn' WHEN ${u("i", 8)} < 0.35 THEN 'debug' ELSE 'info' END,
+        level: ${levelSql("i")},
         source_module: 'Module' || (hash(i, 9) % 12),
-        message: ['screen_viewed', 'button_tapped', 'request_finished', 'purchase', 'crash'][1 + (hash(i, 10) % 5)::INTEGER],
+        message: ${messageSql("i")},
         screen_name: ['Home', 'Search', 'Detail', 'Cart', 'Settings'][1 + (hash(i, 11) % 5)::INTEGER],
         custom_attributes: {plan: ['free', 'pro', 'team'][1 + (hash(s, 12) % 3)::INTEGER], build: 'b' || (hash(s, 13) % 40)},
         experiments: CASE WHEN hash(s, 14) % 3 = 0 THEN {onboarding: ['a', 'b'][1 + (hash(s, 15) % 2)::INTEGER]} END,

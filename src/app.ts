@@ -39,6 +39,9 @@ import { IssueGrouper } from "./modules/issues/grouper";
 import { IssuesService } from "./modules/issues/service";
 import { keysRoutes } from "./modules/keys";
 import { KeysService } from "./modules/keys/service";
+import { notificationsRoutes } from "./modules/notifications";
+import { NotificationDispatcher, queueIssueNews } from "./modules/notifications/dispatcher";
+import { NotificationsService } from "./modules/notifications/service";
 import { outcomesRoutes } from "./modules/outcomes";
 import { OutcomesService } from "./modules/outcomes/service";
 import { RecentTimes } from "./modules/pipeline/recent-times";
@@ -80,6 +83,7 @@ export interface Services {
   identity: IdentityService;
   /** Errors into issues, right behind the commits (modules/issues). */
   grouper: IssueGrouper;
+  notifications: NotificationDispatcher;
 }
 
 /**
@@ -108,7 +112,12 @@ export async function createApp(config: Config, deps: Deps) {
   // feedback as feedback, and tells the events API the newest times of each app.
   const recentTimes = new RecentTimes();
   const claims = await loadIdentityClaims(store, log);
-  const grouper = new IssueGrouper(store, log);
+  // Issue news goes out through the outbox the grouping rounds fill (decision 011).
+  let dispatcher: NotificationDispatcher | null = null;
+  const grouper = new IssueGrouper(store, log, {
+    queue: (tx, result, now) => queueIssueNews(tx, result, now),
+    after: () => dispatcher?.wake(),
+  });
   const writer = new WriteQueue(
     store,
     eventKeys,
@@ -123,6 +132,8 @@ export async function createApp(config: Config, deps: Deps) {
     claims,
   );
   await grouper.start(writer);
+  dispatcher = new NotificationDispatcher(store, writer, config.notifications, config.version, log);
+  dispatcher.start();
   const quotas = new Quotas();
   const ingest = new IngestService(contexts, writer, quotas);
   const events = new EventsService(store, attachments, recentTimes, claims);
@@ -145,6 +156,7 @@ export async function createApp(config: Config, deps: Deps) {
     recentTimes,
     identity: new IdentityService(store, writer, claims, contexts),
     grouper,
+    notifications: dispatcher,
   };
   const guard = authGuard(auth, {
     events: {
@@ -206,6 +218,7 @@ export async function createApp(config: Config, deps: Deps) {
     .use(attributionRoutes(guard, new AttributionService(contexts, services.identity, config.attribution)))
     .use(feedbackRoutes(guard, new FeedbackService(store, writer, contexts, claims, attachments)))
     .use(issuesRoutes(guard, new IssuesService(store, writer, grouper)))
+    .use(notificationsRoutes(guard, new NotificationsService(store, writer)))
     .use(questionnairesRoutes(guard, new QuestionnairesService(store, writer, contexts, services.identity)))
     .use(attachmentsRoutes(guard, attachments))
     .use(outcomesRoutes(guard, services.outcomes))

@@ -40,6 +40,19 @@ export interface Config {
     /** Honour the SDK's `dev_mock` instead of asking Apple (ROOST_ATTRIBUTION_DEV_MOCK=1). */
     devMock: boolean;
   };
+  /** Issue notifications (decision 011): webhook deliveries and the digest. */
+  notifications: {
+    /** The wait before the first retry; each retry waits twice the one before (ROOST_WEBHOOK_RETRY_MS). */
+    retryBaseMs: number;
+    /** Attempts before a delivery is given up (ROOST_WEBHOOK_MAX_ATTEMPTS). */
+    maxAttempts: number;
+    /** How long one attempt may take (ROOST_WEBHOOK_TIMEOUT_MS). */
+    timeoutMs: number;
+    /** How often the outbox is looked at when nothing woke it (ROOST_NOTIFY_POLL_MS). */
+    pollMs: number;
+    /** Between two digests of a destination (ROOST_DIGEST_INTERVAL_SECONDS, default a day). */
+    digestEveryMs: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -110,6 +123,15 @@ export function loadConfig(flags: Record<string, string | boolean>, env: Env): C
     attribution: {
       appleUrl: env.ROOST_APPLE_ADSERVICES_URL || "https://api-adservices.apple.com/api/v1/",
       devMock: env.ROOST_ATTRIBUTION_DEV_MOCK === "1",
+    },
+    notifications: {
+      retryBaseMs: integer("ROOST_WEBHOOK_RETRY_MS", env.ROOST_WEBHOOK_RETRY_MS ?? "1000", 1, 3_600_000),
+      maxAttempts: integer("ROOST_WEBHOOK_MAX_ATTEMPTS", env.ROOST_WEBHOOK_MAX_ATTEMPTS ?? "8", 1, 100),
+      timeoutMs: integer("ROOST_WEBHOOK_TIMEOUT_MS", env.ROOST_WEBHOOK_TIMEOUT_MS ?? "10000", 100, 600_000),
+      pollMs: integer("ROOST_NOTIFY_POLL_MS", env.ROOST_NOTIFY_POLL_MS ?? "1000", 10, 600_000),
+      digestEveryMs:
+        1000 *
+        integer("ROOST_DIGEST_INTERVAL_SECONDS", env.ROOST_DIGEST_INTERVAL_SECONDS ?? "86400", 1, 30 * 86400),
     },
     storage: {
       schedule: env.ROOST_STORAGE_SCHEDULE ?? "*/5 * * * *",

@@ -83,6 +83,7 @@ export async function serve(config: Config): Promise<void> {
         drainWrites: async () => {
           // A round in flight finishes; what the inbox still holds is grouped after the restart.
           await services.grouper.stop();
+          await services.notifications.stop();
           await services.writer.idle();
         },
         stopJobs: () => storage.stop(),

@@ -80,6 +80,7 @@ export async function startRoost(overrides: Partial<Config> = {}) {
 
   async function close() {
     await roost.services.grouper.stop();
+    await roost.services.notifications.stop();
     // The store a test reopened (a restart), if it did.
     await roost.store.close();
     rmSync(dir, { recursive: true, force: true });

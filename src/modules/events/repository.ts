@@ -364,6 +364,34 @@ export async function issueScope(store: Store, issueId: string) {
   return row ?? null;
 }
 
+/**
+ * The span of the page an issue_id filter asks for: its issue's `limit` errors next after the
+ * cursor (newest first, or oldest first), from the issue's index of its errors. The page's scan
+ * then reads only the files of that span instead of the issue's whole life.
+ */
+export async function issuePageSpan(
+  store: Store,
+  issueId: string,
+  order: "desc" | "asc",
+  cursorUs: string | undefined,
+  limit: number,
+): Promise<{ from: Date; to: Date } | null> {
+  const after =
+    cursorUs === undefined ? "" : `AND epoch_us(timestamp) ${order === "desc" ? "<" : ">"} ?::BIGINT`;
+  const [row] = await store.read<{ lo: string | null; hi: string | null }>(
+    `SELECT min(us)::VARCHAR AS lo, max(us)::VARCHAR AS hi FROM (
+       SELECT epoch_us(timestamp) AS us FROM issue_events WHERE issue_id = ?::UUID ${after}
+       ORDER BY timestamp ${order === "desc" ? "DESC" : "ASC"} LIMIT ?)`,
+    cursorUs === undefined ? [issueId, limit] : [issueId, cursorUs, limit],
+  );
+  if (!row?.lo || !row.hi) return null;
+  const ms = (us: string, up: boolean) => Math.floor(Number(BigInt(us) / 1000n)) + (up ? 1 : 0);
+  // Inclusive of the cursor's own time (rows there with a later id belong to this page).
+  const ends =
+    cursorUs === undefined ? [row.lo, row.hi] : order === "desc" ? [row.lo, cursorUs] : [cursorUs, row.hi];
+  return { from: new Date(ms(ends[0] as string, false)), to: new Date(ms(ends[1] as string, true)) };
+}
+
 /** One event by id; `at` (from a UUIDv7 id) narrows the search to its partition. */
 export async function findEvent(
   store: Store,

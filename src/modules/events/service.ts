@@ -8,8 +8,16 @@ import type { AttachmentsService } from "../attachments/service";
 import type { IdentityClaims } from "../identity/claims";
 import type { RecentTimes } from "../pipeline/recent-times";
 import type { Event } from "./model";
-import { type EventFilters, encodeCursor, parseFilters, parseList } from "./params";
-import { countEvents, type EventRow, findEvent, issueScope, listEvents, type Visible } from "./repository";
+import { type EventFilters, encodeCursor, type ListParams, parseFilters, parseList } from "./params";
+import {
+  countEvents,
+  type EventRow,
+  findEvent,
+  issuePageSpan,
+  issueScope,
+  listEvents,
+  type Visible,
+} from "./repository";
 
 export type EventView = typeof Event.static;
 type Query = Record<string, string | undefined>;
@@ -51,7 +59,7 @@ export class EventsService {
   }
 
   async list(caller: Caller, q: Query) {
-    const params = await this.withIssue(parseList(q));
+    const params = await this.issuePage(await this.withIssue(parseList(q)));
     const visible = params ? await this.visible(caller, params) : null;
     if (!params || !visible) return { events: [], cursor: null, has_more: false };
     const rows = await listEvents(this.store, visible, this.withClaims(params, visible), {
@@ -87,6 +95,19 @@ export class EventsService {
     const end = new Date(scope.last.getTime() + 1);
     const until = f.until && f.until < end ? f.until : end;
     return { ...f, appId: scope.app_id, since, until };
+  }
+
+  /**
+   * An issue's page with no other filter reads only the span of its next errors (the issue's
+   * index says which); with more filters the span could hold too few, so the whole life is read.
+   */
+  private async issuePage(p: ListParams | null): Promise<ListParams | null> {
+    if (!p?.issueId || p.levels || p.userId || p.sessionId || p.screenName || p.environment) return p;
+    const span = await issuePageSpan(this.store, p.issueId, p.order, p.cursor?.ts, p.limit + 1);
+    if (!span) return p;
+    const since = p.since && p.since > span.from ? p.since : span.from;
+    const until = p.until && p.until < span.to ? p.until : span.to;
+    return { ...p, since, until };
   }
 
   /**

@@ -66,8 +66,11 @@ export class IssueGrouper {
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
-    /** Told of each round's new, regressed and reopened issues (notifications). */
-    private readonly onRound: (result: RoundResult) => void = () => {},
+    /** Each round's new, regressed and reopened issues: `queue` in its transaction, `after` once it commits. */
+    private readonly news: {
+      queue(tx: WriteTx, result: RoundResult, now: Date): Promise<unknown>;
+      after(result: RoundResult): void;
+    } | null = null,
   ) {}
 
   /** Loads memory and starts grouping through `writer` (the queue whose commits feed `collect`). */
@@ -147,7 +150,9 @@ export class IssueGrouper {
       const errors = await readInbox(tx, ROUND_SIZE);
       const round = memory.group(errors);
       return async (tx) => {
-        const result = await writeRound(tx, errors, round, new Date());
+        const now = new Date();
+        const result = await writeRound(tx, errors, round, now);
+        await this.news?.queue(tx, result, now);
         await clearInbox(
           tx,
           errors.map((e) => e.eventId),
@@ -165,7 +170,7 @@ export class IssueGrouper {
         regressed: result.regressed.length,
         ms: Math.round(performance.now() - started),
       });
-      this.onRound(result);
+      this.news?.after(result);
     }
     return errors.length === ROUND_SIZE;
   }

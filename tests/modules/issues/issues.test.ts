@@ -121,6 +121,18 @@ describe("errors become issues", () => {
       expect(page.status).toBe(200);
       return { messages: page.body.events.map((e: any) => e.message).sort(), count: count.body };
     };
+    /** Every page of one event, both orders: the same events as one page, each once, in order. */
+    const walk = async (order: "desc" | "asc", extra = "") => {
+      const ids: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const q: string = `/v1/events?issue_id=${issue.id}&limit=1&order=${order}${extra}${cursor ? `&cursor=${cursor}` : ""}`;
+        const page: any = await roost.call("GET", q, { token: t.token });
+        ids.push(...page.body.events.map((e: any) => e.message));
+        cursor = page.body.cursor;
+      } while (cursor);
+      return ids;
+    };
     const hot = await read();
     expect(hot.messages).toEqual([
       "User 1 not found",
@@ -129,10 +141,15 @@ describe("errors become issues", () => {
       "User 4 not found",
     ]);
     expect(hot.count).toEqual({ count: 4, unique_users: 2, unique_sessions: 3 });
+    expect(await walk("asc")).toEqual(hot.messages);
+    expect(await walk("desc")).toEqual([...hot.messages].reverse());
+    expect(await walk("desc", "&level=error")).toEqual([...hot.messages].reverse());
     await lake.seal(new Date(Date.now() + 1000));
     expect(await read()).toEqual(hot);
+    expect(await walk("asc")).toEqual(hot.messages);
     await lake.compact(new Date(Date.now() + 3_600_000));
     expect(await read()).toEqual(hot);
+    expect(await walk("desc")).toEqual([...hot.messages].reverse());
     // Counts are the issue's own: a seal and compaction change nothing.
     expect(await byTitle(t, "User 1 not found")).toMatchObject({ event_count: 4, occurrence_count: 3 });
     // Another issue's id, an unknown one, and an app the issue is not in: nothing.

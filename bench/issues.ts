@@ -1,0 +1,122 @@
+/**
+ * Issues at scale (issue 17): groups the stored errors of a generated directory with
+ * `roost issues rebuild`'s code (timed), then measures the issues API over HTTP, p50 and p99 ms:
+ * the team's list, a project's list by events, a filtered list, an issue's page (occurrences,
+ * days, comments) and its newest events through the events API.
+ *
+ *   bun run bench/generate.ts --data /tmp/roost-10m-err --events 10000000 --error-rate 0.05
+ *   bun run bench/issues.ts --data /tmp/roost-10m-err [--runs 20] [--state compacted]
+ *
+ * `--state compacted` seals and compacts first (a generated directory is sealed already).
+ */
+import { parseArgs } from "../src/cli/args";
+import { createLogger } from "../src/lib/log";
+import { PERMISSIONS } from "../src/modules/access/permissions";
+import { rebuildIssues } from "../src/modules/issues/rebuild";
+import { createKeyIn } from "../src/modules/keys/service";
+import { Store } from "../src/store/db";
+import { Lake } from "../src/store/lake";
+import { migrate } from "../src/store/migrations";
+import { startServer, stopServer } from "../tests/support/server";
+
+const { flags } = parseArgs(process.argv.slice(2));
+const dataDir = String(flags.data ?? "");
+const runs = Number(flags.runs ?? 20);
+const WARM = 5;
+if (!dataDir) throw new Error("--data <dir> is required (bench/generate.ts --error-rate 0.05 makes one)");
+
+const store = await Store.open(dataDir, { threads: 2, memoryLimit: "4GB", readers: 1 });
+let key: string;
+let rebuild: Awaited<ReturnType<typeof rebuildIssues>>;
+try {
+  await migrate(store);
+  if (flags.state === "compacted") {
+    const lake = new Lake(store, dataDir, createLogger("silent"));
+    await lake.seal(new Date(Date.now() + 1000));
+    await lake.compact(new Date(Date.now() + 3_600_000));
+  }
+  rebuild = await rebuildIssues(store, dataDir, createLogger("silent"));
+  const [team] = await store.read<{ id: string }>(
+    "SELECT id::VARCHAR AS id FROM teams ORDER BY created_at LIMIT 1",
+  );
+  key = (
+    await store.write((tx) =>
+      createKeyIn(tx, {
+        kind: "agent",
+        name: "bench issues",
+        teamId: team!.id,
+        appId: null,
+        createdBy: null,
+        permissions: PERMISSIONS.filter((p) => p !== "events:write"),
+      }),
+    )
+  ).secret;
+} finally {
+  await store.close();
+}
+console.error(`rebuild: ${JSON.stringify(rebuild)}`);
+
+const server = await startServer(dataDir, {
+  ROOST_LOG_LEVEL: "silent",
+  ROOST_EVENTS_RATE_BURST: "1000000",
+  ROOST_EVENTS_RATE_PER_SECOND: "1000000",
+  ROOST_STORAGE_SCHEDULE: "0 0 1 1 *",
+});
+const get = async (path: string) => {
+  const started = performance.now();
+  const r = await fetch(`${server.base}${path}`, { headers: { authorization: `Bearer ${key}` } });
+  const body = (await r.json()) as Record<string, any>;
+  if (r.status !== 200) throw new Error(`${path}: ${r.status} ${JSON.stringify(body)}`);
+  return { ms: performance.now() - started, body };
+};
+const percentiles = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) =>
+    Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! * 10) / 10;
+  return { p50: at(0.5), p99: at(0.99), n: sorted.length };
+};
+async function measure(path: (i: number) => string) {
+  for (let i = 0; i < WARM; i++) await get(path(runs + i));
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) times.push((await get(path(i))).ms);
+  return percentiles(times);
+}
+
+const top = (await get("/v1/issues?limit=50&sort=events")).body.issues as any[];
+const projectId = top[0].project_id as string;
+const ids = top.filter((i) => i.project_id === projectId).map((i) => i.id as string);
+const results: Record<string, unknown> = {};
+results.team_list = await measure(() => "/v1/issues?limit=50");
+results.project_list_by_events = await measure(() => `/v1/projects/${projectId}/issues?limit=50&sort=events`);
+results.project_list_filtered = await measure(
+  () => `/v1/projects/${projectId}/issues?limit=50&status=new&app_id=${top[0].app_id}&since=30d`,
+);
+let cursor = "";
+for (let page = 0; page < 5; page++) {
+  cursor = (await get(`/v1/projects/${projectId}/issues?limit=10${cursor ? `&cursor=${cursor}` : ""}`)).body
+    .cursor;
+}
+results.list_sixth_page = await measure(() => `/v1/projects/${projectId}/issues?limit=10&cursor=${cursor}`);
+results.issue_page = await measure((i) => `/v1/projects/${projectId}/issues/${ids[i % ids.length]}`);
+results.issue_events_page = await measure(
+  (i) => `/v1/events?issue_id=${ids[i % ids.length]}&limit=50&data_mode=all`,
+);
+const rss = Number(
+  /VmRSS:\s+(\d+)/.exec(await Bun.file(`/proc/${server.child.pid}/status`).text())?.[1] ?? 0,
+);
+await stopServer(server);
+console.log(
+  JSON.stringify(
+    {
+      benchmark: "issues",
+      runs,
+      rebuild,
+      issues_total: top.length,
+      top_issue_events: top[0].event_count,
+      server_rss_mb: Math.round(rss / 1024),
+      results,
+    },
+    null,
+    2,
+  ),
+);
