@@ -114,10 +114,12 @@ export async function createApp(config: Config, deps: Deps) {
   const claims = await loadIdentityClaims(store, log);
   // Issue news goes out through the outbox the grouping rounds fill (decision 011).
   let dispatcher: NotificationDispatcher | null = null;
-  const grouper = new IssueGrouper(store, log, {
-    queue: (tx, result, now) => queueIssueNews(tx, result, now),
-    after: () => dispatcher?.wake(),
-  });
+  const grouper = new IssueGrouper(
+    store,
+    log,
+    { queue: (tx, result, now) => queueIssueNews(tx, result, now), after: () => dispatcher?.wake() },
+    (projectId, userId) => claims.resolve(projectId, userId),
+  );
   const writer = new WriteQueue(
     store,
     eventKeys,
@@ -126,7 +128,7 @@ export async function createApp(config: Config, deps: Deps) {
     async (tx, events) => {
       await attachments.linkEvents(tx, events);
       await fileSentryFeedback(tx, events);
-      return grouper.collect(tx, events);
+      return grouper.collect(events);
     },
     recentTimes,
     claims,
@@ -218,7 +220,12 @@ export async function createApp(config: Config, deps: Deps) {
     .use(attributionRoutes(guard, new AttributionService(contexts, services.identity, config.attribution)))
     .use(feedbackRoutes(guard, new FeedbackService(store, writer, contexts, claims, attachments)))
     .use(issuesRoutes(guard, new IssuesService(store, writer, grouper)))
-    .use(notificationsRoutes(guard, new NotificationsService(store, writer)))
+    .use(
+      notificationsRoutes(
+        guard,
+        new NotificationsService(store, writer, config.notifications.smtpUrl !== null),
+      ),
+    )
     .use(questionnairesRoutes(guard, new QuestionnairesService(store, writer, contexts, services.identity)))
     .use(attachmentsRoutes(guard, attachments))
     .use(outcomesRoutes(guard, services.outcomes))

@@ -52,6 +52,10 @@ export interface Config {
     pollMs: number;
     /** Between two digests of a destination (ROOST_DIGEST_INTERVAL_SECONDS, default a day). */
     digestEveryMs: number;
+    /** Mail for e-mail destinations: smtp://[user:pass@]host[:port] or smtps://… (ROOST_SMTP_URL); none: no e-mail. */
+    smtpUrl: string | null;
+    /** The sender of that mail (ROOST_SMTP_FROM). */
+    smtpFrom: string;
   };
 }
 
@@ -132,6 +136,8 @@ export function loadConfig(flags: Record<string, string | boolean>, env: Env): C
       digestEveryMs:
         1000 *
         integer("ROOST_DIGEST_INTERVAL_SECONDS", env.ROOST_DIGEST_INTERVAL_SECONDS ?? "86400", 1, 30 * 86400),
+      smtpUrl: smtpUrl(env.ROOST_SMTP_URL),
+      smtpFrom: env.ROOST_SMTP_FROM || "roost@localhost",
     },
     storage: {
       schedule: env.ROOST_STORAGE_SCHEDULE ?? "*/5 * * * *",
@@ -169,4 +175,13 @@ function publicUrl(raw: string | undefined): string | undefined {
     );
   }
   return raw.replace(/\/+$/, "");
+}
+
+function smtpUrl(value: string | undefined): string | null {
+  if (!value) return null;
+  try {
+    const url = new URL(value);
+    if ((url.protocol === "smtp:" || url.protocol === "smtps:") && url.hostname) return value;
+  } catch {}
+  throw new ConfigError("ROOST_SMTP_URL must look like smtp://[user:password@]host[:port] or smtps://…");
 }

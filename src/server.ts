@@ -81,7 +81,7 @@ export async function serve(config: Config): Promise<void> {
       {
         stopAccepting: () => app.stop(),
         drainWrites: async () => {
-          // A round in flight finishes; what the inbox still holds is grouped after the restart.
+          // A round in flight finishes; errors still waiting are grouped after the restart.
           await services.grouper.stop();
           await services.notifications.stop();
           await services.writer.idle();

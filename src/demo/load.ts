@@ -14,6 +14,7 @@ import { createTeamIn } from "../modules/teams/service";
 import { insertMembership, ownerIds } from "../modules/users/repository";
 import type { BlobStore } from "../store/blobs";
 import type { Store, Tx } from "../store/db";
+import { groupDemoIssues } from "./issues";
 import {
   crashLog,
   SAMPLE_APPS,
@@ -230,6 +231,12 @@ export async function loadDemo(store: Store, blobs: BlobStore, now = Date.now())
     }
     await appendOutcomes(tx, outcomes.list());
     await addUsersAndFeedback(tx, apps, stored, end);
+    await groupDemoIssues(
+      tx,
+      stored,
+      projects.map((p) => p.id),
+      new Date(end),
+    );
     return {
       team: DEMO_SLUG,
       events: stored.length,

@@ -158,7 +158,16 @@ export function* sampleEvents(end: number, days: number, perHour: number, seed =
           sourceModule: spec.platform === "backend" ? "api.handlers" : `${screen}ViewController`,
           customAttributes:
             level === "error"
-              ? { order_total: String(10 + r.int(300)), network: r.pick(["wifi", "cellular"]) }
+              ? {
+                  order_total: String(10 + r.int(300)),
+                  network: r.pick(["wifi", "cellular"]),
+                  // What Owlmetry's SDKs extract from an Error passed to Owl.error(error).
+                  _error_stack: [
+                    `0  ${spec.name}  ${spec.platform === "backend" ? "api.handlers" : `${screen}ViewController`}.load() + 132`,
+                    `1  ${spec.name}  CartViewModel.submit() + 88`,
+                    `2  ${spec.name}  AppCoordinator.start() + 40`,
+                  ].join("\n"),
+                }
               : null,
           experiments: experiment,
           environment: spec.environment,

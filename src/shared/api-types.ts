@@ -12,6 +12,7 @@ import type {
   FeedbackDetail as FeedbackDetailSchema,
   Feedback as FeedbackSchema,
 } from "../modules/feedback/model";
+import type { IssueDetail as IssueDetailSchema, Issue as IssueSchema } from "../modules/issues/model";
 import type { Key as KeySchema } from "../modules/keys/model";
 import type { Project as ProjectSchema } from "../modules/projects/model";
 import type { StatsResponse } from "../modules/stats/model";
@@ -34,3 +35,5 @@ export type AppUser = typeof AppUserSchema.static;
 export type Feedback = typeof FeedbackSchema.static;
 export type FeedbackDetail = typeof FeedbackDetailSchema.static;
 export type FeedbackComment = typeof FeedbackCommentSchema.static;
+export type Issue = typeof IssueSchema.static;
+export type IssueDetail = typeof IssueDetailSchema.static;

@@ -428,28 +428,10 @@ INSERT INTO users_uncounted_files SELECT path FROM lake_files;
     version: 13,
     name: "issues",
     sql: `
--- Errors grouped into issues (decision 011). The commit hands each accepted error to
--- issue_inbox; a grouping round (right behind the commit, through the same writer) moves them
--- into issues, their fingerprints, per-session occurrences, distinct users, per-day counts and
--- the event index that the events API's issue_id filter reads.
-CREATE TABLE issue_inbox (
-  event_id UUID NOT NULL,
-  project_id UUID NOT NULL,
-  app_id UUID NOT NULL,
-  is_dev BOOLEAN NOT NULL,
-  session_id VARCHAR NOT NULL,
-  user_id VARCHAR,
-  fingerprint VARCHAR NOT NULL,
-  title VARCHAR NOT NULL,
-  source_module VARCHAR,
-  app_version VARCHAR,
-  sdk_name VARCHAR,
-  sdk_version VARCHAR,
-  environment VARCHAR,
-  country_code VARCHAR,
-  timestamp TIMESTAMPTZ NOT NULL,
-  received_at TIMESTAMPTZ NOT NULL
-);
+-- Errors grouped into issues (decision 011). A grouping round, right behind the commits that
+-- store the errors (through the same writer), writes issues, their fingerprints, per-session
+-- occurrences, distinct users, per-day counts and the index of their errors (issue_events), which
+-- the events API's issue_id filter reads and which tells, after a crash, what is still ungrouped.
 CREATE TABLE issues (
   id UUID PRIMARY KEY,
   -- Creation order: a burst aliases new fingerprints onto its oldest issue.

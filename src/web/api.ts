@@ -53,6 +53,8 @@ export type {
   Feedback,
   FeedbackComment,
   FeedbackDetail,
+  Issue,
+  IssueDetail,
   Key,
   Me,
   Project,

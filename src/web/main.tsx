@@ -5,6 +5,7 @@ import { Choice } from "./components/fields";
 import { useLatest } from "./latest";
 import { EventsPage } from "./pages/events";
 import { FeedbackPage } from "./pages/feedback";
+import { IssuesPage } from "./pages/issues";
 import { LoginPage } from "./pages/login";
 import { SettingsPage } from "./pages/settings";
 import { StatsPage } from "./pages/stats";
@@ -46,6 +47,7 @@ function Shell() {
   const pages = [
     ["stats", "Stats"],
     ["events", "Events"],
+    ["issues", "Issues"],
     ["feedback", "Feedback"],
     ["settings", "Settings"],
   ] as const;
@@ -83,6 +85,8 @@ function Shell() {
       <main>
         {route.page === "events" ? (
           <EventsPage scope={scope} params={route.params} />
+        ) : route.page === "issues" ? (
+          <IssuesPage scope={scope} params={route.params} />
         ) : route.page === "feedback" ? (
           <FeedbackPage scope={scope} params={route.params} />
         ) : route.page === "settings" ? (

@@ -36,7 +36,15 @@ let other: Tenant;
 const hook = receiver();
 beforeAll(async () => {
   roost = await startRoost({
-    notifications: { retryBaseMs: 20, maxAttempts: 3, timeoutMs: 2000, pollMs: 20, digestEveryMs: 60_000 },
+    notifications: {
+      retryBaseMs: 20,
+      maxAttempts: 3,
+      timeoutMs: 2000,
+      pollMs: 20,
+      digestEveryMs: 60_000,
+      smtpUrl: null,
+      smtpFrom: "roost@test",
+    },
   });
   t = await roost.tenant("Hooks");
   other = await roost.tenant("Else");
@@ -222,7 +230,15 @@ describe("destinations", () => {
 describe("digest", () => {
   test("a destination's digest lists the new and regressed issues since the last one, and is quiet when nothing changed", async () => {
     const digest = await startRoost({
-      notifications: { retryBaseMs: 20, maxAttempts: 3, timeoutMs: 2000, pollMs: 20, digestEveryMs: 300 },
+      notifications: {
+        retryBaseMs: 20,
+        maxAttempts: 3,
+        timeoutMs: 2000,
+        pollMs: 20,
+        digestEveryMs: 300,
+        smtpUrl: null,
+        smtpFrom: "roost@test",
+      },
     });
     try {
       const d = await digest.tenant("Digest");
@@ -257,6 +273,201 @@ describe("digest", () => {
       got.stop();
     } finally {
       await digest.close();
+    }
+  });
+});
+
+/** A local SMTP server: answers each command, keeps what it was sent; `refuseRcpt` answers 550. */
+function smtpServer(options: { refuseRcpt?: boolean } = {}) {
+  const sessions: Array<{ commands: string[]; data: string }> = [];
+  const server = Bun.listen<{ commands: string[]; data: string; inData: boolean; buffer: string }>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      open(socket) {
+        socket.data = { commands: [], data: "", inData: false, buffer: "" };
+        sessions.push(socket.data);
+        socket.write("220 test ESMTP\r\n");
+      },
+      data(socket, bytes) {
+        const s = socket.data;
+        s.buffer += new TextDecoder().decode(bytes);
+        for (;;) {
+          if (s.inData) {
+            const end = s.buffer.indexOf("\r\n.\r\n");
+            if (end < 0) return;
+            s.data = s.buffer.slice(0, end);
+            s.buffer = s.buffer.slice(end + 5);
+            s.inData = false;
+            socket.write("250 queued\r\n");
+            continue;
+          }
+          const nl = s.buffer.indexOf("\r\n");
+          if (nl < 0) return;
+          const command = s.buffer.slice(0, nl);
+          s.buffer = s.buffer.slice(nl + 2);
+          s.commands.push(command);
+          const verb = command.split(" ")[0]?.toUpperCase();
+          if (verb === "EHLO") socket.write("250-test\r\n250 AUTH PLAIN\r\n");
+          else if (verb === "AUTH") socket.write("235 ok\r\n");
+          else if (verb === "RCPT" && options.refuseRcpt) socket.write("550 no such user\r\n");
+          else if (verb === "DATA") {
+            s.inData = true;
+            socket.write("354 go on\r\n");
+          } else if (verb === "QUIT") {
+            socket.write("221 bye\r\n");
+            socket.end();
+          } else socket.write("250 ok\r\n");
+        }
+      },
+    },
+  });
+  return {
+    url: `smtp://alerts%40acme.test:s3cret@127.0.0.1:${server.port}`,
+    sessions,
+    stop: () => server.stop(true),
+  };
+}
+
+describe("e-mail", () => {
+  test("without an SMTP server, an e-mail destination is refused with what to set", async () => {
+    const r = await roost.call("POST", base(t), { token: t.token, body: { email: "ops@acme.test" } });
+    expect([r.status, r.body.error]).toEqual([
+      400,
+      "email destinations need the server to have ROOST_SMTP_URL set",
+    ]);
+    const both = await roost.call("POST", base(t), {
+      token: t.token,
+      body: { email: "ops@acme.test", url: hook.url },
+    });
+    expect([both.status, both.body.error]).toEqual([400, "Give url (a webhook) or email"]);
+  });
+
+  test("a new issue is mailed over SMTP with AUTH PLAIN; a refused recipient is retried, then given up", async () => {
+    const smtp = smtpServer();
+    const refusing = smtpServer({ refuseRcpt: true });
+    const mailer = await startRoost({
+      notifications: {
+        retryBaseMs: 20,
+        maxAttempts: 2,
+        timeoutMs: 2000,
+        pollMs: 20,
+        digestEveryMs: 60_000,
+        smtpUrl: smtp.url,
+        smtpFrom: "roost@acme.test",
+      },
+    });
+    try {
+      const m = await mailer.tenant("Mail");
+      const bad = await mailer.call("POST", `/v1/projects/${m.project.id}/notifications`, {
+        token: m.token,
+        body: { email: "not an address" },
+      });
+      expect([bad.status, bad.body.error]).toEqual([400, "email must be a valid address"]);
+      const created = await mailer.call("POST", `/v1/projects/${m.project.id}/notifications`, {
+        token: m.token,
+        body: { email: "ops@acme.test", events: ["issue.new"] },
+      });
+      expect(created.body).toMatchObject({
+        kind: "email",
+        email: "ops@acme.test",
+        url: "mailto:ops@acme.test",
+      });
+      await mailer.call("POST", "/v1/ingest", {
+        token: m.clientKey,
+        body: {
+          bundle_id: m.app.bundle_id,
+          events: [
+            {
+              client_event_id: "m1",
+              session_id: "s",
+              level: "error",
+              message: "Queue stalled",
+              environment: "ios",
+            },
+          ],
+        },
+      });
+      await mailer.services.grouper.settle();
+      await mailer.services.notifications.drain();
+      const session = smtp.sessions.find((s) => s.data.length > 0);
+      expect(session?.commands.slice(0, 5)).toEqual([
+        "EHLO roost",
+        `AUTH PLAIN ${Buffer.from("\0alerts@acme.test\0s3cret").toString("base64")}`,
+        "MAIL FROM:<roost@acme.test>",
+        "RCPT TO:<ops@acme.test>",
+        "DATA",
+      ]);
+      expect(session?.data).toContain("Subject: [Main] New issue: Queue stalled");
+      expect(session?.data).toContain("To: ops@acme.test");
+      expect(session?.data).toMatch(/#\d+ Queue stalled\r\n {2}iOS: 1 events, 1 sessions, 0 users/);
+      const log = await mailer.call(
+        "GET",
+        `/v1/projects/${m.project.id}/notifications/${created.body.id}/deliveries`,
+        {
+          token: m.token,
+        },
+      );
+      expect(log.body.deliveries[0]).toMatchObject({ state: "delivered", attempts: 1, last_error: null });
+    } finally {
+      await mailer.close();
+      smtp.stop();
+    }
+    const refused = await startRoost({
+      notifications: {
+        retryBaseMs: 20,
+        maxAttempts: 2,
+        timeoutMs: 2000,
+        pollMs: 20,
+        digestEveryMs: 60_000,
+        smtpUrl: refusing.url,
+        smtpFrom: "roost@acme.test",
+      },
+    });
+    try {
+      const m = await refused.tenant("Refused");
+      const created = await refused.call("POST", `/v1/projects/${m.project.id}/notifications`, {
+        token: m.token,
+        body: { email: "nobody@acme.test" },
+      });
+      await refused.call("POST", "/v1/ingest", {
+        token: m.clientKey,
+        body: {
+          bundle_id: m.app.bundle_id,
+          events: [
+            {
+              client_event_id: "r1",
+              session_id: "s",
+              level: "error",
+              message: "Lost mail",
+              environment: "ios",
+            },
+          ],
+        },
+      });
+      await refused.services.grouper.settle();
+      const logOf = async () =>
+        (
+          await refused.call(
+            "GET",
+            `/v1/projects/${m.project.id}/notifications/${created.body.id}/deliveries`,
+            {
+              token: m.token,
+            },
+          )
+        ).body.deliveries[0];
+      const deadline = Date.now() + 5_000;
+      while ((await logOf())?.state !== "failed" && Date.now() < deadline) {
+        await refused.services.notifications.drain();
+        await Bun.sleep(20);
+      }
+      const last = await logOf();
+      expect(last).toMatchObject({ state: "failed", attempts: 2, last_status: null });
+      expect(last.last_error).toContain("550 no such user");
+      expect(refusing.sessions.filter((x) => x.commands.some((c) => c.startsWith("RCPT"))).length).toBe(2);
+    } finally {
+      await refused.close();
+      refusing.stop();
     }
   });
 });

@@ -340,6 +340,68 @@ describe("the dashboard", () => {
     await page.screenshot({ path: join(SHOTS, "feedback.png") });
   }, 60_000);
 
+  test("Issues: the demo's issues in their states, one opened with its days, frames and events, then resolved", async () => {
+    type ListedIssue = { id: string; title: string; status: string; project_id: string; event_count: number };
+    const listed = await api<{ issues: ListedIssue[] }>(`/v1/issues?team_id=${demo.id}&sort=events`);
+    const statuses = new Set(listed.issues.map((i) => i.status));
+    for (const status of ["new", "in_progress", "regressed", "resolved", "snoozed", "silenced"]) {
+      expect([status, statuses.has(status)]).toEqual([status, true]);
+    }
+    await page.goto(`${server.base}/#/issues?team=${demo.id}&sort=events`);
+    await page.waitForSelector("[data-testid=issues-table] tbody tr");
+    const titles = await page.$$eval(
+      "[data-testid=issues-table] tbody tr td:first-child",
+      (tds: HTMLElement[]) => tds.map((td) => td.textContent),
+    );
+    expect(titles.length).toBe(listed.issues.length);
+    expect(titles[0]).toContain(listed.issues[0]?.title);
+    const sparklines = await page.$$eval(
+      "[data-testid=issues-table] svg.sparkline",
+      (svgs: HTMLElement[]) => svgs.length,
+    );
+    expect(sparklines).toBe(listed.issues.length);
+
+    // The status filter lives in the URL.
+    await page.selectOption("select[aria-label=Status]", "regressed");
+    await page.waitForFunction(() => location.hash.includes("status=regressed"));
+    await page.waitForFunction(
+      (n: number) => document.querySelectorAll("[data-testid=issues-table] tbody tr").length === n,
+      listed.issues.filter((i) => i.status === "regressed").length,
+    );
+    await page.selectOption("select[aria-label=Status]", "");
+
+    const top = listed.issues.find((i) => i.status === "new") as ListedIssue;
+    await page.goto(`${server.base}/#/issues?team=${demo.id}&sort=events&issue=${top.id}`);
+    await page.waitForSelector("[data-testid=issue-panel] [data-testid=issue-days] rect");
+    await page.waitForSelector("[data-testid=latest-event] [data-testid=frames]");
+    expect(await page.textContent("[data-testid=latest-event] [data-testid=frames]")).toContain(
+      "CartViewModel.submit()",
+    );
+    await page.screenshot({ path: join(SHOTS, "issues.png") });
+    await page.fill("input[aria-label='Fixed in version']", "2.5.0");
+    await page.click("[data-testid=issue-actions] button[type=submit]");
+    await page.waitForFunction(() =>
+      document.querySelector("[data-testid=issue-panel] .status")?.textContent?.includes("Resolved"),
+    );
+    const detail = await api<{ status: string; resolved_at_version: string }>(
+      `/v1/projects/${top.project_id}/issues/${top.id}`,
+    );
+    expect(detail).toMatchObject({ status: "resolved", resolved_at_version: "2.5.0" });
+
+    // Its events, through the explorer's issue filter.
+    await page.click("text=All its events in the explorer");
+    await page.waitForSelector("[data-testid=events-table] tbody tr");
+    const count = await api<{ count: number }>(`/v1/events/count?issue_id=${top.id}&data_mode=all`);
+    await page.waitForFunction(
+      (n: number) =>
+        document
+          .querySelector("[data-testid=events-count]")
+          ?.textContent?.startsWith(`${n.toLocaleString()} events`),
+      count.count,
+    );
+    expect(count.count).toBe(top.event_count);
+  }, 60_000);
+
   test("Settings: a new app's client key comes with its Sentry DSN, which a Sentry envelope can use", async () => {
     await page.goto(`${server.base}/#/settings?team=${demo.id}`);
     await page.waitForSelector("[data-testid=apps-table] tbody tr");

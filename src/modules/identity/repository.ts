@@ -147,7 +147,8 @@ export async function saveProperties(
 
 /**
  * Issues count the claiming user, not the anonymous id (decision 011): their distinct users and
- * occurrences take the user's id, a user counted twice once; errors waiting for their round too.
+ * occurrences take the user's id, a user counted twice once. (Errors still waiting for their
+ * round are resolved through the claims when grouped.)
  */
 async function claimIssueUsers(tx: Tx, { projectId, anonymousId, userId }: Claim): Promise<void> {
   const inProject = "issue_id IN (SELECT id FROM issues WHERE project_id = ?::UUID)";
@@ -174,10 +175,5 @@ async function claimIssueUsers(tx: Tx, { projectId, anonymousId, userId }: Claim
     userId,
     anonymousId,
     projectId,
-  ]);
-  await tx.run("UPDATE issue_inbox SET user_id = ? WHERE project_id = ?::UUID AND user_id = ?", [
-    userId,
-    projectId,
-    anonymousId,
   ]);
 }

@@ -1,7 +1,8 @@
 import type { Logger } from "../../lib/log";
-import type { Store } from "../../store/db";
+import type { Store, WriteTx } from "../../store/db";
 import type { StoredEvent } from "../pipeline/event";
 import { errorOf, loadMemory } from "./grouper";
+import type { IssueMemory } from "./grouping";
 import {
   clearForRebuild,
   countIssues,
@@ -13,6 +14,27 @@ import {
 import { writeRound } from "./round";
 
 const CHUNK = 5_000;
+
+/** Groups stored events (in grouping's order already) as the live rounds would; returns the errors among them. */
+export async function groupInOrder(
+  tx: WriteTx,
+  memory: IssueMemory,
+  events: readonly StoredEvent[],
+  now: Date,
+): Promise<number> {
+  let errors = 0;
+  for (let i = 0; i < events.length; i += CHUNK) {
+    const chunk = events
+      .slice(i, i + CHUNK)
+      .map((e) => errorOf(e))
+      .filter((e) => e !== null);
+    const round = memory.group(chunk);
+    await writeRound(tx, chunk, round, now);
+    round.commit();
+    errors += chunk.length;
+  }
+  return errors;
+}
 
 export interface RebuildReport {
   projects: number;
@@ -40,16 +62,12 @@ export async function rebuildIssues(store: Store, dataDir: string, log: Logger):
     const projects = await liveProjects(tx);
     for (const projectId of projects) {
       const stored = await storedErrors(tx, dataDir, projectId);
-      for (let i = 0; i < stored.length; i += CHUNK) {
-        const chunk = stored
-          .slice(i, i + CHUNK)
-          .map((e) => errorOf({ ...e, kind: e.kind ?? undefined } as StoredEvent))
-          .filter((e) => e !== null);
-        const round = memory.group(chunk);
-        await writeRound(tx, chunk, round, now);
-        round.commit();
-        errors += chunk.length;
-      }
+      errors += await groupInOrder(
+        tx,
+        memory,
+        stored.map((e) => ({ ...e, kind: e.kind ?? undefined }) as StoredEvent),
+        now,
+      );
       if (stored.length > 0) log.info("issues rebuilt", { project: projectId, errors: stored.length });
     }
     await restoreStates(tx, kept);

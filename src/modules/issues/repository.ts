@@ -1,64 +1,11 @@
-import type { Tx, WriteTx } from "../../store/db";
+import type { Param, Tx, WriteTx } from "../../store/db";
 import { eventsSource } from "../../store/events-source";
 import { unnestRows } from "../../store/rows";
 import { Where } from "../../store/where";
 import type { Alias, ErrorOccurrence, NewIssue } from "./grouping";
 
-/** issue_inbox's columns in table order, with how each is appended. */
-const INBOX: ReadonlyArray<
-  ["text" | "bool" | "micros", (e: ErrorOccurrence) => string | boolean | number | null]
-> = [
-  ["text", (e) => e.eventId],
-  ["text", (e) => e.projectId],
-  ["text", (e) => e.appId],
-  ["bool", (e) => e.isDev],
-  ["text", (e) => e.sessionId],
-  ["text", (e) => e.userId],
-  ["text", (e) => e.fingerprint],
-  ["text", (e) => e.title],
-  ["text", (e) => e.sourceModule],
-  ["text", (e) => e.appVersion],
-  ["text", (e) => e.sdkName],
-  ["text", (e) => e.sdkVersion],
-  ["text", (e) => e.environment],
-  ["text", (e) => e.countryCode],
-  ["micros", (e) => e.timestamp * 1000],
-  ["micros", (e) => e.receivedAt * 1000],
-];
-
-/** In the ingest commit: the accepted errors wait here for their grouping round. */
-export async function appendInbox(tx: WriteTx, errors: readonly ErrorOccurrence[]): Promise<void> {
-  if (errors.length === 0) return;
-  await tx.append(
-    "issue_inbox",
-    INBOX.map(([kind]) => kind),
-    INBOX.map(([, get]) => errors.map(get)),
-  );
-}
-
-const OCCURRENCE_FIELDS = `event_id::VARCHAR AS "eventId", project_id::VARCHAR AS "projectId", app_id::VARCHAR AS "appId",
-  is_dev AS "isDev", session_id AS "sessionId", user_id AS "userId", fingerprint, title,
-  source_module AS "sourceModule", app_version AS "appVersion", sdk_name AS "sdkName", sdk_version AS "sdkVersion",
-  environment, country_code AS "countryCode", epoch_ms(timestamp) AS timestamp, epoch_ms(received_at) AS "receivedAt"`;
-
 /** The order grouping takes errors in, live and in a rebuild. */
-export const GROUPING_ORDER = "received_at, timestamp, event_id";
-
-export async function readInbox(tx: Tx, limit: number): Promise<ErrorOccurrence[]> {
-  return tx.all<ErrorOccurrence>(
-    `SELECT ${OCCURRENCE_FIELDS} FROM issue_inbox ORDER BY ${GROUPING_ORDER} LIMIT ?`,
-    [limit],
-  );
-}
-
-export async function inboxSize(tx: Tx): Promise<number> {
-  const [row] = await tx.all<{ n: number }>("SELECT count(*)::INTEGER AS n FROM issue_inbox");
-  return row?.n ?? 0;
-}
-
-export async function clearInbox(tx: WriteTx, eventIds: readonly string[]): Promise<void> {
-  await tx.run("DELETE FROM issue_inbox WHERE event_id IN (SELECT unnest(?::JSON::UUID[]))", [eventIds]);
-}
+const GROUPING_ORDER = "e.received_at, e.timestamp, e.id";
 
 /** What grouping keeps in memory, as stored; the errors of the last `burstMs` for the open bursts. */
 export async function loadGroupingState(tx: Tx, burstMs: number) {
@@ -593,7 +540,7 @@ const EXPIRED = `SELECT i.id FROM issues AS i JOIN projects AS p ON p.id = i.pro
 
 /**
  * Empties what a rebuild recomputes: every issue but those whose errors have all expired (they
- * keep their counts, and their fingerprints keep routing), and the inbox.
+ * keep their counts, and their fingerprints keep routing).
  */
 export async function clearForRebuild(tx: WriteTx): Promise<void> {
   for (const table of [
@@ -606,7 +553,6 @@ export async function clearForRebuild(tx: WriteTx): Promise<void> {
     await tx.run(`DELETE FROM ${table} WHERE issue_id NOT IN (${EXPIRED})`);
   }
   await tx.run(`DELETE FROM issues WHERE id NOT IN (${EXPIRED})`);
-  await tx.run("DELETE FROM issue_inbox");
 }
 
 export async function restoreStates(tx: WriteTx, states: readonly KeptState[]): Promise<void> {
@@ -676,6 +622,24 @@ export interface StoredError {
  */
 export async function storedErrors(tx: Tx, dataDir: string, projectId: string): Promise<StoredError[]> {
   const source = await eventsSource(tx, dataDir, { projectIds: [projectId] });
+  return errorsOf(tx, source.sql, source.params, "TRUE");
+}
+
+/**
+ * At start: the errors a stop or a crash left ungrouped. A round indexes every error it groups in
+ * issue_events, in the transaction that groups it, and errors are still hot seconds after their
+ * commit; so the hot errors missing from the index are exactly those.
+ */
+export async function ungroupedErrors(tx: Tx): Promise<StoredError[]> {
+  return errorsOf(tx, "SELECT * FROM events", [], "e.id NOT IN (SELECT event_id FROM issue_events)");
+}
+
+async function errorsOf(
+  tx: Tx,
+  sql: string,
+  params: readonly Param[],
+  where: string,
+): Promise<StoredError[]> {
   return tx.all<StoredError>(
     `SELECT e.id::VARCHAR AS id, e.project_id::VARCHAR AS "projectId", e.app_id::VARCHAR AS "appId", e.is_dev AS "isDev",
        e.session_id AS "sessionId", coalesce(c.user_id, e.user_id) AS "userId", e.level, e.message,
@@ -683,10 +647,10 @@ export async function storedErrors(tx: Tx, dataDir: string, projectId: string): 
        CASE WHEN e.kind = 'event' THEN e.payload END AS payload, e.app_version AS "appVersion", e.sdk_name AS "sdkName",
        e.sdk_version AS "sdkVersion", e.environment, e.country_code AS "countryCode", epoch_ms(e.timestamp) AS timestamp,
        epoch_ms(e.received_at) AS "receivedAt"
-     FROM (${source.sql}) AS e
+     FROM (${sql}) AS e
      LEFT JOIN identity_claims AS c ON c.project_id = e.project_id AND c.anonymous_id = e.user_id
-     WHERE (e.kind IS NULL AND e.level = 'error') OR e.kind = 'event'
-     ORDER BY e.received_at, e.timestamp, e.id`,
-    source.params,
+     WHERE ((e.kind IS NULL AND e.level = 'error') OR e.kind = 'event') AND ${where}
+     ORDER BY ${GROUPING_ORDER}`,
+    params,
   );
 }

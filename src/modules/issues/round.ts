@@ -24,13 +24,31 @@ export interface RoundResult {
   reopened: string[];
 }
 
+/**
+ * The (issue, session) and (issue, user) pairs the store holds for sure, so a round asks the
+ * store only about pairs it has not met: a busy issue's errors come from the same sessions and
+ * users round after round. Learnt after a round commits; bounded (forgetting only costs a lookup).
+ */
+export class KnownPairs {
+  readonly sessions = new Set<string>();
+  readonly users = new Set<string>();
+
+  learn(sessions: Iterable<string>, users: Iterable<string>): void {
+    if (this.sessions.size > 500_000) this.sessions.clear();
+    if (this.users.size > 500_000) this.users.clear();
+    for (const k of sessions) this.sessions.add(k);
+    for (const k of users) this.users.add(k);
+  }
+}
+
 /** Writes a grouping round: new issues and fingerprints, the errors' counts, and status changes. */
 export async function writeRound(
   tx: WriteTx,
   errors: readonly ErrorOccurrence[],
   round: Round,
   now: Date,
-): Promise<RoundResult> {
+  known: KnownPairs = new KnownPairs(),
+): Promise<RoundResult & { learn(): void }> {
   const byIssue = new Map<string, ErrorOccurrence[]>();
   for (const [i, e] of errors.entries()) {
     const id = round.assigned[i] as string;
@@ -45,13 +63,25 @@ export async function writeRound(
   await insertAliases(tx, round.aliases);
   await retitle(tx, round.retitled);
   await appendIssueEvents(tx, errors, round.assigned);
-  const newSessions = tally(await insertOccurrences(tx, errors, round.assigned));
-  const pairs = new Map<string, readonly [string, string]>();
+  // Each session's and user's first error of an issue in this round, unless the store has it already.
+  const sessions = new Map<string, number>();
+  const users = new Map<string, readonly [string, string]>();
   for (const [i, e] of errors.entries()) {
     const issueId = round.assigned[i] as string;
-    if (e.userId !== null) pairs.set(`${issueId}|${e.userId}`, [issueId, e.userId]);
+    const session = `${issueId}|${e.sessionId}`;
+    if (!sessions.has(session) && !known.sessions.has(session)) sessions.set(session, i);
+    const user = `${issueId}|${e.userId}`;
+    if (e.userId !== null && !known.users.has(user)) users.set(user, [issueId, e.userId]);
   }
-  const newUsers = tally(await insertUsers(tx, [...pairs.values()]));
+  const firsts = [...sessions.values()];
+  const newSessions = tally(
+    await insertOccurrences(
+      tx,
+      firsts.map((i) => errors[i] as ErrorOccurrence),
+      firsts.map((i) => round.assigned[i] as string),
+    ),
+  );
+  const newUsers = tally(await insertUsers(tx, [...users.values()]));
   await addDays(tx, dayCounts(byIssue));
   await addCounts(
     tx,
@@ -61,6 +91,7 @@ export async function writeRound(
   const transitions = transitionsOf(await statesOf(tx, [...byIssue.keys()]), byIssue);
   await applyTransitions(tx, transitions, now);
   return {
+    learn: () => known.learn(sessions.keys(), users.keys()),
     created: round.created.map((i) => i.id),
     regressed: transitions.filter((t) => t.status === "regressed").map((t) => t.id),
     reopened: transitions.filter((t) => t.status === "new").map((t) => t.id),

@@ -2,6 +2,7 @@ import type { Config } from "../../config";
 import { newId } from "../../lib/ids";
 import type { Logger } from "../../lib/log";
 import type { SharedWriter, Store, WriteTx } from "../../store/db";
+import { mailOf } from "./mail";
 import {
   dueDigests,
   dueItems,
@@ -15,6 +16,7 @@ import {
   stillPending,
   subscribers,
 } from "./repository";
+import { sendMail } from "./smtp";
 import { retryDelay, signedRequest } from "./webhook";
 
 /** What a grouping round decided that people hear about. */
@@ -158,14 +160,23 @@ export class NotificationDispatcher {
     let status: number | null = null;
     let error: string | null = null;
     try {
-      const response = await fetch(item.url, {
-        ...signedRequest(item.secret, item.id, item.event, item.payload, at, this.version),
-        signal: AbortSignal.timeout(this.config.timeoutMs),
-        redirect: "manual",
-      });
-      status = response.status;
-      await response.arrayBuffer().catch(() => undefined);
-      if (status < 200 || status >= 300) error = `HTTP ${status}`;
+      if (item.url.startsWith("mailto:")) {
+        if (!this.config.smtpUrl) throw new Error("no SMTP server (ROOST_SMTP_URL)");
+        const mail = mailOf(item.url.slice("mailto:".length), item.payload);
+        await sendMail(
+          { url: this.config.smtpUrl, from: this.config.smtpFrom, timeoutMs: this.config.timeoutMs },
+          mail,
+        );
+      } else {
+        const response = await fetch(item.url, {
+          ...signedRequest(item.secret, item.id, item.event, item.payload, at, this.version),
+          signal: AbortSignal.timeout(this.config.timeoutMs),
+          redirect: "manual",
+        });
+        status = response.status;
+        await response.arrayBuffer().catch(() => undefined);
+        if (status < 200 || status >= 300) error = `HTTP ${status}`;
+      }
     } catch (e) {
       error = String(e);
     }
@@ -183,7 +194,15 @@ export class NotificationDispatcher {
           await recordAttempt(tx, { outboxId: item.id, attempt, status, error, ms, at }, delivered, retryAt);
       };
     });
-    this.log.info("webhook", { delivery: item.id, event: item.event, attempt, status, delivered, ms, error });
+    this.log.info("notification", {
+      delivery: item.id,
+      event: item.event,
+      attempt,
+      status,
+      delivered,
+      ms,
+      error,
+    });
   }
 
   private async queueDigests(): Promise<void> {

@@ -5,8 +5,9 @@ import { NOTIFICATION_EVENTS } from "./repository";
 export const Destination = t.Object({
   id: Uuid,
   project_id: Uuid,
-  kind: oneOf(["webhook"] as const),
-  url: t.String(),
+  kind: oneOf(["webhook", "email"] as const),
+  url: t.String({ description: "The webhook's URL, or mailto: the address" }),
+  email: t.Union([t.String(), t.Null()]),
   events: t.Array(oneOf(NOTIFICATION_EVENTS)),
   last_digest_at: NullableTimestamp,
   created_at: Timestamp,
@@ -17,7 +18,8 @@ export const CreatedDestination = t.Composite([
 ]);
 export const DestinationList = t.Object({ destinations: t.Array(Destination) });
 export const DestinationBody = t.Object({
-  url: t.Unknown({ description: "http or https URL that takes a JSON POST" }),
+  url: t.Optional(t.Unknown({ description: "a webhook: http or https URL that takes a JSON POST" })),
+  email: t.Optional(t.Unknown({ description: "or an address to mail (needs ROOST_SMTP_URL)" })),
   events: t.Optional(t.Unknown({ description: `any of ${NOTIFICATION_EVENTS.join(", ")} (default all)` })),
 });
 export const Delivery = t.Object({

@@ -6,7 +6,7 @@ export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 export interface DestinationRow {
   id: string;
   project_id: string;
-  kind: "webhook";
+  kind: "webhook" | "email";
   url: string;
   secret: string;
   events: NotificationEvent[];

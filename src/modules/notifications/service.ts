@@ -21,6 +21,8 @@ export class NotificationsService {
   constructor(
     private readonly store: Store,
     private readonly writer: SharedWriter,
+    /** Whether the server can send mail (ROOST_SMTP_URL): e-mail destinations need it. */
+    private readonly mail: boolean,
   ) {}
 
   async list(caller: Caller, projectId: string) {
@@ -29,15 +31,18 @@ export class NotificationsService {
     return { destinations: rows.map(present) };
   }
 
-  async create(caller: Caller, projectId: string, body: { url: unknown; events?: unknown }) {
+  async create(
+    caller: Caller,
+    projectId: string,
+    body: { url?: unknown; email?: unknown; events?: unknown },
+  ) {
     const project = await this.project(caller, projectId, "issues:write");
-    const url = webhookUrl(body.url);
+    const target = this.targetOf(body);
     const events = eventsOf(body.events);
     const row: DestinationRow = {
       id: newId(),
       project_id: project.id,
-      kind: "webhook",
-      url,
+      ...target,
       secret: `whsec_${randomBytes(24).toString("hex")}`,
       events,
       last_digest_at: null,
@@ -64,6 +69,18 @@ export class NotificationsService {
     });
   }
 
+  /** A webhook's URL, or an e-mail address (kept as a mailto: URL). */
+  private targetOf(body: { url?: unknown; email?: unknown }): Pick<DestinationRow, "kind" | "url"> {
+    if ((body.url === undefined) === (body.email === undefined))
+      throw badRequest("Give url (a webhook) or email");
+    if (body.url !== undefined) return { kind: "webhook", url: webhookUrl(body.url) };
+    if (!this.mail) throw badRequest("email destinations need the server to have ROOST_SMTP_URL set");
+    if (typeof body.email !== "string" || !EMAIL.test(body.email) || body.email.length > 320) {
+      throw badRequest("email must be a valid address");
+    }
+    return { kind: "email", url: `mailto:${body.email}` };
+  }
+
   private async live(tx: Tx, projectId: string, destinationId: string) {
     const row = isUuid(destinationId)
       ? await findDestination(tx, projectId.toLowerCase(), destinationId.toLowerCase())
@@ -80,6 +97,8 @@ export class NotificationsService {
     return project;
   }
 }
+
+const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 
 function webhookUrl(value: unknown): string {
   if (typeof value !== "string" || value.length > 2048) throw badRequest("url must be an http or https URL");
@@ -109,6 +128,7 @@ function present(row: DestinationRow) {
     project_id: row.project_id,
     kind: row.kind,
     url: row.url,
+    email: row.kind === "email" ? row.url.slice("mailto:".length) : null,
     events: row.events,
     last_digest_at: row.last_digest_at?.toISOString() ?? null,
     created_at: row.created_at.toISOString(),

@@ -17,6 +17,7 @@ const FILTERS = [
   "since",
   "until",
   "data_mode",
+  "issue_id",
 ] as const;
 
 /** The events explorer: /v1/events filters as controls (kept in the URL), counts, endless table, detail. */
@@ -39,6 +40,7 @@ export function EventsPage({ scope, params }: { scope: Scope; params: Record<str
     since: params.since,
     until: params.until,
     data_mode: params.data_mode,
+    issue_id: params.issue_id,
   };
   const query = qs(filters);
   const nav = (change: Record<string, string | undefined>) =>
@@ -150,6 +152,7 @@ export function EventsPage({ scope, params }: { scope: Scope; params: Record<str
         <TextFilter name="screen_name" label="Screen" params={params} />
         <TextFilter name="since" label="Since" params={params} placeholder="24h, 7d or ISO" />
         <TextFilter name="until" label="Until" params={params} placeholder="ISO date" />
+        {params.issue_id && <TextFilter name="issue_id" label="Issue" params={params} />}
         <label>
           Data
           <select name="data_mode" aria-label="Data mode" value={params.data_mode ?? ""}>

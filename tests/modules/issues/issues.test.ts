@@ -311,6 +311,10 @@ describe("status", () => {
     expect((await patch(t, id, { status: "snoozed", snooze_until: until })).body.snooze_until).toBe(until);
     await send(t, [{ message: "Disk full", session: "d9", at: T0 + 50_800_000 }]);
     expect((await byTitle(t, "Disk full")).status).toBe("snoozed");
+    // Its time comes (the minute's check, run at a time past it): new again, with no error needed.
+    expect(await roost.services.grouper.wakeSnoozes(new Date(Date.now() + 2 * 3_600_000))).toEqual([id]);
+    expect((await byTitle(t, "Disk full")).status).toBe("new");
+    expect((await patch(t, id, { status: "snoozed", snooze_until: until })).status).toBe(200);
   });
 
   test("silenced stays silenced while errors go on", async () => {
@@ -552,7 +556,7 @@ describe("retention", () => {
 });
 
 describe("restart", () => {
-  test("grouping memory and errors waiting in the inbox survive a restart", async () => {
+  test("grouping memory survives a restart, and errors committed but not grouped are grouped at the start", async () => {
     const before = await list(t, "?limit=200&data_mode=all");
     // An error committed, then the server stops before its round.
     await roost.services.grouper.stop();
