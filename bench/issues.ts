@@ -5,7 +5,7 @@
  * days, comments) and its newest events through the events API.
  *
  *   bun run bench/generate.ts --data /tmp/roost-10m-err --events 10000000 --error-rate 0.05
- *   bun run bench/issues.ts --data /tmp/roost-10m-err [--runs 20] [--state compacted]
+ *   bun run bench/issues.ts --data /tmp/roost-10m-err [--runs 20] [--state compacted] [--keep]
  *
  * `--state compacted` seals and compacts first (a generated directory is sealed already).
  */
@@ -18,6 +18,7 @@ import { Store } from "../src/store/db";
 import { Lake } from "../src/store/lake";
 import { migrate } from "../src/store/migrations";
 import { startServer, stopServer } from "../tests/support/server";
+import { measurer, timedGet } from "./http";
 
 const { flags } = parseArgs(process.argv.slice(2));
 const dataDir = String(flags.data ?? "");
@@ -35,7 +36,10 @@ try {
     await lake.seal(new Date(Date.now() + 1000));
     await lake.compact(new Date(Date.now() + 3_600_000));
   }
-  rebuild = await rebuildIssues(store, dataDir, createLogger("silent"));
+  // `--keep`: measure the issues a previous run grouped (the rebuild takes minutes at 10M).
+  rebuild = flags.keep
+    ? { projects: 0, errors: 0, issues: 0, ms: 0 }
+    : await rebuildIssues(store, dataDir, createLogger("silent"));
   const [team] = await store.read<{ id: string }>(
     "SELECT id::VARCHAR AS id FROM teams ORDER BY created_at LIMIT 1",
   );
@@ -62,25 +66,8 @@ const server = await startServer(dataDir, {
   ROOST_EVENTS_RATE_PER_SECOND: "1000000",
   ROOST_STORAGE_SCHEDULE: "0 0 1 1 *",
 });
-const get = async (path: string) => {
-  const started = performance.now();
-  const r = await fetch(`${server.base}${path}`, { headers: { authorization: `Bearer ${key}` } });
-  const body = (await r.json()) as Record<string, any>;
-  if (r.status !== 200) throw new Error(`${path}: ${r.status} ${JSON.stringify(body)}`);
-  return { ms: performance.now() - started, body };
-};
-const percentiles = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) =>
-    Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! * 10) / 10;
-  return { p50: at(0.5), p99: at(0.99), n: sorted.length };
-};
-async function measure(path: (i: number) => string) {
-  for (let i = 0; i < WARM; i++) await get(path(runs + i));
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) times.push((await get(path(i))).ms);
-  return percentiles(times);
-}
+const get = timedGet(server.base, key);
+const measure = measurer(get, runs, WARM);
 
 const top = (await get("/v1/issues?limit=50&sort=events")).body.issues as any[];
 const projectId = top[0].project_id as string;

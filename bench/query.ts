@@ -24,6 +24,7 @@ import { Store } from "../src/store/db";
 import { Lake } from "../src/store/lake";
 import { migrate } from "../src/store/migrations";
 import { startServer, stopServer } from "../tests/support/server";
+import { measurer, percentiles, timedGet } from "./http";
 
 const { flags } = parseArgs(process.argv.slice(2));
 const dataDir = String(flags.data ?? "");
@@ -102,13 +103,7 @@ const server = await startServer(dataDir, {
   ROOST_STATS_RATE_PER_SECOND: "1000000",
   ROOST_STORAGE_SCHEDULE: "0 0 1 1 *",
 });
-const get = async (path: string) => {
-  const started = performance.now();
-  const r = await fetch(`${server.base}${path}`, { headers: { authorization: `Bearer ${key}` } });
-  const body = (await r.json()) as Record<string, any>;
-  if (r.status !== 200) throw new Error(`${path}: ${r.status} ${JSON.stringify(body)}`);
-  return { ms: performance.now() - started, body };
-};
+const get = timedGet(server.base, key);
 
 // Pick real values to ask for.
 const apps = (await get("/v1/apps")).body.apps as { id: string; name: string }[];
@@ -122,20 +117,7 @@ const session = sample[0].session_id as string;
 const ids = sample.map((e) => e.id as string);
 const day = sample[0].timestamp.slice(0, 10) as string;
 
-const percentiles = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) =>
-    Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! * 10) / 10;
-  return { p50: at(0.5), p99: at(0.99), n: sorted.length };
-};
-
-async function measure(path: (i: number) => string) {
-  // Warm: the first requests after start-up run cold JIT code and cold Parquet metadata.
-  for (let i = 0; i < WARM; i++) await get(path(runs + i)); // not among the measured ones
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) times.push((await get(path(i))).ms);
-  return percentiles(times);
-}
+const measure = measurer(get, runs, WARM);
 
 const results: Record<string, unknown> = {};
 results.newest_page_team = await measure(() => "/v1/events?limit=50");

@@ -1,4 +1,4 @@
-import { loadMemory } from "../modules/issues/grouper";
+import { errorOf, loadMemory } from "../modules/issues/grouper";
 import { groupInOrder } from "../modules/issues/rebuild";
 import { applyTransitions, listIssues, setStatus } from "../modules/issues/repository";
 import type { StoredEvent } from "../modules/pipeline/event";
@@ -18,7 +18,8 @@ export async function groupDemoIssues(
     (a, b) =>
       a.receivedAt - b.receivedAt || a.timestamp - b.timestamp || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
-  await groupInOrder(tx, await loadMemory(tx), ordered, now);
+  const errors = ordered.map((e) => errorOf(e)).filter((e) => e !== null);
+  await groupInOrder(tx, await loadMemory(tx), errors, now);
   const top = await listIssues(tx, { projectIds, isDev: false, sort: "events", limit: 12 });
   const set = (i: number, status: string, extra: { version?: string; until?: Date } = {}) => {
     const issue = top[i];

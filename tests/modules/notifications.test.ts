@@ -30,21 +30,25 @@ function receiver() {
   };
 }
 
+/** Retries, polls and digests fast enough for a test. */
+const quick = (over: Partial<Roost["config"]["notifications"]> = {}) => ({
+  retryBaseMs: 20,
+  maxAttempts: 3,
+  timeoutMs: 2000,
+  pollMs: 20,
+  digestEveryMs: 60_000,
+  smtpUrl: null,
+  smtpFrom: "roost@acme.test",
+  ...over,
+});
+
 let roost: Roost;
 let t: Tenant;
 let other: Tenant;
 const hook = receiver();
 beforeAll(async () => {
   roost = await startRoost({
-    notifications: {
-      retryBaseMs: 20,
-      maxAttempts: 3,
-      timeoutMs: 2000,
-      pollMs: 20,
-      digestEveryMs: 60_000,
-      smtpUrl: null,
-      smtpFrom: "roost@test",
-    },
+    notifications: quick(),
   });
   t = await roost.tenant("Hooks");
   other = await roost.tenant("Else");
@@ -230,15 +234,7 @@ describe("destinations", () => {
 describe("digest", () => {
   test("a destination's digest lists the new and regressed issues since the last one, and is quiet when nothing changed", async () => {
     const digest = await startRoost({
-      notifications: {
-        retryBaseMs: 20,
-        maxAttempts: 3,
-        timeoutMs: 2000,
-        pollMs: 20,
-        digestEveryMs: 300,
-        smtpUrl: null,
-        smtpFrom: "roost@test",
-      },
+      notifications: quick({ digestEveryMs: 300 }),
     });
     try {
       const d = await digest.tenant("Digest");
@@ -347,15 +343,7 @@ describe("e-mail", () => {
     const smtp = smtpServer();
     const refusing = smtpServer({ refuseRcpt: true });
     const mailer = await startRoost({
-      notifications: {
-        retryBaseMs: 20,
-        maxAttempts: 2,
-        timeoutMs: 2000,
-        pollMs: 20,
-        digestEveryMs: 60_000,
-        smtpUrl: smtp.url,
-        smtpFrom: "roost@acme.test",
-      },
+      notifications: quick({ maxAttempts: 2, smtpUrl: smtp.url }),
     });
     try {
       const m = await mailer.tenant("Mail");
@@ -414,15 +402,7 @@ describe("e-mail", () => {
       smtp.stop();
     }
     const refused = await startRoost({
-      notifications: {
-        retryBaseMs: 20,
-        maxAttempts: 2,
-        timeoutMs: 2000,
-        pollMs: 20,
-        digestEveryMs: 60_000,
-        smtpUrl: refusing.url,
-        smtpFrom: "roost@acme.test",
-      },
+      notifications: quick({ maxAttempts: 2, smtpUrl: refusing.url }),
     });
     try {
       const m = await refused.tenant("Refused");

@@ -23,6 +23,8 @@ export interface EventFilters {
   isDev: boolean | null;
   /** Only the errors grouped into this issue (decision 011). */
   issueId?: string;
+  /** Set by the service for an issue's page: its errors in the page's span, by id. */
+  issueEventIds?: readonly string[];
 }
 
 export interface Cursor {

@@ -61,7 +61,8 @@ function conditions(visible: Visible, f: EventFilters): { sql: string; params: P
   if (f.isDev !== null) add("is_dev = ?", f.isDev);
   if (f.since) add("timestamp >= ?::TIMESTAMPTZ", f.since);
   if (f.until) add("timestamp < ?::TIMESTAMPTZ", f.until);
-  if (f.issueId) add("id IN (SELECT event_id FROM issue_events WHERE issue_id = ?::UUID)", f.issueId);
+  if (f.issueEventIds) add("id IN (SELECT unnest(?::JSON::UUID[]))", f.issueEventIds);
+  else if (f.issueId) add("id IN (SELECT event_id FROM issue_events WHERE issue_id = ?::UUID)", f.issueId);
   return { sql: parts.join(" AND "), params };
 }
 
@@ -375,7 +376,7 @@ export async function issuePageSpan(
   order: "desc" | "asc",
   cursorUs: string | undefined,
   limit: number,
-): Promise<{ from: Date; to: Date } | null> {
+): Promise<{ from: Date; to: Date; ids?: string[] } | null> {
   const after =
     cursorUs === undefined ? "" : `AND epoch_us(timestamp) ${order === "desc" ? "<" : ">"} ?::BIGINT`;
   const [row] = await store.read<{ lo: string | null; hi: string | null }>(
@@ -389,8 +390,20 @@ export async function issuePageSpan(
   // Inclusive of the cursor's own time (rows there with a later id belong to this page).
   const ends =
     cursorUs === undefined ? [row.lo, row.hi] : order === "desc" ? [row.lo, cursorUs] : [cursorUs, row.hi];
-  return { from: new Date(ms(ends[0] as string, false)), to: new Date(ms(ends[1] as string, true)) };
+  const from = new Date(ms(ends[0] as string, false));
+  const to = new Date(ms(ends[1] as string, true));
+  // The span's errors by id: the page then matches a short list instead of the issue's whole index
+  // in every window it reads.
+  const ids = await store.read<{ id: string }>(
+    `SELECT event_id::VARCHAR AS id FROM issue_events
+     WHERE issue_id = ?::UUID AND timestamp >= ?::TIMESTAMPTZ AND timestamp < ?::TIMESTAMPTZ LIMIT ?`,
+    [issueId, from, to, SPAN_IDS + 1],
+  );
+  return { from, to, ids: ids.length > SPAN_IDS ? undefined : ids.map((r) => r.id) };
 }
+
+/** More errors than this in one page's span (a burst in one millisecond): the index is read instead. */
+const SPAN_IDS = 10_000;
 
 /** One event by id; `at` (from a UUIDv7 id) narrows the search to its partition. */
 export async function findEvent(

@@ -107,7 +107,7 @@ export class EventsService {
     if (!span) return p;
     const since = p.since && p.since > span.from ? p.since : span.from;
     const until = p.until && p.until < span.to ? p.until : span.to;
-    return { ...p, since, until };
+    return { ...p, since, until, issueEventIds: span.ids };
   }
 
   /**

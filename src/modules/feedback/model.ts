@@ -1,6 +1,7 @@
 import { t } from "elysia";
 import { oneOf, Timestamp, Uuid } from "../../lib/schemas";
 import { TRIAGE_STATUSES, type TriageStatus } from "../../lib/vocab";
+import { commentSchema } from "../comments/model";
 
 export const FEEDBACK_STATUSES = TRIAGE_STATUSES;
 export type FeedbackStatus = TriageStatus;
@@ -67,16 +68,7 @@ export const Feedback = t.Object({
   user_properties: t.Optional(t.Union([t.Record(t.String(), t.String()), t.Null()])),
 });
 
-export const FeedbackComment = t.Object({
-  id: Uuid,
-  feedback_id: Uuid,
-  author_type: oneOf(["user", "agent"] as const),
-  author_id: Uuid,
-  author_name: t.String(),
-  body: t.String(),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-});
+export const FeedbackComment = commentSchema("feedback_id");
 
 export const FeedbackDetail = t.Composite([
   Feedback,
@@ -111,7 +103,7 @@ export const FeedbackCountQuery = t.Object({
 export const StatusBody = t.Object({
   status: t.Unknown({ description: FEEDBACK_STATUSES.join(", ") }),
 });
-export const CommentBody = t.Object({ body: t.Unknown({ description: "Markdown text" }) });
+export { CommentBody } from "../comments/model";
 
 // A project is `:id` in every /v1/projects/ route (Elysia's router takes one name a place).
 export const ProjectParams = t.Object({ id: t.String({ description: "the project's id" }) });

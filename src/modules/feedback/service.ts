@@ -4,15 +4,14 @@ import { isUuid, newId, uuidParam } from "../../lib/ids";
 import { deviceFields, sessionIdOf, trimmed } from "../../lib/sdk-fields";
 import { triageStatus } from "../../lib/vocab";
 import type { SharedWriter, Store, Tx } from "../../store/db";
-import { authorize, type Caller, type KeyCaller } from "../access/caller";
+import type { Caller, KeyCaller } from "../access/caller";
 import type { AppContexts } from "../apps/context";
 import type { AttachmentsService } from "../attachments/service";
 import { commentsOf } from "../comments/repository";
 import { Comments, presentComment } from "../comments/service";
 import { devFilter, pageLimit, time } from "../events/params";
 import type { IdentityClaims } from "../identity/claims";
-import { findProject } from "../projects/repository";
-import { projectsInScope } from "../projects/scope";
+import { projectFor, projectsInScope } from "../projects/scope";
 import { FEEDBACK_STATUSES, type FeedbackIngestBody, type FeedbackStatus } from "./model";
 import {
   countFeedback,
@@ -184,12 +183,8 @@ export class FeedbackService {
   }
 
   /** The project, when the caller holds `permission` in its team; else Owlmetry's 404 or 403. */
-  private async project(caller: Caller, projectId: string, permission: "feedback:read" | "feedback:write") {
-    const projectNotFound = () => notFound("Project not found");
-    const project = isUuid(projectId) ? await findProject(this.store, projectId.toLowerCase()) : null;
-    if (!project) throw projectNotFound();
-    authorize(caller, project.team_id, permission, projectNotFound);
-    return project;
+  private project(caller: Caller, projectId: string, permission: "feedback:read" | "feedback:write") {
+    return projectFor(this.store, caller, projectId, permission);
   }
 
   private async page(projectIds: readonly string[], q: Query, withProject: boolean) {

@@ -3,7 +3,7 @@ import type { SharedWriter, Store, Tx, WriteTx } from "../../store/db";
 import { categoryOfEvent, type StoredEvent } from "../pipeline/event";
 import { discriminatorOf, type ErrorFields, type Grouping, groupingOf } from "./fingerprint";
 import { BURST_MEMORY_MS, type ErrorOccurrence, IssueMemory } from "./grouping";
-import { loadGroupingState, ungroupedErrors, wakeSnoozed } from "./repository";
+import { loadGroupingState, type StoredError, ungroupedErrors, wakeSnoozed } from "./repository";
 import { KnownPairs, type RoundResult, writeRound } from "./round";
 
 /** Errors one round takes: bounded, so one round never holds the writer for long. */
@@ -73,6 +73,10 @@ export function errorOf(event: StoredEvent, memo?: GroupingMemo): ErrorOccurrenc
   };
 }
 
+/** The error of an event read back from the store (a rebuild, or what a crash left ungrouped). */
+export const storedErrorOf = (e: StoredError): ErrorOccurrence | null =>
+  errorOf({ ...e, kind: (e.kind ?? undefined) as StoredEvent["kind"] } as StoredEvent);
+
 /**
  * Errors become issues right behind the commit that stores them (decision 011): the commit hands
  * its accepted errors over once durable; a round moments later groups what waits, through the
@@ -110,9 +114,7 @@ export class IssueGrouper {
     this.memory = await this.store.snapshot((tx) => loadMemory(tx));
     // What a stop or a crash left ungrouped goes first.
     const left = await this.store.snapshot((tx) => ungroupedErrors(tx));
-    const errors = left
-      .map((e) => errorOf({ ...e, kind: e.kind ?? undefined } as StoredEvent))
-      .filter((e) => e !== null);
+    const errors = left.map(storedErrorOf).filter((e) => e !== null);
     if (errors.length > 0) {
       this.pending.push(errors);
       this.log.info("ungrouped errors found at start", { errors: errors.length });

@@ -1,5 +1,6 @@
 import { t } from "elysia";
 import { NullableTimestamp, oneOf, Timestamp, Uuid } from "../../lib/schemas";
+import { commentSchema } from "../comments/model";
 import { ISSUE_SORTS } from "./repository";
 
 /** Owlmetry's statuses; `regressed` is set by grouping only. */
@@ -62,16 +63,7 @@ export const Occurrence = t.Object({
   timestamp: Timestamp,
 });
 
-export const IssueComment = t.Object({
-  id: Uuid,
-  issue_id: Uuid,
-  author_type: oneOf(["user", "agent"] as const),
-  author_id: Uuid,
-  author_name: t.String(),
-  body: t.String(),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-});
+export const IssueComment = commentSchema("issue_id");
 
 export const IssueDetail = t.Composite([
   t.Omit(Issue, ["days"]),
@@ -121,6 +113,6 @@ export const UpdateBody = t.Object({
 export const MergeBody = t.Object({
   source_issue_id: t.Unknown({ description: "the issue merged into this one" }),
 });
-export const CommentBody = t.Object({ body: t.Unknown({ description: "Markdown text" }) });
+export { CommentBody } from "../comments/model";
 export const CommentList = t.Object({ comments: t.Array(IssueComment) });
 export const Merged = t.Composite([t.Omit(Issue, ["days"]), t.Object({ merged_issue_id: Uuid })]);

@@ -1,8 +1,7 @@
 import type { Logger } from "../../lib/log";
 import type { Store, WriteTx } from "../../store/db";
-import type { StoredEvent } from "../pipeline/event";
-import { errorOf, loadMemory } from "./grouper";
-import type { IssueMemory } from "./grouping";
+import { loadMemory, storedErrorOf } from "./grouper";
+import type { ErrorOccurrence, IssueMemory } from "./grouping";
 import {
   clearForRebuild,
   countIssues,
@@ -15,25 +14,20 @@ import { writeRound } from "./round";
 
 const CHUNK = 5_000;
 
-/** Groups stored events (in grouping's order already) as the live rounds would; returns the errors among them. */
+/** Groups errors (in grouping's order already) as the live rounds would; returns how many. */
 export async function groupInOrder(
   tx: WriteTx,
   memory: IssueMemory,
-  events: readonly StoredEvent[],
+  errors: readonly ErrorOccurrence[],
   now: Date,
 ): Promise<number> {
-  let errors = 0;
-  for (let i = 0; i < events.length; i += CHUNK) {
-    const chunk = events
-      .slice(i, i + CHUNK)
-      .map((e) => errorOf(e))
-      .filter((e) => e !== null);
+  for (let i = 0; i < errors.length; i += CHUNK) {
+    const chunk = errors.slice(i, i + CHUNK);
     const round = memory.group(chunk);
     await writeRound(tx, chunk, round, now);
     round.commit();
-    errors += chunk.length;
   }
-  return errors;
+  return errors.length;
 }
 
 export interface RebuildReport {
@@ -65,7 +59,7 @@ export async function rebuildIssues(store: Store, dataDir: string, log: Logger):
       errors += await groupInOrder(
         tx,
         memory,
-        stored.map((e) => ({ ...e, kind: e.kind ?? undefined }) as StoredEvent),
+        stored.map(storedErrorOf).filter((e) => e !== null),
         now,
       );
       if (stored.length > 0) log.info("issues rebuilt", { project: projectId, errors: stored.length });

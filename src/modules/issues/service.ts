@@ -8,12 +8,11 @@ import {
 import { badRequest, notFound } from "../../lib/errors";
 import { appUserId, isUuid, uuidParam } from "../../lib/ids";
 import type { SharedWriter, Store, Tx } from "../../store/db";
-import { authorize, type Caller } from "../access/caller";
+import type { Caller } from "../access/caller";
 import { commentsOf, moveComments } from "../comments/repository";
 import { Comments, presentComment } from "../comments/service";
 import { devFilter, pageLimit, time } from "../events/params";
-import { findProject } from "../projects/repository";
-import { projectsInScope } from "../projects/scope";
+import { projectFor, projectsInScope } from "../projects/scope";
 import type { IssueGrouper } from "./grouper";
 import { ISSUE_STATUSES, type IssueStatus, SORTS } from "./model";
 import {
@@ -252,12 +251,8 @@ export class IssuesService {
   }
 
   /** The project, when the caller holds `permission` in its team; else Owlmetry's 404. */
-  private async project(caller: Caller, projectId: string, permission: "issues:read" | "issues:write") {
-    const projectNotFound = () => notFound("Project not found");
-    const project = isUuid(projectId) ? await findProject(this.store, projectId.toLowerCase()) : null;
-    if (!project) throw projectNotFound();
-    authorize(caller, project.team_id, permission, projectNotFound);
-    return project;
+  private project(caller: Caller, projectId: string, permission: "issues:read" | "issues:write") {
+    return projectFor(this.store, caller, projectId, permission);
   }
 }
 

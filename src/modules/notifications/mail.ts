@@ -1,17 +1,7 @@
+import type { IssueNews } from "./repository";
 import type { Mail } from "./smtp";
 
-interface News {
-  short_id: number;
-  title: string;
-  status: string;
-  app_name: string | null;
-  event_count: number;
-  occurrence_count: number;
-  unique_user_count: number;
-  first_seen_at: string;
-  last_seen_at: string;
-  last_seen_app_version: string | null;
-}
+type News = Omit<IssueNews, "id" | "project_id" | "project_name" | "app_id">;
 
 const line = (i: News) =>
   `#${i.short_id} ${i.title}\n  ${i.app_name ?? ""}: ${i.event_count} events, ${i.occurrence_count} sessions, ` +

@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import { badRequest, notFound } from "../../lib/errors";
 import { isUuid, newId } from "../../lib/ids";
 import type { SharedWriter, Store, Tx } from "../../store/db";
-import { authorize, type Caller } from "../access/caller";
-import { findProject } from "../projects/repository";
+import type { Caller } from "../access/caller";
+import { projectFor } from "../projects/scope";
 import {
   type DeliveryRow,
   type DestinationRow,
@@ -89,12 +89,8 @@ export class NotificationsService {
     return row;
   }
 
-  private async project(caller: Caller, projectId: string, permission: "issues:read" | "issues:write") {
-    const projectNotFound = () => notFound("Project not found");
-    const project = isUuid(projectId) ? await findProject(this.store, projectId.toLowerCase()) : null;
-    if (!project) throw projectNotFound();
-    authorize(caller, project.team_id, permission, projectNotFound);
-    return project;
+  private project(caller: Caller, projectId: string, permission: "issues:read" | "issues:write") {
+    return projectFor(this.store, caller, projectId, permission);
   }
 }
 

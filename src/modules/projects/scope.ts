@@ -1,8 +1,21 @@
-import { uuidParam } from "../../lib/ids";
+import { notFound } from "../../lib/errors";
+import { isUuid, uuidParam } from "../../lib/ids";
 import type { Store } from "../../store/db";
-import { type Caller, teamsWith } from "../access/caller";
+import { authorize, type Caller, teamsWith } from "../access/caller";
 import type { Permission } from "../access/permissions";
-import { projectsOfTeams } from "./repository";
+import { findProject, projectsOfTeams } from "./repository";
+
+/**
+ * A live project addressed by a path, when the caller holds `permission` in its team; else
+ * Owlmetry's 404 `Project not found` (the same whether it does not exist or is another team's).
+ */
+export async function projectFor(store: Store, caller: Caller, projectId: string, permission: Permission) {
+  const projectNotFound = () => notFound("Project not found");
+  const project = isUuid(projectId) ? await findProject(store, projectId.toLowerCase()) : null;
+  if (!project) throw projectNotFound();
+  authorize(caller, project.team_id, permission, projectNotFound);
+  return project;
+}
 
 /**
  * The live projects of the teams where the caller holds `permission`, narrowed by the query's

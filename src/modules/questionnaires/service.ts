@@ -4,13 +4,12 @@ import { isUuid, newId, uuidParam } from "../../lib/ids";
 import { deviceFields, sessionIdOf } from "../../lib/sdk-fields";
 import { TRIAGE_STATUSES, triageStatus } from "../../lib/vocab";
 import type { SharedWriter, Store } from "../../store/db";
-import { authorize, type Caller, type KeyCaller } from "../access/caller";
+import type { Caller, KeyCaller } from "../access/caller";
 import type { AppContext, AppContexts } from "../apps/context";
 import { findApp } from "../apps/repository";
 import { devFilter, pageLimit } from "../events/params";
 import type { IdentityService } from "../identity/service";
-import { findProject } from "../projects/repository";
-import { projectsInScope } from "../projects/scope";
+import { projectFor, projectsInScope } from "../projects/scope";
 import {
   countResponses,
   findBySlug,
@@ -211,16 +210,12 @@ export class QuestionnairesService {
 
   // ---- what the team calls ----
 
-  private async project(
+  private project(
     caller: Caller,
     projectId: string,
     permission: "questionnaires:read" | "questionnaires:write",
   ) {
-    const projectNotFound = () => notFound("Project not found");
-    const project = isUuid(projectId) ? await findProject(this.store, projectId.toLowerCase()) : null;
-    if (!project) throw projectNotFound();
-    authorize(caller, project.team_id, permission, projectNotFound);
-    return project;
+    return projectFor(this.store, caller, projectId, permission);
   }
 
   async list(caller: Caller, projectId: string, q: Query) {

@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { api, type Feedback, type FeedbackDetail, get, qs } from "../api";
+import { CommentThread } from "../components/comments";
 import { Choice } from "../components/fields";
 import { useLatest } from "../latest";
 import { go, href } from "../route";
@@ -132,7 +133,6 @@ function FeedbackPanel({
   onChanged: () => void;
 }) {
   const [detail, setDetail] = useState<FeedbackDetail | null>(null);
-  const [comment, setComment] = useState("");
   const [version, setVersion] = useState(0);
   const path = `/v1/projects/${item.project_id}/feedback/${item.id}`;
   useLatest([path, version], () => get<FeedbackDetail>(path), setDetail);
@@ -141,13 +141,7 @@ function FeedbackPanel({
     setVersion((v) => v + 1);
     onChanged();
   };
-  const addComment = async (e: Event) => {
-    e.preventDefault();
-    if (!comment.trim()) return;
-    await api("POST", `${path}/comments`, { body: comment });
-    setComment("");
-    setVersion((v) => v + 1);
-  };
+
   return (
     <aside class="panel" data-testid="feedback-panel">
       <button type="button" class="close" onClick={onClose} aria-label="Close">
@@ -209,26 +203,12 @@ function FeedbackPanel({
           </table>
         </>
       )}
-      <h3>Comments</h3>
-      {detail?.comments.length === 0 && <p class="muted">None</p>}
-      <ul class="comments">
-        {detail?.comments.map((c) => (
-          <li key={c.id}>
-            <strong>{c.author_name}</strong>{" "}
-            <span class="muted">{c.created_at.slice(0, 16).replace("T", " ")}</span>
-            <p>{c.body}</p>
-          </li>
-        ))}
-      </ul>
-      <form onSubmit={addComment} data-testid="comment-form">
-        <input
-          aria-label="Comment"
-          value={comment}
-          onInput={(e) => setComment((e.target as HTMLInputElement).value)}
-          placeholder="Add a comment"
-        />
-        <button type="submit">Comment</button>
-      </form>
+      <CommentThread
+        path={path}
+        comments={detail?.comments}
+        onAdded={() => setVersion((v) => v + 1)}
+        testId="comment-form"
+      />
     </aside>
   );
 }

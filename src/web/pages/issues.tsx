@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { api, type EventDetail, type EventRow, get, type Issue, type IssueDetail, qs } from "../api";
+import { CommentThread } from "../components/comments";
 import { Choice } from "../components/fields";
 import { useLatest } from "../latest";
 import { go, href } from "../route";
@@ -210,7 +211,6 @@ function IssuePanel({
   const [latest, setLatest] = useState<EventDetail | null>(null);
   const [version, setVersion] = useState(0);
   const [fixVersion, setFixVersion] = useState("");
-  const [comment, setComment] = useState("");
   const [error, setError] = useState("");
   const path = `/v1/projects/${issue.project_id}/issues/${issue.id}`;
   useLatest([path, version], () => get<IssueDetail>(path), setDetail);
@@ -236,13 +236,7 @@ function IssuePanel({
       setError((e as Error).message);
     }
   };
-  const addComment = async (e: Event) => {
-    e.preventDefault();
-    if (!comment.trim()) return;
-    await api("POST", `${path}/comments`, { body: comment });
-    setComment("");
-    setVersion((v) => v + 1);
-  };
+
   const shown = detail ?? issue;
   return (
     <aside class="panel" data-testid="issue-panel">
@@ -360,25 +354,12 @@ function IssuePanel({
           </li>
         ))}
       </ul>
-      <h3>Comments</h3>
-      {detail?.comments.length === 0 && <p class="muted">None</p>}
-      <ul class="comments">
-        {detail?.comments.map((c) => (
-          <li key={c.id}>
-            <strong>{c.author_name}</strong> <span class="muted">{when(c.created_at)}</span>
-            <p>{c.body}</p>
-          </li>
-        ))}
-      </ul>
-      <form onSubmit={addComment} data-testid="issue-comment-form">
-        <input
-          aria-label="Comment"
-          value={comment}
-          onInput={(e) => setComment((e.target as HTMLInputElement).value)}
-          placeholder="Add a comment"
-        />
-        <button type="submit">Comment</button>
-      </form>
+      <CommentThread
+        path={path}
+        comments={detail?.comments}
+        onAdded={() => setVersion((v) => v + 1)}
+        testId="issue-comment-form"
+      />
     </aside>
   );
 }
