@@ -125,10 +125,11 @@ export async function createApp(config: Config, deps: Deps) {
     eventKeys,
     sessionKeys,
     log,
-    async (tx, events) => {
+    async (tx, events, updates) => {
       await attachments.linkEvents(tx, events);
       await fileSentryFeedback(tx, events);
-      return grouper.collect(events);
+      // An import's update of an error is not a new error: its issue counted it on arrival.
+      return grouper.collect(updates.size === 0 ? events : events.filter((e) => !updates.has(e)));
     },
     recentTimes,
     claims,

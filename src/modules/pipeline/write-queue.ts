@@ -73,8 +73,15 @@ export interface Writer {
   submit(job: WriteJob): Promise<WriteResult>;
 }
 
-/** Runs inside a commit with the events it stores; what it returns runs once the commit is durable. */
-export type CommitHook = (tx: WriteTx, events: readonly StoredEvent[]) => Promise<(() => void) | undefined>;
+/**
+ * Runs inside a commit with the events it stores, and which of them replace a stored copy (an
+ * import's update: no new event); what it returns runs once the commit is durable.
+ */
+export type CommitHook = (
+  tx: WriteTx,
+  events: readonly StoredEvent[],
+  updates: ReadonlySet<StoredEvent>,
+) => Promise<(() => void) | undefined>;
 
 interface Pending {
   job: WriteJob;
@@ -178,7 +185,7 @@ export class WriteQueue implements Writer, SharedWriter {
           out[i] = { ok: true, value };
         }
         await commit.write(tx);
-        afterCommit = await this.onCommit(tx, commit.events);
+        afterCommit = await this.onCommit(tx, commit.events, commit.updates);
         for (const [i, { shared }] of batch.entries()) {
           if (!shared) continue;
           const write = await shared(tx).catch((error: unknown) => ({ refused: error }));
@@ -215,6 +222,8 @@ export class WriteQueue implements Writer, SharedWriter {
 /** What one transaction writes, and the keys memory learns once it commits. */
 class Commit {
   readonly events: StoredEvent[] = [];
+  /** Events of this commit that replace a stored copy (an import's update). */
+  readonly updates = new Set<StoredEvent>();
   readonly sessions: ReleaseSessions[] = [];
   readonly outcomes = new OutcomeTally();
   private readonly newEventKeys = new Map<number, number>();
@@ -230,9 +239,11 @@ class Commit {
    * The event as stored: a claimed anonymous id's event goes under the claiming user. Resolved
    * inside the transaction, so a claim committed before it is always seen.
    */
-  private push(event: StoredEvent): void {
+  private push(event: StoredEvent): StoredEvent {
     const user = event.userId && this.claims ? this.claims.resolve(event.projectId, event.userId) : null;
-    this.events.push(user && user !== event.userId ? { ...event, userId: user } : event);
+    const stored = user && user !== event.userId ? { ...event, userId: user } : event;
+    this.events.push(stored);
+    return stored;
   }
 
   /** Ingest: an id seen within the window (or earlier in this commit) is a duplicate. */
@@ -287,7 +298,9 @@ class Commit {
       if (old) {
         // Counted as accepted when it first arrived: an update adds no outcome. The id stays
         // when the time does, since an id names its event's time.
-        this.push(old.timestamp.getTime() === event.timestamp ? { ...event, id: old.id } : event);
+        this.updates.add(
+          this.push(old.timestamp.getTime() === event.timestamp ? { ...event, id: old.id } : event),
+        );
         result.updated++;
       } else {
         this.accept(job, event, counts);

@@ -555,6 +555,35 @@ describe("retention", () => {
   });
 });
 
+describe("imports", () => {
+  test("an import that updates an error in place does not count it again", async () => {
+    const imp = await roost.call("POST", "/v1/keys", {
+      token: t.token,
+      body: { kind: "import", name: "backfill", app_id: t.app.id },
+    });
+    const event = (message: string) => ({
+      client_event_id: "imported-1",
+      session_id: "imp",
+      level: "error",
+      message,
+      environment: "ios",
+      timestamp: new Date(T0 + 80_000_000).toISOString(),
+    });
+    for (const message of ["Import 1 broke", "Import 2 broke"]) {
+      const r = await roost.call("POST", "/v1/import", {
+        token: imp.body.secret,
+        body: { bundle_id: t.app.bundle_id, events: [event(message)] },
+      });
+      expect(r.status).toBe(200);
+      await roost.services.grouper.settle();
+    }
+    const issue = await byTitle(t, "Import 1 broke");
+    expect(issue).toMatchObject({ event_count: 1, occurrence_count: 1 });
+    const events = await roost.call("GET", `/v1/events/count?issue_id=${issue.id}`, { token: t.token });
+    expect(events.body.count).toBe(1);
+  });
+});
+
 describe("restart", () => {
   test("grouping memory survives a restart, and errors committed but not grouped are grouped at the start", async () => {
     const before = await list(t, "?limit=200&data_mode=all");
