@@ -277,6 +277,31 @@ const routes: Route[] = [
     permission: "issues:write",
     foreign: "Project not found",
   },
+  {
+    method: "GET",
+    path: (t) => `/v1/projects/${t.project.id}/notifications`,
+    permission: "issues:read",
+    foreign: "Project not found",
+  },
+  {
+    method: "POST",
+    path: (t) => `/v1/projects/${t.project.id}/notifications`,
+    permission: "issues:write",
+    body: () => ({ url: "https://hooks.example.com/roost" }),
+    foreign: "Project not found",
+  },
+  {
+    method: "GET",
+    path: (t) => `/v1/projects/${t.project.id}/notifications/${fixture(t).destination}/deliveries`,
+    permission: "issues:read",
+    foreign: "Project not found",
+  },
+  {
+    method: "DELETE",
+    path: (t) => `/v1/projects/${t.project.id}/notifications/${fixture(t).destination}`,
+    permission: "issues:write",
+    foreign: "Project not found",
+  },
 ];
 
 /** Objects of a team the routes above address (placeholders in the tests' names). */
@@ -290,6 +315,7 @@ const fixtures = new Map<
     response: string;
     issue: string;
     issueComment: string;
+    destination: string;
   }
 >();
 const fixture = (t: Tenant) =>
@@ -301,6 +327,7 @@ const fixture = (t: Tenant) =>
     response: ":response",
     issue: ":issue",
     issueComment: ":issueComment",
+    destination: ":destination",
   };
 
 async function makeFixtures(t: Tenant) {
@@ -357,7 +384,22 @@ async function makeFixtures(t: Tenant) {
       body: { body: "first" },
     })
   ).body.id;
-  fixtures.set(t.team.id, { user, feedback, comment, questionnaire, response, issue, issueComment });
+  const destination = (
+    await roost.call("POST", `/v1/projects/${t.project.id}/notifications`, {
+      token: t.token,
+      body: { url: "https://hooks.example.com/fixture" },
+    })
+  ).body.id;
+  fixtures.set(t.team.id, {
+    user,
+    feedback,
+    comment,
+    questionnaire,
+    response,
+    issue,
+    issueComment,
+    destination,
+  });
 }
 
 let roost: Roost;

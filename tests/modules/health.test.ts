@@ -76,6 +76,9 @@ describe("/docs", () => {
       "/v1/projects/{id}/issues/{issueId}/merge": ["post"],
       "/v1/projects/{id}/issues/{issueId}/comments": ["get", "post"],
       "/v1/projects/{id}/issues/{issueId}/comments/{commentId}": ["patch", "delete"],
+      "/v1/projects/{id}/notifications": ["get", "post"],
+      "/v1/projects/{id}/notifications/{destinationId}": ["delete"],
+      "/v1/projects/{id}/notifications/{destinationId}/deliveries": ["get"],
     };
     for (const [path, methods] of Object.entries(expected)) {
       expect(Object.keys(r.body.paths[path] ?? {}).sort()).toEqual(methods.sort());
