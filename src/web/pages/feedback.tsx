@@ -1,8 +1,8 @@
 import { useState } from "preact/hooks";
-import { api, type Feedback, type FeedbackDetail, get, qs } from "../api";
+import { api, type Feedback, type FeedbackDetail, get } from "../api";
 import { CommentThread } from "../components/comments";
 import { Choice } from "../components/fields";
-import { useLatest } from "../latest";
+import { useLatest, usePages } from "../latest";
 import { go, href } from "../route";
 import type { Scope } from "../scope";
 
@@ -20,9 +20,6 @@ const MODES: ReadonlyArray<readonly [string, string]> = [
 
 /** What apps' users wrote through Owlmetry's feedback call, newest first, with its triage. */
 export function FeedbackPage({ scope, params }: { scope: Scope; params: Record<string, string> }) {
-  const [items, setItems] = useState<Feedback[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState("");
   const [version, setVersion] = useState(0);
   const nav = (change: Record<string, string | undefined>) =>
     go("feedback", { team: scope.teamId, project: scope.projectId || undefined, ...params, ...change });
@@ -33,24 +30,12 @@ export function FeedbackPage({ scope, params }: { scope: Scope; params: Record<s
     data_mode: params.mode ?? "production",
     limit: "50",
   };
-  useLatest(
+  const { items, cursor, error, more } = usePages<Feedback>(
     [scope.teamId, scope.projectId, params.status, params.mode, version],
-    () => get<{ feedback: Feedback[]; cursor: string | null }>(`/v1/feedback?${qs(query)}`),
-    (r) => {
-      setItems(r.feedback);
-      setCursor(r.cursor);
-      setError("");
-    },
-    (e) => setError(e.message),
+    "/v1/feedback",
+    "feedback",
+    query,
   );
-  const more = async () => {
-    if (!cursor) return;
-    const r = await get<{ feedback: Feedback[]; cursor: string | null }>(
-      `/v1/feedback?${qs({ ...query, cursor })}`,
-    );
-    setItems((old) => [...old, ...r.feedback]);
-    setCursor(r.cursor);
-  };
   const open = items.find((f) => f.id === params.item);
   return (
     <section class="page feedback">

@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { api, type EventDetail, type EventRow, get, type Issue, type IssueDetail, qs } from "../api";
 import { CommentThread } from "../components/comments";
 import { Choice } from "../components/fields";
-import { useLatest } from "../latest";
+import { useLatest, usePages } from "../latest";
 import { go, href } from "../route";
 import type { Scope } from "../scope";
 
@@ -30,9 +30,6 @@ const when = (iso: string) => iso.slice(0, 16).replace("T", " ");
 
 /** Errors grouped into issues (decision 011): the list with its filters in the URL, and one issue. */
 export function IssuesPage({ scope, params }: { scope: Scope; params: Record<string, string> }) {
-  const [items, setItems] = useState<Issue[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState("");
   const [version, setVersion] = useState(0);
   const nav = (change: Record<string, string | undefined>) =>
     go("issues", { team: scope.teamId, project: scope.projectId || undefined, ...params, ...change });
@@ -44,23 +41,12 @@ export function IssuesPage({ scope, params }: { scope: Scope; params: Record<str
     data_mode: params.mode ?? "production",
     limit: "50",
   };
-  type Page = { issues: Issue[]; cursor: string | null };
-  useLatest(
+  const { items, cursor, error, more } = usePages<Issue>(
     [scope.teamId, scope.projectId, params.status, params.sort, params.mode, version],
-    () => get<Page>(`/v1/issues?${qs(query)}`),
-    (r) => {
-      setItems(r.issues);
-      setCursor(r.cursor);
-      setError("");
-    },
-    (e) => setError(e.message),
+    "/v1/issues",
+    "issues",
+    query,
   );
-  const more = async () => {
-    if (!cursor) return;
-    const r = await get<Page>(`/v1/issues?${qs({ ...query, cursor })}`);
-    setItems((old) => [...old, ...r.issues]);
-    setCursor(r.cursor);
-  };
   const open = items.find((i) => i.id === params.issue);
   return (
     <section class="page issues">
