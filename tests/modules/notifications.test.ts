@@ -141,6 +141,9 @@ describe("destinations", () => {
       headers.get("x-roost-signature")?.slice(7),
     );
 
+    const issues = await roost.call("GET", `/v1/projects/${t.project.id}/issues`, { token: t.token });
+    const notified = issues.body.issues.find((i: any) => i.id === payload.issue.id);
+    expect(notified.last_notified_at).not.toBeNull();
     const log = await roost.call("GET", `${base(t)}/${destinationId}/deliveries`, { token: t.token });
     expect(log.body.deliveries).toHaveLength(1);
     expect(log.body.deliveries[0]).toMatchObject({
@@ -158,6 +161,10 @@ describe("destinations", () => {
     await Bun.sleep(100);
     await roost.services.notifications.drain();
     expect(hook.seen.length).toBe(before);
+    const dev = await roost.call("GET", `/v1/projects/${t.project.id}/issues?is_dev=true`, {
+      token: t.token,
+    });
+    expect(dev.body.issues.map((i: any) => [i.title, i.last_notified_at])).toEqual([["Only in dev", null]]);
   });
 
   test("a regression is posted", async () => {

@@ -9,6 +9,7 @@ import {
   enqueue,
   type IssueNews,
   markDigest,
+  markNotified,
   type NotificationEvent,
   type OutboxItem,
   productionNews,
@@ -33,6 +34,7 @@ export interface IssueChanges {
  */
 export async function queueIssueNews(tx: WriteTx, changes: IssueChanges, now: Date): Promise<number> {
   const items: OutboxItem[] = [];
+  const notified: string[] = [];
   const kinds: Array<[NotificationEvent, readonly string[]]> = [
     ["issue.new", [...changes.created, ...changes.reopened]],
     ["issue.regressed", changes.regressed],
@@ -41,7 +43,9 @@ export async function queueIssueNews(tx: WriteTx, changes: IssueChanges, now: Da
     const news = await productionNews(tx, ids);
     const destinations = await subscribers(tx, [...new Set(news.map((n) => n.project_id))], event);
     for (const issue of news) {
-      for (const d of destinations.filter((x) => x.project_id === issue.project_id)) {
+      const to = destinations.filter((x) => x.project_id === issue.project_id);
+      if (to.length > 0) notified.push(issue.id);
+      for (const d of to) {
         const id = newId();
         items.push({
           id,
@@ -53,6 +57,7 @@ export async function queueIssueNews(tx: WriteTx, changes: IssueChanges, now: Da
     }
   }
   await enqueue(tx, items, now);
+  await markNotified(tx, [...new Set(notified)], now);
   return items.length;
 }
 

@@ -233,3 +233,12 @@ export async function markDigest(tx: WriteTx, destinationId: string, at: Date): 
     destinationId,
   ]);
 }
+
+/** The issues a notification was queued for (Owlmetry's `last_notified_at`). */
+export async function markNotified(tx: WriteTx, issueIds: readonly string[], at: Date): Promise<void> {
+  if (issueIds.length === 0) return;
+  await tx.run("UPDATE issues SET last_notified_at = ? WHERE id IN (SELECT unnest(?::JSON::UUID[]))", [
+    at,
+    issueIds,
+  ]);
+}
