@@ -40,6 +40,17 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
 
 export const get = <T>(path: string) => api<T>("GET", path);
 
+/** Downloads an attachment through its short-lived signed URL. */
+export async function downloadAttachment(id: string, name: string): Promise<void> {
+  const a = await get<{ download_url: string }>(`/v1/attachments/${id}`);
+  const link = document.createElement("a");
+  link.href = a.download_url;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
 export async function signIn(email: string, password: string): Promise<void> {
   const r = await api<{ token: string }>("POST", "/v1/auth/login", { email, password });
   localStorage.setItem(TOKEN, r.token);

@@ -377,6 +377,11 @@ describe("the dashboard", () => {
     expect(await page.textContent("[data-testid=latest-event] [data-testid=frames]")).toContain(
       "CartViewModel.submit()",
     );
+    const files = await api<{ attachments: unknown[] }>(`/v1/projects/${top.project_id}/issues/${top.id}`);
+    await page.waitForFunction(
+      (n: number) => document.querySelectorAll("[data-testid=issue-attachments] li").length === n,
+      files.attachments.length,
+    );
     await page.screenshot({ path: join(SHOTS, "issues.png") });
     await page.fill("input[aria-label='Fixed in version']", "2.5.0");
     await page.click("[data-testid=issue-actions] button[type=submit]");

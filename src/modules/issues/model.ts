@@ -65,6 +65,16 @@ export const Occurrence = t.Object({
 
 export const IssueComment = commentSchema("issue_id");
 
+export const IssueAttachment = t.Object({
+  id: Uuid,
+  event_id: Uuid,
+  original_filename: t.String(),
+  content_type: t.String(),
+  size_bytes: t.Integer(),
+  uploaded_at: Timestamp,
+  created_at: Timestamp,
+});
+
 export const IssueDetail = t.Composite([
   t.Omit(Issue, ["days"]),
   t.Object({
@@ -73,6 +83,10 @@ export const IssueDetail = t.Composite([
     occurrence_cursor: Nullable,
     occurrence_has_more: t.Boolean(),
     comments: t.Array(IssueComment),
+    attachments: t.Array(IssueAttachment, {
+      description:
+        "The newest 20 files uploaded with the issue's errors (GET /v1/attachments/:id downloads one)",
+    }),
   }),
 ]);
 

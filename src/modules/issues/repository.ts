@@ -428,6 +428,28 @@ export async function occurrencesOf(
   );
 }
 
+export interface AttachmentRow {
+  id: string;
+  event_id: string;
+  original_filename: string;
+  content_type: string;
+  size_bytes: number;
+  uploaded_at: Date;
+  created_at: Date;
+}
+
+/** The uploaded files of an issue's errors (crash logs …), newest first (Owlmetry lists 20). */
+export async function attachmentsOf(tx: Tx, issueId: string, limit: number): Promise<AttachmentRow[]> {
+  return tx.all<AttachmentRow>(
+    `SELECT a.id::VARCHAR AS id, a.event_id::VARCHAR AS event_id, a.original_filename, a.content_type,
+       a.size_bytes::DOUBLE AS size_bytes, a.uploaded_at, a.created_at
+     FROM attachments AS a JOIN issue_events AS e ON e.event_id = a.event_id
+     WHERE e.issue_id = ?::UUID AND a.deleted_at IS NULL AND a.uploaded_at IS NOT NULL
+     ORDER BY a.created_at DESC, a.id DESC LIMIT ?`,
+    [issueId, limit],
+  );
+}
+
 export interface StatusChange {
   status: string;
   resolvedAtVersion: string | null;

@@ -16,6 +16,7 @@ import { projectFor, projectsInScope } from "../projects/scope";
 import type { IssueGrouper } from "./grouper";
 import { ISSUE_STATUSES, type IssueStatus, SORTS } from "./model";
 import {
+  attachmentsOf,
   daysOf,
   findIssue,
   fingerprintsOf,
@@ -30,6 +31,8 @@ import {
 
 type Query = Record<string, string | undefined>;
 const DAY_MS = 86_400_000;
+/** Owlmetry's page of an issue's attachments. */
+const ATTACHMENTS_SHOWN = 20;
 /** The days a list shows per issue (its sparkline). */
 const LIST_DAYS = 14;
 
@@ -81,6 +84,7 @@ export class IssuesService {
       const page = occurrences.slice(0, limit);
       const last = page.at(-1);
       const comments = await commentsOf(tx, "issues", row.id);
+      const attachments = await attachmentsOf(tx, row.id, ATTACHMENTS_SHOWN);
       const { project_name: _, ...issue } = present(row, fingerprints);
       return {
         ...issue,
@@ -90,6 +94,11 @@ export class IssuesService {
           occurrences.length > limit && last ? encodeTimeCursor(last.us, last.event_id) : null,
         occurrence_has_more: occurrences.length > limit,
         comments: comments.map((c) => presentComment(c, "issue_id")),
+        attachments: attachments.map((a) => ({
+          ...a,
+          uploaded_at: a.uploaded_at.toISOString(),
+          created_at: a.created_at.toISOString(),
+        })),
       };
     });
   }

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { type App, type AppUser, type EventDetail, type EventRow, get, qs } from "../api";
+import { type App, type AppUser, downloadAttachment, type EventDetail, type EventRow, get, qs } from "../api";
 import { TextFilter } from "../components/fields";
 import { useLatest } from "../latest";
 import { go, href, parseRoute } from "../route";
@@ -234,15 +234,6 @@ function EventPanel({
     setEvent,
     (e) => setError(e.message),
   );
-  const download = async (attachmentId: string, name: string) => {
-    const a = await get<{ download_url: string }>(`/v1/attachments/${attachmentId}`);
-    const link = document.createElement("a");
-    link.href = a.download_url;
-    link.download = name;
-    document.body.append(link);
-    link.click();
-    link.remove();
-  };
   const skip = new Set(["custom_attributes", "experiments", "attachments"]);
   return (
     <aside class="panel" data-testid="event-panel">
@@ -276,7 +267,11 @@ function EventPanel({
             <ul class="attachments">
               {event.attachments.map((a) => (
                 <li key={a.id}>
-                  <button type="button" class="link" onClick={() => download(a.id, a.original_filename)}>
+                  <button
+                    type="button"
+                    class="link"
+                    onClick={() => downloadAttachment(a.id, a.original_filename)}
+                  >
                     Download {a.original_filename}
                   </button>{" "}
                   <span class="muted">

@@ -1,5 +1,14 @@
 import { useState } from "preact/hooks";
-import { api, type EventDetail, type EventRow, get, type Issue, type IssueDetail, qs } from "../api";
+import {
+  api,
+  downloadAttachment,
+  type EventDetail,
+  type EventRow,
+  get,
+  type Issue,
+  type IssueDetail,
+  qs,
+} from "../api";
 import { CommentThread } from "../components/comments";
 import { Choice } from "../components/fields";
 import { useLatest, usePages } from "../latest";
@@ -320,6 +329,20 @@ function IssuePanel({
       ) : (
         <p class="muted">—</p>
       )}
+      <h3>Files</h3>
+      {detail?.attachments.length === 0 && <p class="muted">None</p>}
+      <ul class="attachments" data-testid="issue-attachments">
+        {detail?.attachments.map((a) => (
+          <li key={a.id}>
+            <button type="button" class="link" onClick={() => downloadAttachment(a.id, a.original_filename)}>
+              {a.original_filename}
+            </button>{" "}
+            <span class="muted">
+              {when(a.created_at)}, {a.size_bytes.toLocaleString()} bytes
+            </span>
+          </li>
+        ))}
+      </ul>
       <h3>Sessions</h3>
       <ul class="occurrences">
         {detail?.occurrences.slice(0, 10).map((o) => (

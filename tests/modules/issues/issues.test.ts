@@ -555,6 +555,60 @@ describe("retention", () => {
   });
 });
 
+describe("attachments", () => {
+  test("an issue's page lists the files uploaded with its errors", async () => {
+    const r = await roost.call("POST", "/v1/ingest", {
+      token: t.clientKey,
+      body: {
+        bundle_id: t.app.bundle_id,
+        events: [
+          {
+            client_event_id: "with-log",
+            session_id: "att",
+            level: "error",
+            message: "Crash in renderer",
+            environment: "ios",
+          },
+        ],
+      },
+    });
+    expect(r.body.accepted).toBe(1);
+    const bytes = new TextEncoder().encode("Thread 0 crashed\n");
+    const reserved = await roost.call("POST", "/v1/ingest/attachment", {
+      token: t.clientKey,
+      body: {
+        client_event_id: "with-log",
+        original_filename: "crash.log",
+        content_type: "text/plain",
+        size_bytes: bytes.length,
+        sha256: new Bun.CryptoHasher("sha256").update(bytes).digest("hex"),
+      },
+    });
+    expect(reserved.status).toBe(201);
+    const url = new URL(reserved.body.upload_url);
+    const put = await roost.call("PUT", `${url.pathname}${url.search}`, {
+      token: t.clientKey,
+      body: bytes,
+      headers: { "content-type": "application/octet-stream" },
+    });
+    expect(put.status).toBeLessThan(300);
+    await roost.services.grouper.settle();
+    const issue = await byTitle(t, "Crash in renderer");
+    const detail = await roost.call("GET", issuePath(t, issue.id), { token: t.token });
+    expect(detail.body.attachments).toHaveLength(1);
+    expect(detail.body.attachments[0]).toMatchObject({
+      id: reserved.body.attachment_id,
+      original_filename: "crash.log",
+      content_type: "text/plain",
+      size_bytes: bytes.length,
+    });
+    const other = await byTitle(t, "Disk full");
+    expect((await roost.call("GET", issuePath(t, other.id), { token: t.token })).body.attachments).toEqual(
+      [],
+    );
+  });
+});
+
 describe("imports", () => {
   test("an import that updates an error in place does not count it again", async () => {
     const imp = await roost.call("POST", "/v1/keys", {
