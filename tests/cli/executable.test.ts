@@ -59,6 +59,9 @@ test("the executable alone: --version, --help", () => {
 test("the executable alone: ingest, read back, seal, read again, stop cleanly", async () => {
   const first = await startServer(data, env, { command: [exe], cwd: alone });
   const { agent, client } = firstRunKeys(first.startup);
+  // The middle of the last hour: 20 events a second apart all fall in one hourly partition
+  // (an hour before now, they straddled an hour's edge when the test ran just after one).
+  const halfPast = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 1_800_000;
   const events = Array.from({ length: 20 }, (_, i) => ({
     client_event_id: `exe-${i}`,
     session_id: "exe-session",
@@ -66,7 +69,7 @@ test("the executable alone: ingest, read back, seal, read again, stop cleanly", 
     level: i % 5 === 0 ? "error" : "info",
     message: `event ${i}`,
     environment: "backend",
-    timestamp: new Date(Date.now() - 3_600_000 - i * 1000).toISOString(),
+    timestamp: new Date(halfPast - i * 1000).toISOString(),
   }));
   const sent = await fetch(`${first.base}/v1/ingest`, {
     method: "POST",

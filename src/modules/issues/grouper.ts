@@ -116,7 +116,8 @@ export class IssueGrouper {
     const left = await this.store.snapshot((tx) => ungroupedErrors(tx));
     const errors = left.map(storedErrorOf).filter((e) => e !== null);
     if (errors.length > 0) {
-      this.pending.push(errors);
+      // In round-sized pieces: a large backlog must not hold the writer in one long round.
+      for (let i = 0; i < errors.length; i += ROUND_SIZE) this.pending.push(errors.slice(i, i + ROUND_SIZE));
       this.log.info("ungrouped errors found at start", { errors: errors.length });
       this.schedule(0);
     }
