@@ -89,6 +89,7 @@ export class NotificationDispatcher {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
+  private digestsCheckedAt = 0;
 
   constructor(
     private readonly store: Store,
@@ -212,6 +213,10 @@ export class NotificationDispatcher {
 
   private async queueDigests(): Promise<void> {
     const now = new Date();
+    // Digests are due at most once a minute (or per their interval, when shorter): the outbox is
+    // looked at every poll, the destinations' digests need not be.
+    if (now.getTime() - this.digestsCheckedAt < Math.min(60_000, this.config.digestEveryMs)) return;
+    this.digestsCheckedAt = now.getTime();
     const due = await this.store.snapshot((tx) => dueDigests(tx, now, this.config.digestEveryMs));
     for (const digest of due) {
       await this.writer.run(async () => async (tx) => {

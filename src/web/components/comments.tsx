@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { api } from "../api";
+import { minute } from "./fields";
 
 interface Comment {
   id: string;
@@ -35,8 +36,7 @@ export function CommentThread({
       <ul class="comments">
         {comments?.map((c) => (
           <li key={c.id}>
-            <strong>{c.author_name}</strong>{" "}
-            <span class="muted">{c.created_at.slice(0, 16).replace("T", " ")}</span>
+            <strong>{c.author_name}</strong> <span class="muted">{minute(c.created_at)}</span>
             <p>{c.body}</p>
           </li>
         ))}

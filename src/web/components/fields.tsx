@@ -60,3 +60,13 @@ export function RenameButton({ onClick }: { onClick: () => void }) {
     </button>
   );
 }
+
+/** The data-mode choices of the triage lists (feedback, issues). */
+export const DATA_MODES: ReadonlyArray<readonly [string, string]> = [
+  ["production", "Production"],
+  ["development", "Development"],
+  ["all", "Both"],
+];
+
+/** An ISO time as the dashboard shows it: date and minutes, UTC. */
+export const minute = (iso: string) => iso.slice(0, 16).replace("T", " ");

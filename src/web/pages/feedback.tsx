@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { api, type Feedback, type FeedbackDetail, get } from "../api";
 import { CommentThread } from "../components/comments";
-import { Choice } from "../components/fields";
+import { Choice, DATA_MODES, minute } from "../components/fields";
 import { useLatest, usePages } from "../latest";
 import { go, href } from "../route";
 import type { Scope } from "../scope";
@@ -11,11 +11,6 @@ const STATUSES: ReadonlyArray<readonly [string, string]> = [
   ["in_review", "In review"],
   ["addressed", "Addressed"],
   ["dismissed", "Dismissed"],
-];
-const MODES: ReadonlyArray<readonly [string, string]> = [
-  ["production", "Production"],
-  ["development", "Development"],
-  ["all", "Both"],
 ];
 
 /** What apps' users wrote through Owlmetry's feedback call, newest first, with its triage. */
@@ -50,7 +45,7 @@ export function FeedbackPage({ scope, params }: { scope: Scope; params: Record<s
         <Choice
           label="Data"
           value={params.mode ?? "production"}
-          options={MODES}
+          options={DATA_MODES}
           onChange={(mode) => nav({ mode, item: undefined })}
         />
       </div>
@@ -77,7 +72,7 @@ export function FeedbackPage({ scope, params }: { scope: Scope; params: Record<s
                     class={f.id === params.item ? "selected" : ""}
                     onClick={() => nav({ item: f.id })}
                   >
-                    <td>{f.created_at.slice(0, 16).replace("T", " ")}</td>
+                    <td>{minute(f.created_at)}</td>
                     <td>{f.message.length > 90 ? `${f.message.slice(0, 90)}…` : f.message}</td>
                     <td>{f.submitter_name ?? f.submitter_email ?? f.user_id ?? "—"}</td>
                     <td>{f.app_name ?? ""}</td>

@@ -10,7 +10,7 @@ import {
   qs,
 } from "../api";
 import { CommentThread } from "../components/comments";
-import { Choice } from "../components/fields";
+import { Choice, DATA_MODES, minute } from "../components/fields";
 import { useLatest, usePages } from "../latest";
 import { go, href } from "../route";
 import type { Scope } from "../scope";
@@ -29,13 +29,7 @@ const SORTS: ReadonlyArray<readonly [string, string]> = [
   ["users", "Most users"],
   ["first_seen", "Newest"],
 ];
-const MODES: ReadonlyArray<readonly [string, string]> = [
-  ["production", "Production"],
-  ["development", "Development"],
-  ["all", "Both"],
-];
 const label = (status: string) => STATUSES.find(([s]) => s === status)?.[1] ?? status;
-const when = (iso: string) => iso.slice(0, 16).replace("T", " ");
 
 /** Errors grouped into issues (decision 011): the list with its filters in the URL, and one issue. */
 export function IssuesPage({ scope, params }: { scope: Scope; params: Record<string, string> }) {
@@ -76,7 +70,7 @@ export function IssuesPage({ scope, params }: { scope: Scope; params: Record<str
         <Choice
           label="Data"
           value={params.mode ?? "production"}
-          options={MODES}
+          options={DATA_MODES}
           onChange={(mode) => nav({ mode, issue: undefined })}
         />
       </div>
@@ -116,7 +110,7 @@ export function IssuesPage({ scope, params }: { scope: Scope; params: Record<str
                     </td>
                     <td class="num">{i.event_count.toLocaleString()}</td>
                     <td class="num">{i.unique_user_count.toLocaleString()}</td>
-                    <td>{when(i.last_seen_at)}</td>
+                    <td>{minute(i.last_seen_at)}</td>
                     <td>
                       <span class={`status status-${i.status}`}>{label(i.status)}</span>
                     </td>
@@ -284,11 +278,11 @@ function IssuePanel({
             ["Users", shown.unique_user_count.toLocaleString()],
             [
               "First seen",
-              `${when(shown.first_seen_at)}${shown.first_seen_app_version ? ` in ${shown.first_seen_app_version}` : ""}`,
+              `${minute(shown.first_seen_at)}${shown.first_seen_app_version ? ` in ${shown.first_seen_app_version}` : ""}`,
             ],
             [
               "Last seen",
-              `${when(shown.last_seen_at)}${shown.last_seen_app_version ? ` in ${shown.last_seen_app_version}` : ""}`,
+              `${minute(shown.last_seen_at)}${shown.last_seen_app_version ? ` in ${shown.last_seen_app_version}` : ""}`,
             ],
             ["App", shown.app_name ?? shown.app_id],
             ["Module", shown.source_module],
@@ -338,7 +332,7 @@ function IssuePanel({
               {a.original_filename}
             </button>{" "}
             <span class="muted">
-              {when(a.created_at)}, {a.size_bytes.toLocaleString()} bytes
+              {minute(a.created_at)}, {a.size_bytes.toLocaleString()} bytes
             </span>
           </li>
         ))}
@@ -355,7 +349,7 @@ function IssuePanel({
                 data_mode: "all",
               })}
             >
-              {when(o.timestamp)}
+              {minute(o.timestamp)}
             </a>{" "}
             <span class="muted">
               {o.user_id ?? "anonymous"} {o.app_version ? `· ${o.app_version}` : ""}
@@ -389,7 +383,7 @@ function LatestEvent({ event, link }: { event: EventDetail; link: string }) {
   return (
     <div class="latest-event" data-testid="latest-event">
       <p>
-        <a href={link}>{when(event.timestamp)}</a> <span class="muted">{event.user_id ?? "anonymous"}</span>
+        <a href={link}>{minute(event.timestamp)}</a> <span class="muted">{event.user_id ?? "anonymous"}</span>
       </p>
       {exceptions.map((x, i) => (
         <div key={i}>

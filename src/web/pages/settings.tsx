@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import { type App, api, get, type Key } from "../api";
-import { RenameButton } from "../components/fields";
+import { minute, RenameButton } from "../components/fields";
 import { useLatest } from "../latest";
 import type { Scope } from "../scope";
 
@@ -203,7 +203,7 @@ export function SettingsPage({ scope }: { scope: Scope }) {
                   ? (apps.find((a) => a.id === k.app_id)?.name ?? k.app_id)
                   : k.permissions.join(", ")}
               </td>
-              <td class="muted">{k.last_used_at?.slice(0, 16).replace("T", " ") ?? "never"}</td>
+              <td class="muted">{k.last_used_at ? minute(k.last_used_at) : "never"}</td>
               <td>
                 {k.revoked_at ? (
                   <span class="muted">revoked</span>
