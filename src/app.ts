@@ -9,6 +9,7 @@ import { RateLimiter } from "./lib/rate-limit";
 import { loadOrCreateSecret } from "./lib/secret";
 import { UrlSigner } from "./lib/signed-url";
 import { authGuard } from "./modules/access/guard";
+import { deriveOnCommit, ensureDerived } from "./modules/analytics/derived";
 import { appUsersRoutes } from "./modules/app-users";
 import { AppUsersService } from "./modules/app-users/service";
 import { appsRoutes } from "./modules/apps";
@@ -27,6 +28,8 @@ import { EventsService } from "./modules/events/service";
 import { feedbackRoutes } from "./modules/feedback";
 import { fileSentryFeedback } from "./modules/feedback/sentry";
 import { FeedbackService } from "./modules/feedback/service";
+import { funnelsRoutes } from "./modules/funnels";
+import { FunnelsService } from "./modules/funnels/service";
 import { healthRoutes } from "./modules/health";
 import { identityRoutes } from "./modules/identity";
 import { IdentityService } from "./modules/identity/service";
@@ -39,6 +42,8 @@ import { IssueGrouper } from "./modules/issues/grouper";
 import { IssuesService } from "./modules/issues/service";
 import { keysRoutes } from "./modules/keys";
 import { KeysService } from "./modules/keys/service";
+import { metricsRoutes } from "./modules/metrics";
+import { MetricsService } from "./modules/metrics/service";
 import { notificationsRoutes } from "./modules/notifications";
 import { NotificationDispatcher, queueIssueNews } from "./modules/notifications/dispatcher";
 import { NotificationsService } from "./modules/notifications/service";
@@ -109,9 +114,11 @@ export async function createApp(config: Config, deps: Deps) {
   );
   await attachments.start();
   // Each commit links the attachments that wait for the events it stores, files Sentry's user
-  // feedback as feedback, and tells the events API the newest times of each app.
+  // feedback as feedback, derives metric and funnel rows, and tells the events API the newest
+  // times of each app.
   const recentTimes = new RecentTimes();
   const claims = await loadIdentityClaims(store, log);
+  await ensureDerived(store, log);
   // Issue news goes out through the outbox the grouping rounds fill (decision 011).
   let dispatcher: NotificationDispatcher | null = null;
   const grouper = new IssueGrouper(
@@ -128,6 +135,7 @@ export async function createApp(config: Config, deps: Deps) {
     async (tx, events, updates) => {
       await attachments.linkEvents(tx, events);
       await fileSentryFeedback(tx, events);
+      await deriveOnCommit(tx, events, updates);
       // An import's update of an error is not a new error: its issue counted it on arrival.
       return grouper.collect(updates.size === 0 ? events : events.filter((e) => !updates.has(e)));
     },
@@ -221,6 +229,8 @@ export async function createApp(config: Config, deps: Deps) {
     .use(attributionRoutes(guard, new AttributionService(contexts, services.identity, config.attribution)))
     .use(feedbackRoutes(guard, new FeedbackService(store, writer, contexts, claims, attachments)))
     .use(issuesRoutes(guard, new IssuesService(store, writer, grouper)))
+    .use(metricsRoutes(guard, new MetricsService(store, writer)))
+    .use(funnelsRoutes(guard, new FunnelsService(store, writer)))
     .use(
       notificationsRoutes(
         guard,

@@ -20,9 +20,9 @@ export interface Tx {
 
 /**
  * How a column is handed to DuckDB's appender. UUID columns go in as `text` (DuckDB casts), times
- * as `micros` (microseconds since the epoch), hashes as `u64`.
+ * as `micros` (microseconds since the epoch), hashes as `u64`, measures as `f64`.
  */
-export type ColumnKind = "text" | "bool" | "micros" | "i64" | "u64";
+export type ColumnKind = "text" | "bool" | "micros" | "i64" | "u64" | "f64";
 export type ColumnValue = string | boolean | bigint | number | null;
 
 /** The writer's handle, with bulk appends: only the writer appends. */
@@ -304,6 +304,7 @@ const TYPE_IDS: Record<ColumnKind, bindings.Type> = {
   micros: bindings.Type.TIMESTAMP_TZ,
   i64: bindings.Type.BIGINT,
   u64: bindings.Type.UBIGINT,
+  f64: bindings.Type.DOUBLE,
 };
 
 /**
@@ -334,11 +335,14 @@ function fillVector(
         ? new Uint8Array(size)
         : kind === "u64"
           ? new BigUint64Array(size)
-          : new BigInt64Array(size);
+          : kind === "f64"
+            ? new Float64Array(size)
+            : new BigInt64Array(size);
     for (let row = 0; row < size; row++) {
       const value = values[start + row];
       if (value === null || value === undefined) markNull(row);
       else if (data instanceof Uint8Array) data[row] = value ? 1 : 0;
+      else if (data instanceof Float64Array) data[row] = Number(value);
       else data[row] = BigInt(value);
     }
     bindings.copy_data_to_vector(vector, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);

@@ -550,4 +550,84 @@ CREATE TABLE notification_attempts (
 );
 `,
   },
+  {
+    version: 15,
+    name: "metrics_funnels",
+    sql: `
+-- Owlmetry's metric and funnel definitions, per project (decision 012). A deleted definition keeps
+-- its row (deleted_at), and creating its slug again brings it back.
+CREATE TABLE metric_definitions (
+  id UUID PRIMARY KEY,
+  project_id UUID NOT NULL,
+  name VARCHAR NOT NULL,
+  slug VARCHAR NOT NULL,
+  description VARCHAR,
+  documentation VARCHAR,
+  schema_definition JSON,
+  aggregation_rules JSON,
+  status VARCHAR NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL,
+  deleted_at TIMESTAMPTZ
+);
+CREATE TABLE funnel_definitions (
+  id UUID PRIMARY KEY,
+  project_id UUID NOT NULL,
+  name VARCHAR NOT NULL,
+  slug VARCHAR NOT NULL,
+  description VARCHAR,
+  steps JSON NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL,
+  deleted_at TIMESTAMPTZ
+);
+-- The metric:<slug>:<phase> and step:<name> events, a narrow row each, written in the commit
+-- that stores the event (and rebuilt from the stored events when missing): metric and funnel
+-- queries read these, in every state of the lake, instead of scanning every event.
+-- attributes and experiments are JSON object text, as in the hot table.
+CREATE TABLE metric_events (
+  id UUID NOT NULL,
+  project_id UUID NOT NULL,
+  app_id UUID NOT NULL,
+  client_event_id VARCHAR NOT NULL,
+  session_id VARCHAR NOT NULL,
+  user_id VARCHAR,
+  api_key_id UUID,
+  slug VARCHAR NOT NULL,
+  phase VARCHAR NOT NULL,
+  tracking_id VARCHAR,
+  duration_ms DOUBLE,
+  error VARCHAR,
+  attributes VARCHAR,
+  experiments VARCHAR,
+  environment VARCHAR,
+  os_version VARCHAR,
+  app_version VARCHAR,
+  device_model VARCHAR,
+  build_number VARCHAR,
+  country_code VARCHAR,
+  is_dev BOOLEAN NOT NULL,
+  timestamp TIMESTAMPTZ NOT NULL,
+  received_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE funnel_events (
+  id UUID NOT NULL,
+  project_id UUID NOT NULL,
+  app_id UUID NOT NULL,
+  client_event_id VARCHAR NOT NULL,
+  session_id VARCHAR NOT NULL,
+  user_id VARCHAR,
+  step_name VARCHAR NOT NULL,
+  screen_name VARCHAR,
+  attributes VARCHAR,
+  experiments VARCHAR,
+  environment VARCHAR,
+  app_version VARCHAR,
+  is_dev BOOLEAN NOT NULL,
+  timestamp TIMESTAMPTZ NOT NULL
+);
+-- Which derived tables hold every stored event: a start derives what is missing here.
+CREATE TABLE derivations (name VARCHAR PRIMARY KEY, derived_at TIMESTAMPTZ NOT NULL);
+`,
+  },
 ];

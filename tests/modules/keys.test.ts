@@ -123,7 +123,7 @@ describe("keys", () => {
     [{ kind: "client", name: "x", app_id: "bad" }, "app_id: must be a UUID"],
     [
       { kind: "agent", name: "x", permissions: ["events:write"] },
-      "permissions: events:write not allowed for agent keys. Allowed: events:read, org:read, org:write, org:admin, feedback:read, feedback:write, questionnaires:read, questionnaires:write, issues:read, issues:write",
+      "permissions: events:write not allowed for agent keys. Allowed: events:read, org:read, org:write, org:admin, feedback:read, feedback:write, questionnaires:read, questionnaires:write, issues:read, issues:write, metrics:read, metrics:write, funnels:read, funnels:write",
     ],
     [
       { kind: "client", name: "x", app_id: "$A", permissions: ["org:read"] },
@@ -131,7 +131,7 @@ describe("keys", () => {
     ],
     [
       { kind: "agent", name: "x", permissions: ["god"] },
-      "permissions must be a list of distinct values from events:write, events:read, org:read, org:write, org:admin, feedback:read, feedback:write, questionnaires:read, questionnaires:write, issues:read, issues:write",
+      "permissions must be a list of distinct values from events:write, events:read, org:read, org:write, org:admin, feedback:read, feedback:write, questionnaires:read, questionnaires:write, issues:read, issues:write, metrics:read, metrics:write, funnels:read, funnels:write",
     ],
     [
       { kind: "agent", name: "x", expires_in_days: 0 },

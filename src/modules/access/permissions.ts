@@ -10,6 +10,10 @@ export const PERMISSIONS = [
   "questionnaires:write",
   "issues:read",
   "issues:write",
+  "metrics:read",
+  "metrics:write",
+  "funnels:read",
+  "funnels:write",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -31,10 +35,29 @@ const FEEDBACK: readonly Permission[] = [
   "issues:read",
   "issues:write",
 ];
+/** Metric and funnel definitions are Owlmetry's admin work; every member reads them. */
+const ANALYTICS_READ: readonly Permission[] = ["metrics:read", "funnels:read"];
+const ANALYTICS_WRITE: readonly Permission[] = ["metrics:write", "funnels:write"];
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  owner: ["events:read", "org:read", "org:write", "org:admin", ...FEEDBACK],
-  admin: ["events:read", "org:read", "org:write", "org:admin", ...FEEDBACK],
-  member: ["events:read", "org:read", ...FEEDBACK],
+  owner: [
+    "events:read",
+    "org:read",
+    "org:write",
+    "org:admin",
+    ...FEEDBACK,
+    ...ANALYTICS_READ,
+    ...ANALYTICS_WRITE,
+  ],
+  admin: [
+    "events:read",
+    "org:read",
+    "org:write",
+    "org:admin",
+    ...FEEDBACK,
+    ...ANALYTICS_READ,
+    ...ANALYTICS_WRITE,
+  ],
+  member: ["events:read", "org:read", ...FEEDBACK, ...ANALYTICS_READ],
 };
 
 /** What each key kind may hold, and what it gets when the creator names nothing. */

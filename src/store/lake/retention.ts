@@ -73,6 +73,15 @@ export async function retain(
            AND (p.deleted_at IS NOT NULL OR issue_events.timestamp < ?::TIMESTAMPTZ - to_days(p.retention_days)))`,
       [now],
     );
+    // Metric and funnel rows follow their events.
+    for (const table of ["metric_events", "funnel_events"]) {
+      await tx.run(
+        `DELETE FROM ${table} WHERE EXISTS (
+           SELECT 1 FROM projects p WHERE p.id = ${table}.project_id
+             AND (p.deleted_at IS NOT NULL OR ${table}.timestamp < ?::TIMESTAMPTZ - to_days(p.retention_days)))`,
+        [now],
+      );
+    }
     if (expired.length > 0) log.info("retention", { files: expired.length });
     return { files: expired.length, hotRows: hot?.n ?? 0 };
   });
