@@ -7,6 +7,12 @@
  *   bun run bench/generate.ts --data /tmp/roost-10m --events 10000000
  *   bun run bench/generate.ts --data /tmp/roost-1m-hot --events 1000000 --via import
  *
+ * `--analytics`: Owlmetry's metric and funnel events in realistic shares (decision 012): 5% of
+ * events are operations of four metrics (a start and its complete, fail or cancel, paired by
+ * tracking id, durations long-tailed and slower in later versions), and one session in ten walks
+ * an onboarding funnel (welcome → signup → first-photo → purchase, fewer at each step, more
+ * purchases in the `onboarding: b` variant). Left out, the data set is the earlier one.
+ *
  * `--via import` sends the same events through a real server's `POST /v1/import` (1,000 a batch,
  * 4 connections, the storage job off), so they end where a user's backfill ends: all hot, nothing
  * sealed. bench/query.ts --state then measures that state, sealed, and compacted.
@@ -20,6 +26,8 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { firstRun } from "../src/bootstrap";
 import { parseArgs } from "../src/cli/args";
 import { loadConfig } from "../src/config";
+import { createLogger } from "../src/lib/log";
+import { rebuildDerived } from "../src/modules/analytics/derived";
 import { createKeyIn } from "../src/modules/keys/service";
 import { Store } from "../src/store/db";
 import { summarise } from "../src/store/lake";
@@ -40,14 +48,44 @@ const viaImport = flags.via === "import";
 const errorRate = flags["error-rate"] === undefined ? null : Number(flags["error-rate"]);
 if (errorRate !== null && !(errorRate > 0 && errorRate < 0.1))
   throw new Error("--error-rate is a share below 0.1");
+// u(i, k): a deterministic number in [0, 1) from row i and stream k.
+const u = (expr: string, k: number) => `((hash(${expr}, ${k}) % 1000000007) / 1000000007.0)`;
 const levelSql = (i: string) =>
   `CASE WHEN ${u(i, 8)} < ${errorRate ?? 0.02} THEN 'error' WHEN ${u(i, 8)} < 0.10 THEN 'warn' WHEN ${u(i, 8)} < 0.35 THEN 'debug' ELSE 'info' END`;
+const analytics = flags.analytics === true || flags.analytics === "true";
 const messageSql = (i: string) => {
   const plain = `['screen_viewed', 'button_tapped', 'request_finished', 'purchase', 'crash'][1 + (hash(${i}, 10) % 5)::INTEGER]`;
-  if (errorRate === null) return plain;
   const failure = `['Database is locked', 'Timeout contacting server', 'Decoding failed', 'Out of memory', 'Disk full', 'Permission denied', 'Invalid state', 'Network unreachable'][1 + (hash(${i}, 18) % 8)::INTEGER] || ' in ' || ['sync', 'checkout', 'login', 'upload'][1 + (hash(${i}, 19) % 4)::INTEGER]`;
-  return `CASE WHEN ${u(i, 8)} < ${errorRate} THEN ${failure} ELSE ${plain} END`;
+  const other =
+    errorRate === null ? plain : `CASE WHEN ${u(i, 8)} < ${errorRate} THEN ${failure} ELSE ${plain} END`;
+  if (!analytics) return other;
+  return `CASE WHEN ${METRIC_SLOT} THEN 'metric:' || ${METRIC_SLUG} || ':' || ${METRIC_PHASE}
+    WHEN ${STEP_SLOT} THEN 'step:' || ['welcome', 'signup', 'first-photo', 'purchase'][(e - 19) // 5]
+    ELSE ${other} END`;
 };
+/** Of a session's 20 pairs of events (e, e + 1), 5% are an operation: its start, then its end. */
+const METRIC_SLOT = "(hash(s, e // 2, 21) % 100 < 5)";
+const METRIC_SLUG =
+  "['photo-upload', 'sync', 'checkout', 'feed-load'][1 + (hash(s, e // 2, 22) % 4)::INTEGER]";
+const METRIC_END = "(hash(s, e // 2, 23) % 100)";
+const METRIC_PHASE = `CASE WHEN e % 2 = 0 THEN 'start' WHEN ${METRIC_END} < 85 THEN 'complete' WHEN ${METRIC_END} < 95 THEN 'fail' ELSE 'cancel' END`;
+/**
+ * One session in ten is a first run: events 24, 29, 34 and 39 (each in its own SDK batch, 15 s
+ * apart) are the funnel's steps, each reached by fewer (70%, 45%, then 20% buy, or 30% in variant
+ * b of the onboarding experiment).
+ */
+const STEP_SLOT = `(hash(s, 24) % 10 = 0 AND e IN (24, 29, 34, 39) AND ${u("s", 25)} < [1.0, 0.7, 0.45,
+  CASE WHEN hash(s, 14) % 3 = 0 AND hash(s, 15) % 2 = 1 THEN 0.3 ELSE 0.2 END][(e - 19) // 5])`;
+/** An operation's attributes: its tracking id; at its end a duration (ms, long-tailed) and on a fail the error. */
+const METRIC_ATTRIBUTES = `map_from_entries(list_filter([
+    {'k': 'tracking_id', 'v': list_transform([md5(s || '/' || e // 2)], h -> substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-4' || substr(h, 14, 3) || '-8' || substr(h, 18, 3) || '-' || substr(h, 21, 12))[1]},
+    {'k': 'duration_ms', 'v': CASE WHEN e % 2 = 1 THEN round((80 + 4000 * pow(${u("i", 27)}, 3)) * (1 + (hash(s, 17) % 10) * 0.04))::BIGINT::VARCHAR END},
+    {'k': 'error', 'v': CASE WHEN e % 2 = 1 AND ${METRIC_END} BETWEEN 85 AND 94 THEN ['Timeout', 'Offline', 'Server error'][1 + (hash(i, 28) % 3)::INTEGER] END}
+  ], x -> x.v IS NOT NULL))`;
+const PLAIN_ATTRIBUTES = `MAP {'plan': ['free', 'pro', 'team'][1 + (hash(s, 12) % 3)::INTEGER], 'build': 'b' || (hash(s, 13) % 40)}`;
+const attributesSql = analytics
+  ? `CASE WHEN ${METRIC_SLOT} THEN ${METRIC_ATTRIBUTES} ELSE ${PLAIN_ATTRIBUTES} END`
+  : PLAIN_ATTRIBUTES;
 const dataDir = String(flags.data ?? "");
 if (!dataDir) throw new Error("--data <dir> is required (a fresh directory)");
 if (existsSync(join(dataDir, "roost.duckdb")))
@@ -71,8 +109,6 @@ const lakeDir = join(config.dataDir, "lake", "events");
 const perDay = Math.ceil(sessions / DAYS);
 mkdirSync(lakeDir, { recursive: true });
 
-// u(i, k): a deterministic number in [0, 1) from row i and stream k.
-const u = (expr: string, k: number) => `((hash(${expr}, ${k}) % 1000000007) / 1000000007.0)`;
 /** One day's events (columns s, e, i, app_index, user_n, session_ms, timestamp), or null past the end. */
 function eventsOfDay(day: number): string | null {
   const s0 = day * perDay;
@@ -109,7 +145,7 @@ for (let day = 0; day < DAYS && !viaImport; day++) {
       'Module' || (hash(i, 9) % 12) AS source_module,
       ${messageSql("i")} AS message,
       ['Home', 'Search', 'Detail', 'Cart', 'Settings'][1 + (hash(i, 11) % 5)::INTEGER] AS screen_name,
-      MAP {'plan': ['free', 'pro', 'team'][1 + (hash(s, 12) % 3)::INTEGER], 'build': 'b' || (hash(s, 13) % 40)} AS custom_attributes,
+      ${attributesSql} AS custom_attributes,
       CASE WHEN hash(s, 14) % 3 = 0 THEN MAP {'onboarding': ['a', 'b'][1 + (hash(s, 15) % 2)::INTEGER]} END AS experiments,
       'backend' AS environment,
       '17.' || (hash(s, 16) % 5) AS os_version,
@@ -185,6 +221,8 @@ if (viaImport) {
   // The summaries the storage job writes with each file (counts without opening files).
   const paths = (await store.read<{ path: string }>("SELECT path FROM lake_files")).map((r) => r.path);
   await store.write((tx) => summarise(tx, config.dataDir, paths));
+  // The metric and funnel rows a commit would have written (imports write them themselves).
+  await rebuildDerived(store, createLogger("info"));
 }
 const reopened = viaImport ? await Store.open(config.dataDir, config.duckdb) : store;
 const [stats] = await reopened.read<{ files: number; events: number }>(
@@ -260,7 +298,7 @@ async function importEvents(): Promise<void> {
         source_module: 'Module' || (hash(i, 9) % 12),
         message: ${messageSql("i")},
         screen_name: ['Home', 'Search', 'Detail', 'Cart', 'Settings'][1 + (hash(i, 11) % 5)::INTEGER],
-        custom_attributes: {plan: ['free', 'pro', 'team'][1 + (hash(s, 12) % 3)::INTEGER], build: 'b' || (hash(s, 13) % 40)},
+        custom_attributes: ${attributesSql},
         experiments: CASE WHEN hash(s, 14) % 3 = 0 THEN {onboarding: ['a', 'b'][1 + (hash(s, 15) % 2)::INTEGER]} END,
         environment: 'backend',
         os_version: '17.' || (hash(s, 16) % 5),
