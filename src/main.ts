@@ -27,8 +27,9 @@ Commands:
                              delete retired files
   issues rebuild             recompute every issue from the stored errors (statuses, comments and
                              merges stay)
-  demo                       load a sample week (3 apps, sessions, errors with crash logs, every
-                             outcome) into a 'demo' team owned by every team owner
+  demo                       load a sample week (3 apps, sessions, errors with crash logs, metrics
+                             and a funnel, every outcome) into a 'demo' team owned by every team
+                             owner
 
 Flags for serve:
   --demo           load the demo team on start when it is not there (ROOST_DEMO=1)

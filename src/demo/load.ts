@@ -1,5 +1,6 @@
 import { eventId, newId } from "../lib/ids";
 import { categoryOfLevel } from "../lib/vocab";
+import { deriveOnCommit } from "../modules/analytics/derived";
 import { createAppIn } from "../modules/apps/service";
 import { insertAttachment, markUploaded } from "../modules/attachments/repository";
 import type { FeedbackStatus } from "../modules/feedback/model";
@@ -14,6 +15,7 @@ import { createTeamIn } from "../modules/teams/service";
 import { insertMembership, ownerIds } from "../modules/users/repository";
 import type { BlobStore } from "../store/blobs";
 import type { Store, Tx } from "../store/db";
+import { addDemoDefinitions, analyticsEvents } from "./analytics";
 import { groupDemoIssues } from "./issues";
 import {
   crashLog,
@@ -46,9 +48,9 @@ export interface DemoReport {
 
 /**
  * Loads a week of sample telemetry into a `demo` team owned by every existing owner: three apps
- * in two projects, sessions, errors with crash logs, and every outcome (accepted, filtered,
- * rate limited, invalid, abuse, client discard), as ingest would have recorded them. Returns null
- * when the demo team exists already.
+ * in two projects, sessions, errors with crash logs, metrics and a funnel with their definitions,
+ * and every outcome (accepted, filtered, rate limited, invalid, abuse, client discard), as ingest
+ * would have recorded them. Returns null when the demo team exists already.
  */
 export async function loadDemo(store: Store, blobs: BlobStore, now = Date.now()): Promise<DemoReport | null> {
   const started = performance.now();
@@ -115,7 +117,7 @@ export async function loadDemo(store: Store, blobs: BlobStore, now = Date.now())
     const sessionsSeen = new Set<string>();
     const stored: StoredEvent[] = [];
     const errors: StoredEvent[] = [];
-    for (const e of sampleEvents(end, DAYS, SESSIONS_PER_BUSY_HOUR)) {
+    for (const e of [...sampleEvents(end, DAYS, SESSIONS_PER_BUSY_HOUR), ...analyticsEvents(end, DAYS)]) {
       const app = apps[e.app] as DemoApp;
       const receivedAt = e.timestamp + 500 + r.int(4_000);
       const category = categoryOfLevel(e.level);
@@ -191,6 +193,13 @@ export async function loadDemo(store: Store, blobs: BlobStore, now = Date.now())
     for (let m = 0; m < 20; m++)
       count(abuser, abuseHour * 3_600_000 + m * 60_000, "abuse", "abuse_limit", "error", 40);
     await appendEvents(tx, stored);
+    // As a commit of ingest would: a data directory derived before keeps every event derived.
+    await deriveOnCommit(tx, stored, new Set());
+    await addDemoDefinitions(
+      tx,
+      projects.map((p) => p.id),
+      new Date(end - DAYS * 86_400_000),
+    );
 
     let attachments = 0;
     for (const event of errors) {

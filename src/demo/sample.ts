@@ -41,13 +41,13 @@ export const SAMPLE_APPS: readonly SampleApp[] = [
 ];
 
 const SCREENS = ["Home", "Search", "Product", "Cart", "Checkout", "Settings"];
-const DEVICES: Record<string, string[]> = {
+export const DEVICES: Record<string, string[]> = {
   ios: ["iPhone15,2", "iPhone16,1", "iPhone14,5", "iPad13,4"],
   android: ["Pixel 8", "SM-S911B", "Pixel 7a", "moto g54"],
   backend: ["x86_64"],
 };
 const VERSIONS = ["2.3.0", "2.4.0", "2.4.1"];
-const COUNTRIES = ["US", "DE", "GB", "FR", "JP", "BR", "IN"];
+export const COUNTRIES = ["US", "DE", "GB", "FR", "JP", "BR", "IN"];
 const ERRORS = [
   "Checkout failed: payment declined",
   "Image decode failed for product thumbnail",
@@ -73,6 +73,21 @@ export function seeded(seed: number) {
     pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] as T,
   };
 }
+
+/** A version 4 UUID drawn from `r`. */
+export function sampleUuid(r: ReturnType<typeof seeded>): string {
+  const hex = () => r.int(0x100000000).toString(16).padStart(8, "0");
+  return `${hex()}-${hex().slice(0, 4)}-4${hex().slice(0, 3)}-a${hex().slice(0, 3)}-${hex()}${hex().slice(0, 4)}`;
+}
+
+/** How busy an hour of the day (UTC) is, 0.25 to 1: quiet at night, busiest in the evening. */
+export const rhythm = (hour: number) => 0.25 + 0.75 * Math.max(0, Math.sin(((hour - 6) / 24) * 2 * Math.PI));
+
+/** The release a session at `at` runs: the week moves from the oldest to the newest, a few late. */
+export const versionAt = (at: number, start: number, days: number, jitter: number) =>
+  VERSIONS[
+    Math.min(VERSIONS.length - 1, Math.floor(((at - start) / (days * 86_400_000)) * 3 + jitter * 0.5))
+  ] as string;
 
 export interface SampleEvent {
   app: number;
@@ -109,15 +124,10 @@ function weightedIndex(point: number): number {
 export function* sampleEvents(end: number, days: number, perHour: number, seed = 7): Generator<SampleEvent> {
   const r = seeded(seed);
   const start = end - days * 86_400_000;
-  const hex = () => r.int(0x100000000).toString(16).padStart(8, "0");
-  const uuid = () =>
-    `${hex()}-${hex().slice(0, 4)}-4${hex().slice(0, 3)}-a${hex().slice(0, 3)}-${hex()}${hex().slice(0, 4)}`;
+  const uuid = () => sampleUuid(r);
   const totalWeight = SAMPLE_APPS.reduce((s, a) => s + a.weight, 0);
   for (let hour = start; hour < end; hour += 3_600_000) {
-    const h = new Date(hour).getUTCHours();
-    // A daily rhythm: quiet at night (UTC), busiest in the evening.
-    const rhythm = 0.25 + 0.75 * Math.max(0, Math.sin(((h - 6) / 24) * 2 * Math.PI));
-    const sessions = Math.round(perHour * rhythm * (0.8 + 0.4 * r.next()));
+    const sessions = Math.round(perHour * rhythm(new Date(hour).getUTCHours()) * (0.8 + 0.4 * r.next()));
     for (let s = 0; s < sessions; s++) {
       const app = weightedIndex(r.next() * totalWeight);
       const spec = SAMPLE_APPS[app] as SampleApp;
@@ -125,9 +135,7 @@ export function* sampleEvents(end: number, days: number, perHour: number, seed =
       const userN = Math.floor(400 * r.next() ** 2);
       const userId = r.next() < 0.1 ? null : `user-${userN}`;
       const device = r.pick(DEVICES[spec.environment] as string[]);
-      const version = VERSIONS[
-        Math.min(VERSIONS.length - 1, Math.floor(((hour - start) / (days * 86_400_000)) * 3 + r.next() * 0.5))
-      ] as string;
+      const version = versionAt(hour, start, days, r.next());
       const isDev = r.next() < 0.05;
       const country = r.pick(COUNTRIES);
       const experiment = r.next() < 0.5 ? { checkout_flow: r.next() < 0.5 ? "a" : "b" } : null;
