@@ -12,8 +12,19 @@ import type {
   FeedbackDetail as FeedbackDetailSchema,
   Feedback as FeedbackSchema,
 } from "../modules/feedback/model";
+import type {
+  ExperimentList,
+  FunnelQueryResult,
+  FunnelDefinition as FunnelSchema,
+  FunnelStep as FunnelStepSchema,
+} from "../modules/funnels/model";
 import type { IssueDetail as IssueDetailSchema, Issue as IssueSchema } from "../modules/issues/model";
 import type { Key as KeySchema } from "../modules/keys/model";
+import type {
+  MetricQueryResult,
+  MetricDefinition as MetricSchema,
+  MetricStats as MetricStatsSchema,
+} from "../modules/metrics/model";
 import type { Project as ProjectSchema } from "../modules/projects/model";
 import type { StatsResponse } from "../modules/stats/model";
 
@@ -37,3 +48,15 @@ export type FeedbackDetail = typeof FeedbackDetailSchema.static;
 export type FeedbackComment = typeof FeedbackCommentSchema.static;
 export type Issue = typeof IssueSchema.static;
 export type IssueDetail = typeof IssueDetailSchema.static;
+/** One definition of GET /v1/projects/:projectId/metrics. */
+export type Metric = typeof MetricSchema.static;
+/** One metric of GET /v1/projects/:projectId/metric-stats. */
+export type MetricStat = (typeof MetricStatsSchema.static)["stats"][number];
+/** GET …/metrics/:slug/query's numbers. */
+export type MetricAggregation = (typeof MetricQueryResult.static)["aggregation"];
+export type Funnel = typeof FunnelSchema.static;
+export type FunnelStep = typeof FunnelStepSchema.static;
+/** GET …/funnels/:slug/query's numbers. */
+export type FunnelAnalytics = (typeof FunnelQueryResult.static)["analytics"];
+/** One experiment of GET /v1/projects/:projectId/experiments. */
+export type Experiment = (typeof ExperimentList.static)["experiments"][number];

@@ -5,8 +5,10 @@ import { Choice } from "./components/fields";
 import { useLatest } from "./latest";
 import { EventsPage } from "./pages/events";
 import { FeedbackPage } from "./pages/feedback";
+import { FunnelsPage } from "./pages/funnels";
 import { IssuesPage } from "./pages/issues";
 import { LoginPage } from "./pages/login";
+import { MetricsPage } from "./pages/metrics";
 import { SettingsPage } from "./pages/settings";
 import { StatsPage } from "./pages/stats";
 import { go, href, useRoute } from "./route";
@@ -48,6 +50,8 @@ function Shell() {
     ["stats", "Stats"],
     ["events", "Events"],
     ["issues", "Issues"],
+    ["metrics", "Metrics"],
+    ["funnels", "Funnels"],
     ["feedback", "Feedback"],
     ["settings", "Settings"],
   ] as const;
@@ -87,6 +91,10 @@ function Shell() {
           <EventsPage scope={scope} params={route.params} />
         ) : route.page === "issues" ? (
           <IssuesPage scope={scope} params={route.params} />
+        ) : route.page === "metrics" ? (
+          <MetricsPage scope={scope} params={route.params} />
+        ) : route.page === "funnels" ? (
+          <FunnelsPage scope={scope} params={route.params} />
         ) : route.page === "feedback" ? (
           <FeedbackPage scope={scope} params={route.params} />
         ) : route.page === "settings" ? (

@@ -10,3 +10,7 @@ export interface Scope {
   projects: Project[];
   reloadProjects: () => void;
 }
+
+/** The projects a page covers: the chosen one, or every project of the team. */
+export const projectsInView = (scope: Scope) =>
+  scope.projects.filter((p) => !scope.projectId || p.id === scope.projectId);

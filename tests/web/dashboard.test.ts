@@ -63,6 +63,51 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+type Listed = {
+  message: string;
+  user_id: string | null;
+  app_version: string | null;
+  timestamp: string;
+  custom_attributes: Record<string, string>;
+  experiments: Record<string, string> | null;
+};
+
+/** Every event of a query (production, as the pages default to), page after page. */
+async function allEvents(query: Record<string, string>): Promise<Listed[]> {
+  const out: Listed[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { events: Listed[]; cursor: string | null } = await api(
+      `/v1/events?${new URLSearchParams({ ...query, limit: "200", ...(cursor ? { cursor } : {}) })}`,
+    );
+    out.push(...page.events);
+    cursor = page.cursor;
+  } while (cursor);
+  return out;
+}
+
+async function shopProject(): Promise<string> {
+  const { projects } = await api<{ projects: Array<{ id: string; slug: string }> }>(
+    `/v1/projects?team_id=${demo.id}`,
+  );
+  return (projects.find((p) => p.slug === "shop") as { id: string }).id;
+}
+
+/** The text of each cell of a table's rows that have `attr`, keyed by that attribute's value. */
+const rowsOf = (table: string, attr: string) =>
+  page.$$eval(
+    `[data-testid=${table}] tbody tr[${attr}]`,
+    (trs: HTMLElement[], a: string) =>
+      Object.fromEntries(
+        trs.map((tr) => [tr.getAttribute(a), [...tr.querySelectorAll("td")].map((td) => td.textContent)]),
+      ),
+    attr,
+  ) as Promise<Record<string, string[]>>;
+
+/** Owlmetry's success rate: complete / (complete + fail), a percentage with two decimals. */
+const successRate = (complete: number, fail: number) =>
+  `${Math.round((complete / (complete + fail)) * 100 * 100) / 100}%`;
+
 async function signIn(password = PASSWORD) {
   await page.goto(`${server.base}/`);
   await page.evaluate(() => localStorage.clear());
@@ -405,6 +450,179 @@ describe("the dashboard", () => {
       count.count,
     );
     expect(count.count).toBe(top.event_count);
+  }, 60_000);
+
+  test("Metrics: the demo's metrics with their events' counts, photo uploads opened by day, error and version", async () => {
+    // The photo uploads straight from the stored events (the demo sends them from the Upload
+    // screen), not through the metrics API the page reads.
+    const shop = await shopProject();
+    const uploads = await allEvents({ project_id: shop, screen_name: "Upload", since: "30d" });
+    const phase = (p: string, of = uploads) => of.filter((e) => e.message === `metric:photo-upload:${p}`);
+    const [complete, fail] = [phase("complete").length, phase("fail").length];
+    expect(complete).toBeGreaterThan(100);
+    expect(fail).toBeGreaterThan(10);
+
+    await page.goto(`${server.base}/#/metrics?team=${demo.id}&period=30d`);
+    await page.waitForSelector("[data-testid=metrics-table] tr[data-slug=search]");
+    const listed = await rowsOf("metrics-table", "data-slug");
+    // Metric, project, kind, completions, failures, success rate.
+    expect(listed["photo-upload"]).toEqual([
+      "Photo upload photo-upload",
+      "Shop",
+      "Lifecycle",
+      complete.toLocaleString("en-US"),
+      fail.toLocaleString("en-US"),
+      successRate(complete, fail),
+    ]);
+    expect(listed["cache-hit-rate"]?.slice(0, 3)).toEqual([
+      "Cache hit rate cache-hit-rate",
+      "Backend",
+      "Single-shot",
+    ]);
+    expect(listed.search?.slice(0, 3)).toEqual(["search searchno definition", "Backend", "—"]);
+
+    await page.click("[data-testid=metrics-table] tr[data-slug=photo-upload]");
+    await page.waitForFunction(() => location.hash.includes("metric=photo-upload"));
+    await page.waitForSelector("[data-testid=metric-chart] canvas");
+    await page.waitForSelector("[data-testid=metric-versions] tbody tr");
+    const figure = (key: string) =>
+      page.textContent(`[data-testid=metric-totals] [data-figure=${key}] strong`);
+    expect(await figure("start")).toBe(phase("start").length.toLocaleString("en-US"));
+    expect(await figure("complete")).toBe(complete.toLocaleString("en-US"));
+    expect(await figure("fail")).toBe(fail.toLocaleString("en-US"));
+    expect(await figure("cancel")).toBe(phase("cancel").length.toLocaleString("en-US"));
+    expect(await figure("success")).toBe(successRate(complete, fail));
+    // Abandoned: starts over an hour old whose upload never ended.
+    const ended = new Set(
+      uploads.filter((e) => !e.message.endsWith(":start")).map((e) => e.custom_attributes.tracking_id),
+    );
+    const abandoned = phase("start").filter(
+      (e) => !ended.has(e.custom_attributes.tracking_id) && Date.parse(e.timestamp) < Date.now() - 3_600_000,
+    );
+    expect(abandoned.length).toBeGreaterThan(0);
+    expect(await figure("abandoned")).toBe(abandoned.length.toLocaleString("en-US"));
+
+    // The chart: p50, p90, p95, p99 and the success rate, one point per day from the first upload's.
+    const days = uploads.map((e) => Math.floor(Date.parse(e.timestamp) / 86_400_000));
+    const drawn = await page.evaluate(() => {
+      const el: { plot: { data: number[][]; series: Array<{ label: string }> } } = document.querySelector(
+        "[data-testid=metric-chart]",
+      );
+      return { times: el.plot.data[0], labels: el.plot.series.map((s) => s.label) };
+    });
+    expect(drawn.labels).toEqual(["Time", "p50", "p90", "p95", "p99", "Success rate"]);
+    expect(drawn.times?.[0]).toBe(Math.min(...days) * 86_400);
+    expect(drawn.times?.length).toBe(Math.max(...days) - Math.min(...days) + 1);
+
+    // The most frequent error, and each release's completions and failures.
+    const errors = new Map<string, number>();
+    for (const e of phase("fail"))
+      errors.set(
+        e.custom_attributes.error as string,
+        (errors.get(e.custom_attributes.error as string) ?? 0) + 1,
+      );
+    const [top] = [...errors].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    expect(await page.textContent("[data-testid=metric-errors] tbody tr")).toBe(`${top?.[0]}${top?.[1]}`);
+    const versions = await rowsOf("metric-versions", "data-version");
+    expect(Object.keys(versions)).toEqual(["2.4.1", "2.4.0", "2.3.0"]);
+    for (const [version, cells] of Object.entries(versions)) {
+      const of = uploads.filter((e) => e.app_version === version);
+      expect([version, cells[2], cells[3]]).toEqual([
+        version,
+        phase("complete", of).length.toLocaleString("en-US"),
+        phase("fail", of).length.toLocaleString("en-US"),
+      ]);
+    }
+    await page.screenshot({ path: join(SHOTS, "metrics.png") });
+  }, 60_000);
+
+  test("Funnels: onboarding's users per step, open and closed, by paywall variant; a new funnel from the editor", async () => {
+    // Each onboarding step is sent from its own screen: the users per step straight from the events.
+    const shop = await shopProject();
+    const steps = ["Welcome", "Signup", "Camera", "Paywall"];
+    const byScreen = await Promise.all(
+      steps.map((screen) => allEvents({ project_id: shop, screen_name: screen, since: "30d" })),
+    );
+    const users = (events: Listed[], variant?: string) =>
+      new Set(events.filter((e) => !variant || e.experiments?.paywall === variant).map((e) => e.user_id))
+        .size;
+    const n = (count: number) => count.toLocaleString("en-US");
+
+    await page.goto(`${server.base}/#/funnels?team=${demo.id}&period=30d`);
+    await page.waitForSelector("[data-testid=funnels-table] tr[data-slug=onboarding]");
+    expect(await page.textContent("[data-testid=funnels-table] tr[data-slug=onboarding]")).toContain(
+      "Welcome → Sign up → First photo → Purchase",
+    );
+    await page.click("[data-testid=funnels-table] tr[data-slug=onboarding]");
+    await page.waitForSelector("[data-testid=funnel-table] tbody tr");
+    // Open (the default): a step counts whoever did it or a later one, so the first counts everyone.
+    const open = await rowsOf("funnel-table", "data-step");
+    expect(open["0"]?.[1]).toBe(n(users(byScreen.flat())));
+    expect(open["3"]?.[1]).toBe(n(users(byScreen[3] as Listed[])));
+
+    // Side by side per paywall variant: annual-first sells better.
+    await page.selectOption("select[aria-label='Group by']", "experiment:paywall");
+    await page.waitForFunction(() => location.hash.includes("group=experiment%3Apaywall"));
+    await page.waitForSelector("[data-testid=funnel-table] tr[data-group=control]");
+    const usersCell = (step: number, variant: string) =>
+      `[data-testid=funnel-table] tr[data-step="${step}"][data-group=${variant}] td:nth-child(3)`;
+    const bought = { control: 0, "annual-first": 0 };
+    for (const variant of ["control", "annual-first"] as const) {
+      bought[variant] = users(byScreen[3] as Listed[], variant);
+      expect(await page.textContent(usersCell(3, variant))).toBe(n(bought[variant]));
+      expect(await page.$$(`[data-testid=funnel-chart] .bar[data-group=${variant}]`)).toHaveLength(4);
+    }
+    expect(bought["annual-first"]).toBeGreaterThan(bought.control * 1.5);
+    await page.screenshot({ path: join(SHOTS, "funnels.png") });
+
+    // Closed: in order from the first step, so the first counts those who were welcomed.
+    await page.click("fieldset[aria-label=Mode] >> text=Closed");
+    await page.waitForFunction(() => location.hash.includes("funnel_mode=closed"));
+    for (const variant of ["control", "annual-first"]) {
+      await page.waitForFunction(
+        ([cell, text]) => document.querySelector(cell)?.textContent === text,
+        [usersCell(0, variant), n(users(byScreen[0] as Listed[], variant))],
+        { timeout: 10_000 },
+      );
+    }
+
+    // A new funnel: the server's error for a slug in use, then saved with its steps reordered.
+    await page.click("text=New funnel");
+    await page.selectOption("[data-testid=funnel-editor] select[aria-label=Project]", shop);
+    await page.fill("input[aria-label=Name]", "Activation");
+    expect(await page.inputValue("input[aria-label=Slug]")).toBe("activation");
+    await page.fill("input[aria-label=Slug]", "onboarding");
+    await page.fill("input[aria-label='Step 1 name']", "Welcome");
+    await page.fill("input[aria-label='Step 1 step_name']", "welcome");
+    for (const [i, name, step] of [
+      [2, "Purchase", "purchase"],
+      [3, "First photo", "first-photo"],
+      [4, "Spare", ""],
+    ] as const) {
+      await page.click("text=Add step");
+      await page.fill(`input[aria-label='Step ${i} name']`, name);
+      await page.fill(`input[aria-label='Step ${i} step_name']`, step);
+    }
+    await page.click("button[aria-label='Remove step 4']");
+    await page.click("button[aria-label='Move step 3 up']");
+    await page.click("text=Save funnel");
+    expect(await page.textContent("[data-testid=funnel-error]", { timeout: 5000 })).toBe(
+      "A funnel with this slug already exists in this project",
+    );
+    await page.fill("input[aria-label=Slug]", "activation");
+    await page.click("text=Save funnel");
+    await page.waitForSelector("[data-testid=funnels-table] tr[data-slug=activation]");
+    await page.waitForFunction(() => location.hash.includes("funnel=activation"));
+    expect(await page.textContent("[data-testid=funnels-table] tr[data-slug=activation]")).toContain(
+      "Welcome → First photo → Purchase",
+    );
+    const saved = await api<{ steps: unknown[] }>(`/v1/projects/${shop}/funnels/activation`);
+    expect(saved.steps).toEqual([
+      { name: "Welcome", event_filter: { step_name: "welcome" } },
+      { name: "First photo", event_filter: { step_name: "first-photo" } },
+      { name: "Purchase", event_filter: { step_name: "purchase" } },
+    ]);
+    await page.waitForSelector("[data-testid=funnel-detail] [data-testid=funnel-table] tbody tr");
   }, 60_000);
 
   test("Settings: a new app's client key comes with its Sentry DSN, which a Sentry envelope can use", async () => {

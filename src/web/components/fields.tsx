@@ -70,3 +70,32 @@ export const DATA_MODES: ReadonlyArray<readonly [string, string]> = [
 
 /** An ISO time as the dashboard shows it: date and minutes, UTC. */
 export const minute = (iso: string) => iso.slice(0, 16).replace("T", " ");
+
+/** The ranges the metrics and funnels pages offer, as `since` values. */
+export const RANGES = ["24h", "7d", "30d", "90d"] as const;
+
+/** A row of buttons choosing one range. */
+export function RangeButtons({ value, onChange }: { value: string; onChange: (range: string) => void }) {
+  return (
+    <fieldset class="periods" aria-label="Period">
+      {RANGES.map((p) => (
+        <button key={p} type="button" class={p === value ? "active" : ""} onClick={() => onChange(p)}>
+          {p}
+        </button>
+      ))}
+    </fieldset>
+  );
+}
+
+/** A share as the dashboard shows it: a percentage with the API's decimals, or — with none. */
+export const percent = (value: number | null | undefined) =>
+  value === null || value === undefined ? "—" : `${value}%`;
+
+/** A duration in milliseconds, in the unit that reads best: ms, s, min or h. */
+export function duration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return "—";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}
