@@ -61,6 +61,8 @@ afterAll(async () => {
   await browser?.close();
   if (server) await stopServer(server);
   rmSync(dir, { recursive: true, force: true });
+  // Screenshots of an ordinary run are thrown away with their directory.
+  if (process.env.UPDATE_SCREENSHOTS !== "1") rmSync(SHOTS, { recursive: true, force: true });
 });
 
 type Listed = {

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { authErrors, DeletedFlag } from "../../lib/schemas";
 import type { AuthGuard } from "../access/guard";
-import { CompletionsCount } from "../metrics/model";
+import { CompletionsCount } from "../analytics/model";
 import {
   CreateFunnel,
   DefinitionIdParams,

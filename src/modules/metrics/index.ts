@@ -1,8 +1,8 @@
 import { Elysia } from "elysia";
 import { authErrors, DeletedFlag } from "../../lib/schemas";
 import type { AuthGuard } from "../access/guard";
+import { CompletionsCount } from "../analytics/model";
 import {
-  CompletionsCount,
   CreateMetric,
   DefinitionIdParams,
   MetricDefinition,

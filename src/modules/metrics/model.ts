@@ -191,8 +191,3 @@ export const TeamQuery = t.Object({
   until: t.Optional(t.String()),
   data_mode: t.Optional(t.String()),
 });
-
-export const CompletionsCount = t.Object({
-  count: t.Integer({ description: "Completions (metrics: complete events; funnels: last-step events)" }),
-  started: t.Integer({ description: "Starts (metrics: start events; funnels: first-step events)" }),
-});
