@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createApp } from "../../src/app";
 import { createLogger } from "../../src/lib/log";
 import { sumOutcomes } from "../../src/modules/outcomes/repository";
+import { Lake } from "../../src/store/lake";
 import { type Roost, requester, startRoost, type Tenant } from "../helpers";
 
 let roost: Roost;
@@ -50,6 +51,10 @@ const restart = async () =>
   requester((await createApp(roost.config, { store: roost.store, log: createLogger("silent") })).app);
 
 const outcomes = (projectId: string) => sumOutcomes(roost.store, projectId);
+/** An app's events through the events API, every one (hot and sealed). */
+const listed = async (a: { appId: string }) =>
+  (await roost.call("GET", `/v1/events?app_id=${a.appId}&since=2000-01-01&limit=200`, { token: t.token }))
+    .body.events as Array<{ id: string; client_event_id: string; message: string }>;
 const stored = (appId: string) =>
   roost.store.read<Record<string, any>>(
     `SELECT *, id::VARCHAR AS id, app_id::VARCHAR AS app_id, project_id::VARCHAR AS project_id, api_key_id::VARCHAR AS api_key_id
@@ -707,6 +712,57 @@ describe("POST /v1/import", () => {
     expect(rows.filter((x) => x.client_event_id === first.client_event_id).map((x) => x.message)).toEqual([
       "corrected",
     ]);
+  });
+
+  test("replaces sealed copies in place too: one copy after, its id kept when its time is, nothing counted twice", async () => {
+    const a = await freshApp();
+    const key = (
+      await roost.call("POST", "/v1/keys", {
+        token: t.token,
+        body: { kind: "import", name: "sealed", app_id: a.appId },
+      })
+    ).body.secret;
+    const hourAgo = Date.now() - 3_600_000;
+    const same = event({ timestamp: new Date(hourAgo).toISOString() });
+    const moved = event({ timestamp: new Date(hourAgo + 1000).toISOString() });
+    const kept = event({ timestamp: new Date(hourAgo + 2000).toISOString() });
+    expect((await send(a.key, { bundle_id: a.bundle, events: [same, moved, kept] })).body.accepted).toBe(3);
+    const lake = new Lake(roost.store, roost.dir, createLogger("silent"));
+    await lake.seal(new Date(Date.now() + 1000));
+    const sealedIds = await listed(a);
+    expect(sealedIds).toHaveLength(3);
+    const r = await roost.call("POST", "/v1/import", {
+      token: key,
+      body: {
+        bundle_id: a.bundle,
+        events: [
+          { ...same, message: "corrected" },
+          // Its time changed: it leaves its hour (found among the project's other files).
+          { ...moved, message: "moved", timestamp: "2024-02-03T04:05:06.000Z" },
+        ],
+      },
+    });
+    expect(r.body).toMatchObject({ accepted: 0, updated: 2, rejected: 0 });
+    const after = await listed(a);
+    expect(after.map((e) => [e.client_event_id, e.message]).sort()).toEqual(
+      [
+        [same.client_event_id, "corrected"],
+        [moved.client_event_id, "moved"],
+        [kept.client_event_id, kept.message],
+      ].sort(),
+    );
+    const id = (e: { client_event_id: string }) =>
+      sealedIds.find((x) => x.client_event_id === e.client_event_id)?.id;
+    expect(after.find((e) => e.client_event_id === same.client_event_id)?.id).toBe(id(same));
+    expect(after.find((e) => e.client_event_id === moved.client_event_id)?.id).not.toBe(id(moved));
+    const accepted = (await outcomes(a.projectId)).find(
+      (o) => o.outcome === "accepted" && o.category === "default",
+    );
+    expect(accepted?.quantity).toBe(3);
+    // Once sealed again and compacted, still one copy each.
+    await lake.seal(new Date(Date.now() + 1000));
+    await lake.compact(new Date(Date.now() + 3_600_000));
+    expect((await listed(a)).map((e) => e.message).sort()).toEqual(after.map((e) => e.message).sort());
   });
 
   test("has no per-minute quota", async () => {

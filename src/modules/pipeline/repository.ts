@@ -1,4 +1,5 @@
 import type { ColumnKind, Tx, WriteTx } from "../../store/db";
+import { type ReplacedCopy, removeSealedCopies } from "../../store/lake/replace";
 import type { StoredEvent } from "./event";
 import type { OutcomeRow } from "./tally";
 
@@ -69,17 +70,40 @@ export async function loadKeys(
   return rows.map((r) => ({ key: r.key, at: r.at.getTime() }));
 }
 
-/** Removes the hot copies of these events (an import replaces them); returns the ids removed. */
-export async function deleteHotEvents(tx: WriteTx, appId: string, clientEventIds: readonly string[]) {
-  if (clientEventIds.length === 0) return [];
-  return tx.all<{ client_event_id: string; id: string; timestamp: Date }>(
+/**
+ * Removes the stored copies of events an import replaces: hot ones by a delete, sealed ones by
+ * writing their lake files again without them (lake/replace.ts), all in the import's commit.
+ * Returns the copies removed, with their ids and times.
+ */
+export async function deleteStoredCopies(
+  tx: WriteTx,
+  dataDir: string,
+  projectId: string,
+  appId: string,
+  events: ReadonlyArray<{ clientEventId: string; timestamp: number }>,
+): Promise<ReplacedCopy[]> {
+  if (events.length === 0) return [];
+  const hot = await tx.all<ReplacedCopy>(
     // A semi-join (hashed once), not list_contains per row: that compared every hot row with every
     // id of the batch, and made each import batch slower as the hot table grew.
     `DELETE FROM events
      WHERE app_id = ?::UUID AND client_event_id IN (SELECT unnest(?::JSON::VARCHAR[]))
      RETURNING client_event_id, id::VARCHAR AS id, timestamp`,
-    [appId, clientEventIds],
+    [appId, events.map((e) => e.clientEventId)],
   );
+  const removed = new Set(hot.map((r) => r.client_event_id));
+  const sealed = events.filter((e) => !removed.has(e.clientEventId));
+  return [
+    ...hot,
+    ...(await removeSealedCopies(
+      tx,
+      dataDir,
+      projectId,
+      appId,
+      sealed.map((e) => e.clientEventId),
+      sealed.map((e) => e.timestamp),
+    )),
+  ];
 }
 
 const OUTCOME_KINDS = ["text", "text", "micros", "text", "text", "text", "i64", "i64"] as const;

@@ -11,7 +11,7 @@ import {
   appendKeys,
   appendOutcomes,
   appendSessions,
-  deleteHotEvents,
+  deleteStoredCopies,
   type ReleaseSessions,
 } from "./repository";
 import { OutcomeTally } from "./tally";
@@ -170,7 +170,7 @@ export class WriteQueue implements Writer, SharedWriter {
 
   private async flush(batch: Pending[], rows: number): Promise<void> {
     const started = performance.now();
-    const commit = new Commit(this.eventKeys, this.sessionKeys, this.claims);
+    const commit = new Commit(this.store.dataDir, this.eventKeys, this.sessionKeys, this.claims);
     // Per request: its result, or the error that refused it alone (a shared write's check).
     let results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
     let afterCommit: (() => void) | undefined;
@@ -230,6 +230,7 @@ class Commit {
   private readonly newSessionKeys = new Map<number, number>();
 
   constructor(
+    private readonly dataDir: string,
     private readonly eventKeys: RecentKeys,
     private readonly sessionKeys: RecentKeys,
     private readonly claims: IdentityClaims | null,
@@ -274,18 +275,20 @@ class Commit {
   async addImport(tx: WriteTx, job: WriteJob): Promise<WriteResult> {
     const chosen = lastCopies(job.events);
     const keys = chosen.map(({ event }) => scopedKey(event.appId, event.clientEventId));
-    // Only ids seen before can have a hot copy: every stored event's key is in memory from its
-    // commit on (a backfill of new events deletes nothing and reads no hot row).
+    // Only ids seen before can have a stored copy: every stored event's key is in memory from its
+    // commit on (a backfill of new events deletes nothing and reads no hot row or file).
     const seen = chosen.filter(
       (_, i) =>
         this.eventKeys.has(keys[i] as number, job.receivedAt) || this.newEventKeys.has(keys[i] as number),
     );
     const replaced = new Map(
       (
-        await deleteHotEvents(
+        await deleteStoredCopies(
           tx,
+          this.dataDir,
+          job.projectId,
           job.appId,
-          seen.map((c) => c.event.clientEventId),
+          seen.map((c) => c.event),
         )
       ).map((r) => [r.client_event_id, r]),
     );

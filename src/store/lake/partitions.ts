@@ -18,7 +18,7 @@ import {
 import { EVENT_FILE_COLUMNS, FORMAT_TAG, HOT_AS_FILE_COLUMNS, readEventFiles } from "./format";
 
 /** Sorted for pruning: a query for one app and a time range skips most row groups. */
-const SORT = "ORDER BY app_id, timestamp, id";
+export const SORT = "ORDER BY app_id, timestamp, id";
 const HOUR_MS = 3_600_000;
 const COPY_PARTITIONS = 256;
 const COPY_ROWS = 1_000_000;
@@ -127,7 +127,7 @@ function copyRanges(partitions: ReadonlyArray<{ hour: Date; n: number }>): Array
 }
 
 /** Rows and time range of each new file, read from the files (all of them in one query). */
-async function statsOf(tx: Tx, dataDir: string, paths: readonly string[]) {
+export async function statsOf(tx: Tx, dataDir: string, paths: readonly string[]) {
   const rows = await tx.all<{ file: string; n: number; min_ts: Date; max_ts: Date }>(
     `SELECT filename AS file, count(*) AS n, min(timestamp) AS min_ts, max(timestamp) AS max_ts
      FROM read_parquet(?::VARCHAR[], filename = true) GROUP BY filename`,
