@@ -74,7 +74,9 @@ const METRIC_PHASE = `CASE WHEN e % 2 = 0 THEN 'start' WHEN ${METRIC_END} < 85 T
  * apart) are the funnel's steps, each reached by fewer (70%, 45%, then 20% buy, or 30% in variant
  * b of the onboarding experiment).
  */
-const STEP_SLOT = `(hash(s, 24) % 10 = 0 AND e IN (24, 29, 34, 39) AND ${u("s", 25)} < [1.0, 0.7, 0.45,
+// hash(s, k) streams share their parity (DuckDB combines the two hashes), so picking these
+// sessions with hash(s, 24) % 10 left only variant b (hash(s, 15) % 2) among them: hash one value.
+const STEP_SLOT = `(hash(s * 31 + 24000000000) % 10 = 0 AND e IN (24, 29, 34, 39) AND ${u("s * 31 + 25000000000", 25)} < [1.0, 0.7, 0.45,
   CASE WHEN hash(s, 14) % 3 = 0 AND hash(s, 15) % 2 = 1 THEN 0.3 ELSE 0.2 END][(e - 19) // 5])`;
 /** An operation's attributes: its tracking id; at its end a duration (ms, long-tailed) and on a fail the error. */
 const METRIC_ATTRIBUTES = `map_from_entries(list_filter([

@@ -184,6 +184,14 @@ describe("metric queries", () => {
     const buckets = hourly.map((g: any) => g.value);
     expect(buckets).toEqual([...buckets].sort());
     expect(buckets[0]).toBe(new Date(Math.floor((T + 1000) / 3_600_000) * 3_600_000).toISOString());
+    // Days and weeks (from Monday) start at midnight UTC.
+    const daily = (await query("&group_by=time:day")).groups;
+    expect(daily[0].value).toBe(`${new Date(T + 1000).toISOString().slice(0, 10)}T00:00:00.000Z`);
+    const weekly = (await query("&group_by=time:week")).groups;
+    const monday = new Date(weekly[0].value);
+    expect([monday.getUTCDay(), monday.getUTCHours(), monday.getUTCMinutes()]).toEqual([1, 0, 0]);
+    expect(Date.parse(daily[0].value) - monday.getTime()).toBeLessThan(7 * 86_400_000);
+    expect(weekly.reduce((n: number, g: any) => n + g.total_count, 0)).toBe(13);
   });
 
   test("bad input is a 400 with a message", async () => {

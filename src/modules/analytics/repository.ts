@@ -263,6 +263,8 @@ export interface AnalyticsFilters {
   /** A user: their events, and those of the anonymous ids they claimed. */
   userId?: string;
   experiment?: { name: string; variant: string };
+  /** false when no project in scope has an identity claim (users need no resolving). */
+  claims?: boolean;
 }
 
 /** The JSON path of one experiment's variant in `experiments` (names never hold `"` or `\`: checked). */
@@ -270,8 +272,11 @@ export const experimentPath = (name: string): string => `$."${name}"`;
 
 /** The WHERE clause of `f` over a derived table aliased `e`; every value bound. */
 export function analyticsWhere(f: AnalyticsFilters): { sql: string; params: Param[] } {
-  const parts = ["list_contains(?::JSON::UUID[], e.project_id)"];
-  const params: Param[] = [f.projectIds];
+  // One project (every project's route) by equality: a list test costs ~60 ns on every row.
+  const parts = [
+    f.projectIds.length === 1 ? "e.project_id = ?::UUID" : "list_contains(?::JSON::UUID[], e.project_id)",
+  ];
+  const params: Param[] = [f.projectIds.length === 1 ? (f.projectIds[0] as string) : f.projectIds];
   const add = (sql: string, ...values: Param[]) => {
     parts.push(sql);
     params.push(...values);
@@ -299,8 +304,25 @@ export function analyticsWhere(f: AnalyticsFilters): { sql: string; params: Para
   return { sql: parts.join(" AND "), params };
 }
 
-/** The user an event counts for: the user who claimed its anonymous id, else its own. */
-export const RESOLVED_USER = "coalesce(c.user_id, e.user_id)";
-/** Joins the claims that RESOLVED_USER reads. */
-export const CLAIMS_JOIN =
-  "LEFT JOIN identity_claims c ON c.project_id = e.project_id AND c.anonymous_id = e.user_id";
+/**
+ * The user an event counts for (`who`) and the join it needs: with claims in the scope's projects,
+ * the user who claimed its anonymous id, else its own; without any, its own and no join (the
+ * join cost a daily series over 90 days a third of its time).
+ */
+export function usersOf(f: AnalyticsFilters): { who: string; join: string } {
+  return f.claims === false
+    ? { who: "e.user_id", join: "" }
+    : {
+        who: "coalesce(c.user_id, e.user_id)",
+        join: "LEFT JOIN identity_claims c ON c.project_id = e.project_id AND c.anonymous_id = e.user_id",
+      };
+}
+
+/** Whether any of these projects has an identity claim. */
+export async function anyClaims(tx: Tx, projectIds: readonly string[]): Promise<boolean> {
+  const rows = await tx.all(
+    "SELECT 1 FROM identity_claims WHERE list_contains(?::JSON::UUID[], project_id) LIMIT 1",
+    [projectIds],
+  );
+  return rows.length > 0;
+}

@@ -1,11 +1,5 @@
 import type { Param, Tx } from "../../store/db";
-import {
-  type AnalyticsFilters,
-  analyticsWhere,
-  CLAIMS_JOIN,
-  experimentPath,
-  RESOLVED_USER,
-} from "../analytics/repository";
+import { type AnalyticsFilters, analyticsWhere, experimentPath, usersOf } from "../analytics/repository";
 
 export interface StepFilter {
   step_name?: string;
@@ -66,6 +60,7 @@ export async function funnelCounts(
         ? "json_extract_string(e.experiments, ?)"
         : FUNNEL_GROUPS[group as keyof typeof FUNNEL_GROUPS];
   const n = steps.length;
+  const users = usersOf(f);
   const idx = [...Array(n).keys()];
   // Each step's times per user, then each step's time in a closed funnel from the one before.
   const sequential = idx
@@ -78,9 +73,9 @@ export async function funnelCounts(
   const furthest = `greatest(${idx.map((i) => `CASE WHEN len(l${i}) > 0 THEN ${i} END`).join(", ")}, -1)`;
   const rows = await tx.all<Record<string, number | string | null>>(
     `WITH matched AS (
-       SELECT ${RESOLVED_USER} AS who, epoch_ms(e.timestamp) AS ms, ${groupExpr} AS g,
+       SELECT ${users.who} AS who, epoch_ms(e.timestamp) AS ms, ${groupExpr} AS g,
          ${conditions.map((c, i) => `${c.sql} AS s${i}`).join(", ")}
-       FROM funnel_events e ${CLAIMS_JOIN}
+       FROM funnel_events e ${users.join}
        WHERE ${where.sql} AND e.user_id IS NOT NULL
      ),
      per_user AS (

@@ -6,6 +6,7 @@ import type { Caller } from "../access/caller";
 import { parseStepMessage } from "../analytics/derive";
 import { DAY_MS, experimentName, parseAnalyticsFilters, round } from "../analytics/params";
 import {
+  anyClaims,
   type DefinitionRow,
   definitionById,
   definitionBySlug,
@@ -145,6 +146,7 @@ export class FunnelsService {
     const group = q.group_by ? groupOf(q.group_by) : null;
     return this.store.snapshot(async (tx) => {
       const funnel = await this.live(tx, project.id, slug);
+      f.claims = await anyClaims(tx, f.projectIds);
       const steps = stepsOf(funnel);
       const filters = steps.map((s) => s.event_filter);
       const [overall] = await funnelCounts(tx, f, filters, null);

@@ -7,6 +7,7 @@ import type { Caller } from "../access/caller";
 import { METRIC_PHASES } from "../analytics/derive";
 import { DAY_MS, experimentName, parseAnalyticsFilters, round } from "../analytics/params";
 import {
+  anyClaims,
   type DefinitionRow,
   definitionById,
   definitionBySlug,
@@ -135,6 +136,7 @@ export class MetricsService {
     const f = parseAnalyticsFilters(q, [project.id], DAY_MS, now);
     const group = q.group_by ? groupOf(q.group_by) : undefined;
     const aggregation = await this.store.snapshot(async (tx) => {
+      f.claims = await anyClaims(tx, f.projectIds);
       const stats = await metricStats(tx, f, slug);
       const abandoned = await abandonedStarts(tx, f, slug, new Date(now - ABANDON_AFTER_MS));
       const errors = await errorBreakdown(tx, f, slug, ERRORS_SHOWN);
