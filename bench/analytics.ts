@@ -8,12 +8,11 @@
  *   bun run bench/analytics.ts --data /tmp/roost-10m-an [--runs 20]
  */
 import { parseArgs } from "../src/cli/args";
-import { PERMISSIONS } from "../src/modules/access/permissions";
-import { createKeyIn } from "../src/modules/keys/service";
 import { Store } from "../src/store/db";
 import { migrate } from "../src/store/migrations";
 import { startServer, stopServer } from "../tests/support/server";
 import { measurer, timedGet } from "./http";
+import { benchAgentKey } from "./keys";
 
 const { flags } = parseArgs(process.argv.slice(2));
 const dataDir = String(flags.data ?? "");
@@ -30,21 +29,7 @@ const store = await Store.open(dataDir, { threads: 2, memoryLimit: "4GB", reader
 let key: string;
 try {
   await migrate(store);
-  const [team] = await store.read<{ id: string }>(
-    "SELECT id::VARCHAR AS id FROM teams ORDER BY created_at LIMIT 1",
-  );
-  key = (
-    await store.write((tx) =>
-      createKeyIn(tx, {
-        kind: "agent",
-        name: "bench analytics",
-        teamId: team!.id,
-        appId: null,
-        createdBy: null,
-        permissions: PERMISSIONS.filter((p) => p !== "events:write"),
-      }),
-    )
-  ).secret;
+  key = await benchAgentKey(store, "bench analytics");
 } finally {
   await store.close();
 }

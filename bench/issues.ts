@@ -11,14 +11,13 @@
  */
 import { parseArgs } from "../src/cli/args";
 import { createLogger } from "../src/lib/log";
-import { PERMISSIONS } from "../src/modules/access/permissions";
 import { rebuildIssues } from "../src/modules/issues/rebuild";
-import { createKeyIn } from "../src/modules/keys/service";
 import { Store } from "../src/store/db";
 import { Lake } from "../src/store/lake";
 import { migrate } from "../src/store/migrations";
 import { startServer, stopServer } from "../tests/support/server";
 import { measurer, timedGet } from "./http";
+import { benchAgentKey } from "./keys";
 
 const { flags } = parseArgs(process.argv.slice(2));
 const dataDir = String(flags.data ?? "");
@@ -40,21 +39,7 @@ try {
   rebuild = flags.keep
     ? { projects: 0, errors: 0, issues: 0, ms: 0 }
     : await rebuildIssues(store, dataDir, createLogger("silent"));
-  const [team] = await store.read<{ id: string }>(
-    "SELECT id::VARCHAR AS id FROM teams ORDER BY created_at LIMIT 1",
-  );
-  key = (
-    await store.write((tx) =>
-      createKeyIn(tx, {
-        kind: "agent",
-        name: "bench issues",
-        teamId: team!.id,
-        appId: null,
-        createdBy: null,
-        permissions: PERMISSIONS.filter((p) => p !== "events:write"),
-      }),
-    )
-  ).secret;
+  key = await benchAgentKey(store, "bench issues");
 } finally {
   await store.close();
 }

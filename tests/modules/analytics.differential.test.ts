@@ -3,6 +3,7 @@ import { createLogger } from "../../src/lib/log";
 import { rebuildDerived } from "../../src/modules/analytics/derived";
 import { Lake } from "../../src/store/lake";
 import { type Roost, startRoost, type Tenant } from "../helpers";
+import { random } from "../support/random";
 
 /**
  * Random metric and step events (and plain ones), then the metric and funnel APIs against a
@@ -25,16 +26,6 @@ beforeAll(async () => {
 });
 afterAll(() => roost.close());
 
-/** mulberry32, seeded, so a failure can be replayed. */
-function random(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const SEED = 18_2026;
 const rand = random(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
@@ -245,5 +236,5 @@ describe(`metrics and funnels against a recomputation (seed ${SEED})`, () => {
     // The derived tables rebuilt from what is stored (the lake's maps, the hot rows' JSON).
     await rebuildDerived(roost.store, createLogger("silent"));
     expect(await compare()).toBe(1200);
-  });
+  }, 60_000);
 });

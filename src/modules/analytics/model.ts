@@ -5,3 +5,13 @@ export const CompletionsCount = t.Object({
   count: t.Integer({ description: "Completions (metrics: complete events; funnels: last-step events)" }),
   started: t.Integer({ description: "Starts (metrics: start events; funnels: first-step events)" }),
 });
+
+/** The scope of the team-wide counts: the caller's teams, narrowed to a team, project or app. */
+export const TeamQuery = t.Object({
+  team_id: t.Optional(t.String()),
+  project_id: t.Optional(t.String()),
+  app_id: t.Optional(t.String()),
+  since: t.Optional(t.String()),
+  until: t.Optional(t.String()),
+  data_mode: t.Optional(t.String()),
+});

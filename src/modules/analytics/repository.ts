@@ -154,8 +154,16 @@ export interface DefinitionRow {
   created_at: Date;
   updated_at: Date;
   deleted_at: Date | null;
-  /** The table's own columns; JSON ones as text when read, as values when written. */
+  /** The table's own columns (JSON ones as values). */
   [column: string]: unknown;
+}
+
+/** A definition as read: its JSON columns parsed. */
+function parsed(table: DefinitionTable, row: DefinitionRow): DefinitionRow {
+  const out = { ...row };
+  for (const c of EXTRA_COLUMNS[table])
+    if (c.json && typeof out[c.name] === "string") out[c.name] = JSON.parse(out[c.name] as string);
+  return out;
 }
 
 const selectDefinitions = (table: DefinitionTable) =>
@@ -164,12 +172,13 @@ const selectDefinitions = (table: DefinitionTable) =>
      created_at, updated_at, deleted_at FROM ${table}`;
 
 /** The live definitions of these projects, oldest first. */
-export function definitionsOf(tx: Tx, table: DefinitionTable, projectIds: readonly string[]) {
-  return tx.all<DefinitionRow>(
+export async function definitionsOf(tx: Tx, table: DefinitionTable, projectIds: readonly string[]) {
+  const rows = await tx.all<DefinitionRow>(
     `${selectDefinitions(table)} WHERE list_contains(?::JSON::UUID[], project_id) AND deleted_at IS NULL
      ORDER BY created_at, slug`,
     [projectIds],
   );
+  return rows.map((r) => parsed(table, r));
 }
 
 /** A project's definition by slug: the live one, or with `deleted` also one deleted. */
@@ -185,7 +194,7 @@ export async function definitionBySlug(
      ORDER BY deleted_at NULLS FIRST LIMIT 1`,
     [projectId, slug],
   );
-  return row ?? null;
+  return row ? parsed(table, row) : null;
 }
 
 export async function definitionById(
@@ -197,7 +206,7 @@ export async function definitionById(
     `${selectDefinitions(table)} WHERE id = ?::UUID AND deleted_at IS NULL`,
     [id],
   );
-  return row ?? null;
+  return row ? parsed(table, row) : null;
 }
 
 /** Inserts the definition, or writes every column of the one with its id. */

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { authErrors, DeletedFlag } from "../../lib/schemas";
 import type { AuthGuard } from "../access/guard";
-import { CompletionsCount } from "../analytics/model";
+import { CompletionsCount, TeamQuery } from "../analytics/model";
 import {
   CreateFunnel,
   DefinitionIdParams,
@@ -13,7 +13,6 @@ import {
   FunnelQueryResult,
   ProjectParams,
   SlugParams,
-  TeamQuery,
   UpdateFunnel,
 } from "./model";
 import type { FunnelsService } from "./service";

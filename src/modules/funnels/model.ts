@@ -96,15 +96,6 @@ export const FunnelQuery = t.Object({
   data_mode: t.Optional(t.String()),
 });
 
-export const TeamQuery = t.Object({
-  team_id: t.Optional(t.String()),
-  project_id: t.Optional(t.String()),
-  app_id: t.Optional(t.String()),
-  since: t.Optional(t.String()),
-  until: t.Optional(t.String()),
-  data_mode: t.Optional(t.String()),
-});
-
 export const ExperimentsQuery = t.Object({
   since: t.Optional(t.String()),
   until: t.Optional(t.String()),

@@ -1,18 +1,11 @@
-import { badRequest, conflict, notFound } from "../../lib/errors";
-import { isUuid, newId } from "../../lib/ids";
+import { badRequest } from "../../lib/errors";
 import { isoRequired } from "../../lib/time";
 import type { SharedWriter, Store, Tx } from "../../store/db";
 import type { Caller } from "../access/caller";
+import { Definitions } from "../analytics/definitions";
 import { parseStepMessage } from "../analytics/derive";
 import { DAY_MS, experimentName, parseAnalyticsFilters, round } from "../analytics/params";
-import {
-  anyClaims,
-  type DefinitionRow,
-  definitionById,
-  definitionBySlug,
-  definitionsOf,
-  saveDefinition,
-} from "../analytics/repository";
+import { anyClaims, type DefinitionRow, definitionsOf } from "../analytics/repository";
 import { projectFor, projectsInScope } from "../projects/scope";
 import { FUNNEL_MODES, MAX_STEPS } from "./model";
 import {
@@ -37,61 +30,40 @@ export interface Step {
 
 /** Owlmetry's funnels: definitions per project, and conversion over the step events (decision 012). */
 export class FunnelsService {
+  private readonly definitions: Definitions;
+
   constructor(
     private readonly store: Store,
-    private readonly writer: SharedWriter,
-  ) {}
+    writer: SharedWriter,
+  ) {
+    this.definitions = new Definitions(store, writer, "funnel_definitions", {
+      read: "funnels:read",
+      write: "funnels:write",
+      missing: "Funnel not found",
+      taken: "A funnel with this slug already exists in this project",
+    });
+  }
 
   async list(caller: Caller, projectId: string) {
-    const project = await projectFor(this.store, caller, projectId, "funnels:read");
-    const rows = await this.store.snapshot((tx) => definitionsOf(tx, TABLE, [project.id]));
-    return { funnels: rows.map(present) };
+    return { funnels: (await this.definitions.list(caller, projectId)).map(present) };
   }
 
-  async get(caller: Caller, projectId: string, slug: string) {
-    const project = await projectFor(this.store, caller, projectId, "funnels:read");
-    return present(await this.store.snapshot((tx) => this.live(tx, project.id, slug)));
-  }
+  get = async (caller: Caller, projectId: string, slug: string) =>
+    present(await this.definitions.get(caller, projectId, slug));
 
-  async byId(caller: Caller, id: string) {
-    const row = isUuid(id)
-      ? await this.store.snapshot((tx) => definitionById(tx, TABLE, id.toLowerCase()))
-      : null;
-    if (!row) throw funnelNotFound();
-    await projectFor(this.store, caller, row.project_id, "funnels:read").catch(() => {
-      throw funnelNotFound();
-    });
-    return present(row);
-  }
+  byId = async (caller: Caller, id: string) => present(await this.definitions.byId(caller, id));
 
   async create(
     caller: Caller,
     projectId: string,
     body: { name: string; slug: string; description?: string | null; steps: unknown[] },
   ) {
-    const project = await projectFor(this.store, caller, projectId, "funnels:write");
     const steps = checkSteps(body.steps);
     return present(
-      await this.writer.run(async (tx) => {
-        const existing = await definitionBySlug(tx, TABLE, project.id, body.slug, true);
-        if (existing && existing.deleted_at === null)
-          throw conflict("A funnel with this slug already exists in this project");
-        const now = new Date();
-        const row: DefinitionRow = {
-          id: existing?.id ?? newId(),
-          project_id: project.id,
-          name: body.name,
-          slug: body.slug,
-          description: body.description ?? null,
-          steps,
-          created_at: existing?.created_at ?? now,
-          updated_at: now,
-          deleted_at: null,
-        };
-        return async (tx) => {
-          await saveDefinition(tx, TABLE, row);
-          return row;
-        };
+      await this.definitions.create(caller, projectId, body.slug, {
+        name: body.name,
+        description: body.description ?? null,
+        steps,
       }),
     );
   }
@@ -102,37 +74,19 @@ export class FunnelsService {
     slug: string,
     body: { name?: string; description?: string | null; steps?: unknown[] },
   ) {
-    const project = await projectFor(this.store, caller, projectId, "funnels:write");
     if (body.name === undefined && body.description === undefined && body.steps === undefined)
       throw badRequest("At least one field to update is required");
     const steps = body.steps === undefined ? undefined : checkSteps(body.steps);
-    return present(
-      await this.writer.run(async (tx) => {
-        const old = await this.live(tx, project.id, slug);
-        const row: DefinitionRow = {
-          ...old,
-          name: body.name ?? old.name,
-          description: body.description === undefined ? old.description : body.description,
-          steps: steps ?? stepsOf(old),
-          updated_at: new Date(),
-        };
-        return async (tx) => {
-          await saveDefinition(tx, TABLE, row);
-          return row;
-        };
-      }),
+    const change = Object.fromEntries(
+      Object.entries({ name: body.name, description: body.description, steps }).filter(
+        ([, v]) => v !== undefined,
+      ),
     );
+    return present(await this.definitions.update(caller, projectId, slug, () => change));
   }
 
-  async remove(caller: Caller, projectId: string, slug: string) {
-    const project = await projectFor(this.store, caller, projectId, "funnels:write");
-    await this.writer.run(async (tx) => {
-      const old = await this.live(tx, project.id, slug);
-      const row = { ...old, steps: stepsOf(old), deleted_at: new Date() };
-      return (tx) => saveDefinition(tx, TABLE, row);
-    });
-    return { deleted: true as const };
-  }
+  remove = (caller: Caller, projectId: string, slug: string) =>
+    this.definitions.remove(caller, projectId, slug);
 
   /**
    * `GET …/funnels/:slug/query`: users per step over the range (30 days unless `since`), in open
@@ -145,7 +99,7 @@ export class FunnelsService {
     if (!FUNNEL_MODES.includes(mode)) throw badRequest("mode must be open or closed");
     const group = q.group_by ? groupOf(q.group_by) : null;
     return this.store.snapshot(async (tx) => {
-      const funnel = await this.live(tx, project.id, slug);
+      const funnel = await this.definitions.live(tx, project.id, slug);
       f.claims = await anyClaims(tx, f.projectIds);
       const steps = stepsOf(funnel);
       const filters = steps.map((s) => s.event_filter);
@@ -204,18 +158,9 @@ export class FunnelsService {
     const f = parseAnalyticsFilters(q, [project.id], DEFAULT_RANGE_MS, now);
     return { experiments: await this.store.snapshot((tx) => experimentsSeen(tx, f)) };
   }
-
-  private async live(tx: Tx, projectId: string, slug: string): Promise<DefinitionRow> {
-    const row = await definitionBySlug(tx, TABLE, projectId, slug);
-    if (!row) throw funnelNotFound();
-    return row;
-  }
 }
 
-const funnelNotFound = () => notFound("Funnel not found");
-
-const stepsOf = (row: DefinitionRow): Step[] =>
-  typeof row.steps === "string" ? (JSON.parse(row.steps) as Step[]) : (row.steps as Step[]);
+const stepsOf = (row: DefinitionRow): Step[] => row.steps as Step[];
 
 function groupOf(value: string): FunnelGroup {
   if (value.startsWith("experiment:")) {

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { authErrors, DeletedFlag } from "../../lib/schemas";
 import type { AuthGuard } from "../access/guard";
-import { CompletionsCount } from "../analytics/model";
+import { CompletionsCount, TeamQuery } from "../analytics/model";
 import {
   CreateMetric,
   DefinitionIdParams,
@@ -16,7 +16,6 @@ import {
   SlugParams,
   StatsQuery,
   TeamMetricStats,
-  TeamQuery,
   UpdateMetric,
 } from "./model";
 import type { MetricsService } from "./service";

@@ -182,12 +182,3 @@ export const StatsQuery = t.Object({
   data_mode: t.Optional(t.String()),
   app_id: t.Optional(t.String()),
 });
-
-export const TeamQuery = t.Object({
-  team_id: t.Optional(t.String()),
-  project_id: t.Optional(t.String()),
-  app_id: t.Optional(t.String()),
-  since: t.Optional(t.String()),
-  until: t.Optional(t.String()),
-  data_mode: t.Optional(t.String()),
-});

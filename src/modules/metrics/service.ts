@@ -1,19 +1,12 @@
 import { decodeTimeCursor, encodeTimeCursor } from "../../lib/cursor";
-import { badRequest, conflict, notFound } from "../../lib/errors";
-import { isUuid, newId } from "../../lib/ids";
+import { badRequest } from "../../lib/errors";
 import { isoRequired } from "../../lib/time";
-import type { SharedWriter, Store, Tx } from "../../store/db";
+import type { SharedWriter, Store } from "../../store/db";
 import type { Caller } from "../access/caller";
+import { Definitions } from "../analytics/definitions";
 import { METRIC_PHASES } from "../analytics/derive";
 import { DAY_MS, experimentName, parseAnalyticsFilters, round } from "../analytics/params";
-import {
-  anyClaims,
-  type DefinitionRow,
-  definitionById,
-  definitionBySlug,
-  definitionsOf,
-  saveDefinition,
-} from "../analytics/repository";
+import { anyClaims, type DefinitionRow } from "../analytics/repository";
 import { pageLimit } from "../events/params";
 import { projectFor, projectsInScope } from "../projects/scope";
 import {
@@ -39,93 +32,56 @@ const GROUPS_SHOWN = 100;
 
 /** Owlmetry's metrics: definitions per project, and queries over the metric events (decision 012). */
 export class MetricsService {
+  private readonly definitions: Definitions;
+
   constructor(
     private readonly store: Store,
-    private readonly writer: SharedWriter,
-  ) {}
+    writer: SharedWriter,
+  ) {
+    this.definitions = new Definitions(store, writer, "metric_definitions", {
+      read: "metrics:read",
+      write: "metrics:write",
+      missing: "Metric not found",
+      taken: "A metric with this slug already exists in this project",
+    });
+  }
 
   async list(caller: Caller, projectId: string) {
-    const project = await projectFor(this.store, caller, projectId, "metrics:read");
-    const rows = await this.store.snapshot((tx) => definitionsOf(tx, TABLE, [project.id]));
-    return { metrics: rows.map(present) };
+    return { metrics: (await this.definitions.list(caller, projectId)).map(present) };
   }
 
-  async get(caller: Caller, projectId: string, slug: string) {
-    const project = await projectFor(this.store, caller, projectId, "metrics:read");
-    return present(await this.store.snapshot((tx) => this.live(tx, project.id, slug)));
-  }
+  get = async (caller: Caller, projectId: string, slug: string) =>
+    present(await this.definitions.get(caller, projectId, slug));
 
-  /** `GET /v1/metrics/by-id/:id`: another team's metric is as missing as one that never was. */
-  async byId(caller: Caller, id: string) {
-    const row = isUuid(id)
-      ? await this.store.snapshot((tx) => definitionById(tx, TABLE, id.toLowerCase()))
-      : null;
-    if (!row) throw metricNotFound();
-    await projectFor(this.store, caller, row.project_id, "metrics:read").catch(() => {
-      throw metricNotFound();
-    });
-    return present(row);
-  }
+  /** `GET /v1/metrics/by-id/:id`. */
+  byId = async (caller: Caller, id: string) => present(await this.definitions.byId(caller, id));
 
   /** Creates the definition; a deleted one with the slug comes back (its id and history kept). */
   async create(caller: Caller, projectId: string, body: MetricBody & { name: string; slug: string }) {
-    const project = await projectFor(this.store, caller, projectId, "metrics:write");
     checkJson(body);
+    const { slug, ...fields } = body;
     return present(
-      await this.writer.run(async (tx) => {
-        const existing = await definitionBySlug(tx, TABLE, project.id, body.slug, true);
-        if (existing && existing.deleted_at === null)
-          throw conflict("A metric with this slug already exists in this project");
-        const now = new Date();
-        const row: DefinitionRow = {
-          id: existing?.id ?? newId(),
-          project_id: project.id,
-          name: body.name,
-          slug: body.slug,
-          description: body.description ?? null,
-          documentation: body.documentation ?? null,
-          schema_definition: body.schema_definition ?? null,
-          aggregation_rules: body.aggregation_rules ?? null,
-          status: "active",
-          created_at: existing?.created_at ?? now,
-          updated_at: now,
-          deleted_at: null,
-        };
-        return async (tx) => {
-          await saveDefinition(tx, TABLE, row);
-          return stringifyJson(row);
-        };
+      await this.definitions.create(caller, projectId, slug, {
+        name: fields.name,
+        description: fields.description ?? null,
+        documentation: fields.documentation ?? null,
+        schema_definition: fields.schema_definition ?? null,
+        aggregation_rules: fields.aggregation_rules ?? null,
+        status: "active",
       }),
     );
   }
 
   async update(caller: Caller, projectId: string, slug: string, body: MetricBody & { status?: string }) {
-    const project = await projectFor(this.store, caller, projectId, "metrics:write");
     if (Object.values(body).every((v) => v === undefined))
       throw badRequest("At least one field to update is required");
     checkJson(body);
-    return present(
-      await this.writer.run(async (tx) => {
-        const row: Record<string, unknown> = parsedRow(await this.live(tx, project.id, slug));
-        for (const field of FIELDS) if (body[field] !== undefined) row[field] = body[field];
-        if (body.status !== undefined) row.status = body.status;
-        row.updated_at = new Date();
-        return async (tx) => {
-          await saveDefinition(tx, TABLE, row as DefinitionRow);
-          return stringifyJson(row as DefinitionRow);
-        };
-      }),
-    );
+    const change = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
+    return present(await this.definitions.update(caller, projectId, slug, () => change));
   }
 
-  async remove(caller: Caller, projectId: string, slug: string) {
-    const project = await projectFor(this.store, caller, projectId, "metrics:write");
-    await this.writer.run(async (tx) => {
-      const row = { ...parsedRow(await this.live(tx, project.id, slug)), deleted_at: new Date() };
-      return (tx) => saveDefinition(tx, TABLE, row);
-    });
-    return { deleted: true as const };
-  }
+  remove = (caller: Caller, projectId: string, slug: string) =>
+    this.definitions.remove(caller, projectId, slug);
 
   /**
    * `GET …/metrics/:slug/query`: counts per phase, success rate, durations and the top errors over
@@ -215,12 +171,6 @@ export class MetricsService {
     const f = parseAnalyticsFilters(q, projects, DAY_MS, now);
     return this.store.snapshot((tx) => completionTotals(tx, f));
   }
-
-  private async live(tx: Tx, projectId: string, slug: string): Promise<DefinitionRow> {
-    const row = await definitionBySlug(tx, TABLE, projectId, slug);
-    if (!row) throw metricNotFound();
-    return row;
-  }
 }
 
 interface MetricBody {
@@ -230,9 +180,6 @@ interface MetricBody {
   schema_definition?: unknown;
   aggregation_rules?: unknown;
 }
-const FIELDS = ["name", "description", "documentation", "schema_definition", "aggregation_rules"] as const;
-
-const metricNotFound = () => notFound("Metric not found");
 
 /**
  * The JSON fields are objects (checked here: see model.ts), and Owlmetry's
@@ -258,20 +205,6 @@ function groupOf(value: string): MetricGroup {
   throw badRequest(`Invalid group_by value: ${value}`);
 }
 
-/** JSON columns as the database gives them back (text), for present(). */
-const stringifyJson = (row: DefinitionRow): DefinitionRow => ({
-  ...row,
-  schema_definition: row.schema_definition === null ? null : JSON.stringify(row.schema_definition),
-  aggregation_rules: row.aggregation_rules === null ? null : JSON.stringify(row.aggregation_rules),
-});
-
-/** A definition read back, its JSON columns as values again (to be written). */
-const parsedRow = (row: DefinitionRow): DefinitionRow => ({
-  ...row,
-  schema_definition: parseJson(row.schema_definition),
-  aggregation_rules: parseJson(row.aggregation_rules),
-});
-
 const parseJson = (value: unknown) => (typeof value === "string" ? JSON.parse(value) : (value ?? null));
 
 function present(row: DefinitionRow) {
@@ -282,8 +215,8 @@ function present(row: DefinitionRow) {
     slug: row.slug,
     description: row.description,
     documentation: (row.documentation as string | null) ?? null,
-    schema_definition: parseJson(row.schema_definition),
-    aggregation_rules: parseJson(row.aggregation_rules),
+    schema_definition: (row.schema_definition ?? null) as Record<string, unknown> | null,
+    aggregation_rules: (row.aggregation_rules ?? null) as Record<string, unknown> | null,
     status: row.status as "active" | "paused" | "archived",
     created_at: isoRequired(row.created_at),
     updated_at: isoRequired(row.updated_at),

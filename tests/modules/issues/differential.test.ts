@@ -4,6 +4,7 @@ import { groupingOf } from "../../../src/modules/issues/fingerprint";
 import { rebuildIssues } from "../../../src/modules/issues/rebuild";
 import { Lake } from "../../../src/store/lake";
 import { type Roost, startRoost, type Tenant } from "../../helpers";
+import { random } from "../../support/random";
 
 /**
  * Random errors over many sessions, versions and users, sent in batches with grouping rounds
@@ -19,16 +20,6 @@ beforeAll(async () => {
 });
 afterAll(() => roost.close());
 
-/** A small seeded generator (mulberry32), so a failure can be replayed. */
-function random(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const SEED = 20261201;
 const rand = random(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
