@@ -302,6 +302,85 @@ const routes: Route[] = [
     permission: "issues:write",
     foreign: "Project not found",
   },
+  {
+    method: "GET",
+    path: (t) => `/v1/projects/${t.project.id}/metrics`,
+    permission: "metrics:read",
+    foreign: "Project not found",
+  },
+  {
+    method: "POST",
+    path: (t) => `/v1/projects/${t.project.id}/metrics`,
+    permission: "metrics:write",
+    body: () => ({ name: "New", slug: "sec-new" }),
+    foreign: "Project not found",
+  },
+  ...["GET", "PATCH", "DELETE"].map((method) => ({
+    method,
+    path: (t: Tenant) => `/v1/projects/${t.project.id}/metrics/sec-m`,
+    permission: method === "GET" ? "metrics:read" : "metrics:write",
+    body: method === "PATCH" ? () => ({ name: "Renamed" }) : undefined,
+    foreign: "Project not found",
+  })),
+  ...["query", "events"].map((tail) => ({
+    method: "GET",
+    path: (t: Tenant) => `/v1/projects/${t.project.id}/metrics/sec-m/${tail}`,
+    permission: "metrics:read",
+    foreign: "Project not found",
+  })),
+  {
+    method: "GET",
+    path: (t) => `/v1/projects/${t.project.id}/metric-stats`,
+    permission: "metrics:read",
+    foreign: "Project not found",
+  },
+  { method: "GET", path: () => "/v1/metric-stats", permission: "metrics:read" },
+  { method: "GET", path: () => "/v1/metrics/completions/count", permission: "metrics:read" },
+  {
+    method: "GET",
+    path: (t) => `/v1/metrics/by-id/${fixture(t).metric}`,
+    permission: "metrics:read",
+    foreign: "Metric not found",
+  },
+  {
+    method: "GET",
+    path: (t) => `/v1/projects/${t.project.id}/funnels`,
+    permission: "funnels:read",
+    foreign: "Project not found",
+  },
+  {
+    method: "POST",
+    path: (t) => `/v1/projects/${t.project.id}/funnels`,
+    permission: "funnels:write",
+    body: () => ({ name: "New", slug: "sec-new", steps: [{ name: "A", event_filter: { step_name: "a" } }] }),
+    foreign: "Project not found",
+  },
+  ...["GET", "PATCH", "DELETE"].map((method) => ({
+    method,
+    path: (t: Tenant) => `/v1/projects/${t.project.id}/funnels/sec-f`,
+    permission: method === "GET" ? "funnels:read" : "funnels:write",
+    body: method === "PATCH" ? () => ({ name: "Renamed" }) : undefined,
+    foreign: "Project not found",
+  })),
+  {
+    method: "GET",
+    path: (t) => `/v1/projects/${t.project.id}/funnels/sec-f/query`,
+    permission: "funnels:read",
+    foreign: "Project not found",
+  },
+  {
+    method: "GET",
+    path: (t) => `/v1/projects/${t.project.id}/experiments`,
+    permission: "funnels:read",
+    foreign: "Project not found",
+  },
+  { method: "GET", path: () => "/v1/funnels/completions/count", permission: "funnels:read" },
+  {
+    method: "GET",
+    path: (t) => `/v1/funnels/by-id/${fixture(t).funnel}`,
+    permission: "funnels:read",
+    foreign: "Funnel not found",
+  },
 ];
 
 /** Objects of a team the routes above address (placeholders in the tests' names). */
@@ -316,6 +395,8 @@ const fixtures = new Map<
     issue: string;
     issueComment: string;
     destination: string;
+    metric: string;
+    funnel: string;
   }
 >();
 const fixture = (t: Tenant) =>
@@ -328,6 +409,8 @@ const fixture = (t: Tenant) =>
     issue: ":issue",
     issueComment: ":issueComment",
     destination: ":destination",
+    metric: ":metric",
+    funnel: ":funnel",
   };
 
 async function makeFixtures(t: Tenant) {
@@ -390,7 +473,21 @@ async function makeFixtures(t: Tenant) {
       body: { url: "https://hooks.example.com/fixture" },
     })
   ).body.id;
+  const metric = (
+    await roost.call("POST", `/v1/projects/${t.project.id}/metrics`, {
+      token: t.token,
+      body: { name: "Secure", slug: "sec-m" },
+    })
+  ).body.id;
+  const funnel = (
+    await roost.call("POST", `/v1/projects/${t.project.id}/funnels`, {
+      token: t.token,
+      body: { name: "Secure", slug: "sec-f", steps: [{ name: "A", event_filter: { step_name: "a" } }] },
+    })
+  ).body.id;
   fixtures.set(t.team.id, {
+    metric,
+    funnel,
     user,
     feedback,
     comment,

@@ -79,6 +79,20 @@ describe("/docs", () => {
       "/v1/projects/{id}/notifications": ["get", "post"],
       "/v1/projects/{id}/notifications/{destinationId}": ["delete"],
       "/v1/projects/{id}/notifications/{destinationId}/deliveries": ["get"],
+      "/v1/projects/{id}/metrics": ["get", "post"],
+      "/v1/projects/{id}/metrics/{slug}": ["get", "patch", "delete"],
+      "/v1/projects/{id}/metrics/{slug}/query": ["get"],
+      "/v1/projects/{id}/metrics/{slug}/events": ["get"],
+      "/v1/projects/{id}/metric-stats": ["get"],
+      "/v1/metric-stats": ["get"],
+      "/v1/metrics/completions/count": ["get"],
+      "/v1/metrics/by-id/{id}": ["get"],
+      "/v1/projects/{id}/funnels": ["get", "post"],
+      "/v1/projects/{id}/funnels/{slug}": ["get", "patch", "delete"],
+      "/v1/projects/{id}/funnels/{slug}/query": ["get"],
+      "/v1/projects/{id}/experiments": ["get"],
+      "/v1/funnels/completions/count": ["get"],
+      "/v1/funnels/by-id/{id}": ["get"],
     };
     for (const [path, methods] of Object.entries(expected)) {
       expect(Object.keys(r.body.paths[path] ?? {}).sort()).toEqual(methods.sort());
