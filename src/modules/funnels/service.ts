@@ -1,6 +1,6 @@
 import { badRequest } from "../../lib/errors";
 import { isoRequired } from "../../lib/time";
-import type { SharedWriter, Store, Tx } from "../../store/db";
+import type { SharedWriter, Store } from "../../store/db";
 import type { Caller } from "../access/caller";
 import { Definitions } from "../analytics/definitions";
 import { parseStepMessage } from "../analytics/derive";

@@ -24,7 +24,6 @@ import {
 } from "./repository";
 
 type Query = Record<string, string | undefined>;
-const TABLE = "metric_definitions";
 /** A start with no end after this long is abandoned (decision 012). */
 export const ABANDON_AFTER_MS = 3_600_000;
 const ERRORS_SHOWN = 20;
