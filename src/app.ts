@@ -44,6 +44,8 @@ import { keysRoutes } from "./modules/keys";
 import { KeysService } from "./modules/keys/service";
 import { metricsRoutes } from "./modules/metrics";
 import { MetricsService } from "./modules/metrics/service";
+import { monitoringRoutes } from "./modules/monitoring";
+import { Monitoring } from "./modules/monitoring/service";
 import { notificationsRoutes } from "./modules/notifications";
 import { NotificationDispatcher, queueIssueNews } from "./modules/notifications/dispatcher";
 import { NotificationsService } from "./modules/notifications/service";
@@ -89,6 +91,8 @@ export interface Services {
   /** Errors into issues, right behind the commits (modules/issues). */
   grouper: IssueGrouper;
   notifications: NotificationDispatcher;
+  /** Prometheus metrics (GET /metrics with ROOST_METRICS_TOKEN). */
+  monitoring: Monitoring;
 }
 
 /**
@@ -143,6 +147,8 @@ export async function createApp(config: Config, deps: Deps) {
     claims,
   );
   await grouper.start(writer);
+  const monitoring = new Monitoring(store, () => writer.depth);
+  writer.watch((outcomes, ms) => monitoring.committed(outcomes, ms));
   dispatcher = new NotificationDispatcher(store, writer, config.notifications, config.version, log);
   dispatcher.start();
   const quotas = new Quotas();
@@ -168,6 +174,7 @@ export async function createApp(config: Config, deps: Deps) {
     identity: new IdentityService(store, writer, claims, contexts),
     grouper,
     notifications: dispatcher,
+    monitoring,
   };
   const guard = authGuard(auth, {
     events: {
@@ -190,13 +197,16 @@ export async function createApp(config: Config, deps: Deps) {
     .onRequest(({ request }) => {
       started.set(request, performance.now());
     })
-    .onAfterResponse({ as: "global" }, ({ request, set }) => {
+    .onAfterResponse({ as: "global" }, ({ request, set, route }) => {
       const t0 = started.get(request);
+      const ms = t0 === undefined ? 0 : performance.now() - t0;
+      const status = typeof set.status === "number" ? set.status : 200;
+      monitoring.request(request.method, route || "unmatched", status, ms);
       log.info("request", {
         method: request.method,
         path: new URL(request.url).pathname,
         status: set.status,
-        ms: t0 === undefined ? undefined : Math.round((performance.now() - t0) * 10) / 10,
+        ms: t0 === undefined ? undefined : Math.round(ms * 10) / 10,
       });
     })
     .use(
@@ -219,6 +229,7 @@ export async function createApp(config: Config, deps: Deps) {
       }),
     )
     .use(healthRoutes(config.version))
+    .use(monitoringRoutes(monitoring, config.metricsToken))
     .use(authRoutes(guard, auth, store))
     .use(teamsRoutes(guard, services.teams))
     .use(projectsRoutes(guard, services.projects))

@@ -30,6 +30,8 @@ export interface Config {
    * the request's.
    */
   publicUrl: string | undefined;
+  /** ROOST_METRICS_TOKEN: GET /metrics answers only with it as a bearer token; unset, not at all. */
+  metricsToken: string | null;
   attachments: {
     /** The largest attachment accepted (ROOST_ATTACHMENT_MAX_BYTES, default 100 MiB). */
     maxFileBytes: number;
@@ -124,6 +126,7 @@ export function loadConfig(flags: Record<string, string | boolean>, env: Env): C
       ),
     },
     publicUrl: publicUrl(env.ROOST_PUBLIC_URL),
+    metricsToken: env.ROOST_METRICS_TOKEN || null,
     attribution: {
       appleUrl: env.ROOST_APPLE_ADSERVICES_URL || "https://api-adservices.apple.com/api/v1/",
       devMock: env.ROOST_ATTRIBUTION_DEV_MOCK === "1",

@@ -61,6 +61,7 @@ export async function serve(config: Config): Promise<void> {
     ...config.storage,
     purgeAttachments: (now) => purgeAttachments(store, blobs, now),
   });
+  storage.watch((report) => services.monitoring.storageRun(report));
   storage.schedule(config.storage.schedule);
 
   const flush = setInterval(() => {

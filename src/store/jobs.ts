@@ -33,6 +33,7 @@ export interface StorageReport {
 export class StorageJob {
   private cron: Cron | null = null;
   private running: Promise<StorageReport> | null = null;
+  private readonly watchers: Array<(report: StorageReport) => void> = [];
 
   constructor(
     private readonly store: Store,
@@ -47,6 +48,11 @@ export class StorageJob {
       this.running = null;
     });
     return this.running;
+  }
+
+  /** Tells `listener` of every finished run's report. */
+  watch(listener: (report: StorageReport) => void): void {
+    this.watchers.push(listener);
   }
 
   /** Runs on `pattern` (cron syntax, seconds allowed); croner's `protect` prevents overlap. */
@@ -110,6 +116,7 @@ export class StorageJob {
       checkpoint_ms: checkpointMs,
       ms: report.ms,
     });
+    for (const watcher of this.watchers) watcher(report);
     return report;
   }
 }

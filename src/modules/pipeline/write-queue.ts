@@ -14,7 +14,7 @@ import {
   deleteStoredCopies,
   type ReleaseSessions,
 } from "./repository";
-import { OutcomeTally } from "./tally";
+import { type OutcomeRow, OutcomeTally } from "./tally";
 
 /** One request's worth of work for the writer. */
 export interface WriteJob {
@@ -99,6 +99,7 @@ interface Pending {
  */
 export class WriteQueue implements Writer, SharedWriter {
   private readonly queue: Pending[] = [];
+  private readonly watchers: Array<(outcomes: readonly OutcomeRow[], ms: number) => void> = [];
   private flushing: Promise<void> | null = null;
   private queuedRows = 0;
 
@@ -135,6 +136,11 @@ export class WriteQueue implements Writer, SharedWriter {
       });
       this.flushing ??= this.drain();
     });
+  }
+
+  /** Tells `listener` of every commit once it is durable: the outcomes it stored and its time. */
+  watch(listener: (outcomes: readonly OutcomeRow[], ms: number) => void): void {
+    this.watchers.push(listener);
   }
 
   /** Events waiting for a commit: the buffer's depth. */
@@ -208,6 +214,11 @@ export class WriteQueue implements Writer, SharedWriter {
       const result = results[i] as (typeof results)[number];
       if (result.ok) pending.resolve(result.value);
       else pending.reject(result.error);
+    }
+    if (this.watchers.length > 0) {
+      const outcomes = commit.outcomes.list();
+      const ms = performance.now() - started;
+      for (const watcher of this.watchers) watcher(outcomes, ms);
     }
     this.log.debug("ingest commit", {
       requests: batch.length,
