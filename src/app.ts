@@ -8,6 +8,7 @@ import type { Logger } from "./lib/log";
 import { RateLimiter } from "./lib/rate-limit";
 import { loadOrCreateSecret } from "./lib/secret";
 import { UrlSigner } from "./lib/signed-url";
+import type { Caller } from "./modules/access/caller";
 import { authGuard } from "./modules/access/guard";
 import { deriveOnCommit, ensureDerived } from "./modules/analytics/derived";
 import { appUsersRoutes } from "./modules/app-users";
@@ -197,16 +198,20 @@ export async function createApp(config: Config, deps: Deps) {
     .onRequest(({ request }) => {
       started.set(request, performance.now());
     })
-    .onAfterResponse({ as: "global" }, ({ request, set, route }) => {
+    .onAfterResponse({ as: "global" }, (context) => {
+      const { request, set, route } = context;
       const t0 = started.get(request);
       const ms = t0 === undefined ? 0 : performance.now() - t0;
       const status = typeof set.status === "number" ? set.status : 200;
       monitoring.request(request.method, route || "unmatched", status, ms);
+      // The path without its query (signed URLs carry their signature there), never a header.
       log.info("request", {
         method: request.method,
+        route: route || undefined,
         path: new URL(request.url).pathname,
         status: set.status,
         ms: t0 === undefined ? undefined : Math.round(ms * 10) / 10,
+        team: teamOf((context as { caller?: Caller }).caller),
       });
     })
     .use(
@@ -261,3 +266,9 @@ export async function createApp(config: Config, deps: Deps) {
 }
 
 export type App = Awaited<ReturnType<typeof createApp>>["app"];
+
+/** The team a request acted for, for its log line: a key's team, or a user's teams. */
+function teamOf(caller: Caller | undefined): string | undefined {
+  if (!caller) return undefined;
+  return caller.type === "key" ? caller.teamId : [...caller.roles.keys()].join(",") || undefined;
+}

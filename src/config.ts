@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import pkg from "../package.json";
 
 export type LogLevel = "silent" | "info" | "debug";
+export type LogFormat = "text" | "json";
 
 /** Everything Roost reads from its environment and flags, parsed once at start and passed in. */
 export interface Config {
@@ -15,6 +16,8 @@ export interface Config {
   /** From ROOST_ADMIN_PASSWORD; used only on the first start, to create the owner. */
   adminPassword: string | undefined;
   logLevel: LogLevel;
+  /** ROOST_LOG_FORMAT: `text` (key=value lines) or `json` (one object a line, for log shippers). */
+  logFormat: LogFormat;
   duckdb: { threads: number; memoryLimit: string; readers: number; checkpointThreshold: string };
   /** How long shutdown may take before the process exits regardless. */
   shutdownDeadlineMs: number;
@@ -86,6 +89,7 @@ export function loadConfig(flags: Record<string, string | boolean>, env: Env): C
     ),
     adminPassword: env.ROOST_ADMIN_PASSWORD || undefined,
     logLevel: logLevel(pick("log-level", "ROOST_LOG_LEVEL") ?? "info"),
+    logFormat: logFormat(env.ROOST_LOG_FORMAT ?? "text"),
     duckdb: {
       threads: integer("ROOST_DUCKDB_THREADS", env.ROOST_DUCKDB_THREADS ?? "2", 1, 256),
       memoryLimit: env.ROOST_DUCKDB_MEMORY_LIMIT ?? "1GB",
@@ -163,6 +167,11 @@ function integer(name: string, raw: string, min: number, max: number): number {
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got '${raw}'`);
   }
   return value;
+}
+
+function logFormat(raw: string): LogFormat {
+  if (raw === "text" || raw === "json") return raw;
+  throw new ConfigError(`ROOST_LOG_FORMAT must be text or json, got '${raw}'`);
 }
 
 function logLevel(raw: string): LogLevel {

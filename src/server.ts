@@ -18,7 +18,7 @@ const LAST_USED_FLUSH_MS = 30_000;
  * listen, and on SIGINT/SIGTERM shut down in order within the configured deadline.
  */
 export async function serve(config: Config): Promise<void> {
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, undefined, config.logFormat);
   const opened = performance.now();
   const store = await Store.open(config.dataDir, config.duckdb);
   const applied = await migrate(store);

@@ -155,7 +155,7 @@ export async function usersAdd(config: Config, { flags }: Args): Promise<string>
 /** `roost seal` (every hot event, now) and `roost compact` (the storage job as scheduled, now). */
 export async function storageNow(config: Config, sealEverything: boolean): Promise<string> {
   return withStore(config, async (store) => {
-    const log = createLogger(config.logLevel);
+    const log = createLogger(config.logLevel, undefined, config.logFormat);
     const lake = new Lake(store, config.dataDir, log);
     await lake.recover();
     const blobs = new BlobStore(config.dataDir);
@@ -175,9 +175,13 @@ export async function storageNow(config: Config, sealEverything: boolean): Promi
 /** `roost issues rebuild`: every issue recomputed from the stored errors (decision 011). */
 export async function issuesRebuild(config: Config): Promise<string> {
   return withStore(config, async (store) => {
-    const lake = new Lake(store, config.dataDir, createLogger(config.logLevel));
+    const lake = new Lake(store, config.dataDir, createLogger(config.logLevel, undefined, config.logFormat));
     await lake.recover();
-    const r = await rebuildIssues(store, config.dataDir, createLogger(config.logLevel));
+    const r = await rebuildIssues(
+      store,
+      config.dataDir,
+      createLogger(config.logLevel, undefined, config.logFormat),
+    );
     return `rebuilt ${r.issues} issues from ${r.errors} errors in ${r.projects} projects; ${r.ms} ms`;
   });
 }

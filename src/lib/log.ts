@@ -1,4 +1,4 @@
-import type { LogLevel } from "../config";
+import type { LogFormat, LogLevel } from "../config";
 
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -7,12 +7,23 @@ export interface Logger {
 }
 
 /**
- * One line per event, `message key=value ...`, so a person reading logs sees the numbers. Errors
- * are written at every level, `silent` included: silent quiets the routine lines, never a failure.
+ * One line per event, `message key=value ...`, so a person reading logs sees the numbers; with
+ * `json`, one JSON object per line (`time`, `level`, `msg` and the fields) for log shippers.
+ * Errors are written at every level, `silent` included: silent quiets the routine lines, never a
+ * failure.
  */
-export function createLogger(level: LogLevel, write: (line: string) => void = (l) => console.log(l)): Logger {
+export function createLogger(
+  level: LogLevel,
+  write: (line: string) => void = (l) => console.log(l),
+  format: LogFormat = "text",
+): Logger {
   const line = (tag: string, message: string, fields?: Record<string, unknown>) => {
-    const parts = [new Date().toISOString(), tag, message];
+    const time = new Date().toISOString();
+    if (format === "json") {
+      write(JSON.stringify({ time, level: tag.toLowerCase(), msg: message, ...fields }));
+      return;
+    }
+    const parts = [time, tag, message];
     for (const [key, value] of Object.entries(fields ?? {})) {
       if (value !== undefined)
         parts.push(`${key}=${typeof value === "string" ? value : JSON.stringify(value)}`);
