@@ -1,9 +1,20 @@
 #!/usr/bin/env bun
-import { demoNow, issuesRebuild, keysCreate, keysList, keysRevoke, storageNow, usersAdd } from "./cli/admin";
+import {
+  backupNow,
+  demoNow,
+  issuesRebuild,
+  keysCreate,
+  keysList,
+  keysRevoke,
+  restoreNow,
+  storageNow,
+  usersAdd,
+} from "./cli/admin";
 import { parseArgs, UsageError } from "./cli/args";
 import { ConfigError, loadConfig } from "./config";
 import { ApiError } from "./lib/errors";
 import { serve } from "./server";
+import { BackupError } from "./store/backup";
 import { StoreLockedError } from "./store/db";
 import { LakeCorruptError } from "./store/lake";
 import { NewerSchemaError } from "./store/migrations";
@@ -27,6 +38,9 @@ Commands:
                              delete retired files
   issues rebuild             recompute every issue from the stored errors (statuses, comments and
                              merges stay)
+  backup <dir>               a consistent copy of the data directory into a new directory, while
+                             the server runs (through its control socket) or not
+  restore <dir>              a finished backup into an empty data directory (--data)
   demo                       load a sample week (3 apps, sessions, errors with crash logs, metrics
                              and a funnel, every outcome) into a 'demo' team owned by every team
                              owner
@@ -50,6 +64,10 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig(args.flags, process.env);
   if (args.flags.version) return print(config.version);
   const [command = "serve", sub] = args.positionals;
+  if (command === "backup" || command === "restore") {
+    if (!sub) throw new UsageError(`roost ${command} <dir>: name the backup's directory`);
+    return print(command === "backup" ? await backupNow(config, sub) : restoreNow(config, sub));
+  }
   switch (`${command} ${sub ?? ""}`.trim()) {
     case "serve":
       await serve(config);
@@ -94,6 +112,7 @@ main(process.argv.slice(2)).then(
       ApiError,
       LakeCorruptError,
       NewerSchemaError,
+      BackupError,
     ].some((type) => error instanceof type);
     console.error(known ? `roost: ${(error as Error).message}` : error);
     process.exit(known ? 2 : 1);

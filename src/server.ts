@@ -1,10 +1,12 @@
 import { createApp } from "./app";
 import { firstRun, firstRunMessage } from "./bootstrap";
 import type { Config } from "./config";
+import { serveControl } from "./control";
 import { loadDemo } from "./demo/load";
 import { createLogger } from "./lib/log";
 import { purgeAttachments } from "./modules/attachments/purge";
 import { shutDown } from "./shutdown";
+import { backup } from "./store/backup";
 import { BlobStore } from "./store/blobs";
 import { Store } from "./store/db";
 import { StorageJob } from "./store/jobs";
@@ -53,6 +55,11 @@ export async function serve(config: Config): Promise<void> {
     reusePort: false,
     development: false,
   });
+  const control = serveControl(
+    config.dataDir,
+    (dir) => backup(store, config.dataDir, dir, config.version),
+    log,
+  );
   const url = `http://${config.host}:${app.server?.port ?? config.port}`;
   log.info("listening", { url, version: config.version, docs: `${url}/docs` });
 
@@ -80,7 +87,10 @@ export async function serve(config: Config): Promise<void> {
     clearInterval(flush);
     const clean = await shutDown(
       {
-        stopAccepting: () => app.stop(),
+        stopAccepting: async () => {
+          control.stop();
+          await app.stop();
+        },
         drainWrites: async () => {
           // A round in flight finishes; errors still waiting are grouped after the restart.
           await services.grouper.stop();

@@ -1,4 +1,7 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import type { Config } from "../config";
+import { controlSocket } from "../control";
 import { DEMO_SLUG, demoSummary, loadDemo } from "../demo/load";
 import { createLogger } from "../lib/log";
 import {
@@ -17,6 +20,7 @@ import { createKeyIn, presentKey } from "../modules/keys/service";
 import { allTeamIds, findTeam, findTeamBySlug, type TeamRow } from "../modules/teams/repository";
 import { findMembership, insertMembership } from "../modules/users/repository";
 import { findOrCreateUser } from "../modules/users/service";
+import { BackupError, type BackupManifest, backup, restore } from "../store/backup";
 import { BlobStore } from "../store/blobs";
 import { Store } from "../store/db";
 import { StorageJob } from "../store/jobs";
@@ -194,3 +198,40 @@ export async function demoNow(config: Config): Promise<string> {
     return demoSummary(report);
   });
 }
+
+/**
+ * `roost backup <dir>`: through the running server's control socket when one serves the data
+ * directory, else straight from the stopped directory (decision 014).
+ */
+export async function backupNow(config: Config, target: string): Promise<string> {
+  const dir = resolve(target);
+  const socket = controlSocket(config.dataDir);
+  if (existsSync(socket)) {
+    const r = await fetch("http://roost/backup", {
+      unix: socket,
+      method: "POST",
+      body: JSON.stringify({ dir }),
+    }).catch(() => null);
+    if (r) {
+      const body = (await r.json()) as BackupManifest & { error?: string };
+      if (r.status !== 200) throw new BackupError(body.error ?? `backup failed (${r.status})`);
+      return backupSummary(dir, body, "from the running server");
+    }
+  }
+  return withStore(config, async (store) =>
+    backupSummary(
+      dir,
+      await backup(store, config.dataDir, dir, config.version),
+      "from the stopped data directory",
+    ),
+  );
+}
+
+/** `roost restore <dir>`: a finished backup into an empty data directory. */
+export function restoreNow(config: Config, source: string): string {
+  const manifest = restore(resolve(source), config.dataDir);
+  return `Restored ${manifest.files.length} files (${manifest.events} events, backed up ${manifest.created_at}) into ${config.dataDir}.`;
+}
+
+const backupSummary = (dir: string, m: BackupManifest, how: string) =>
+  `Backed up ${m.files.length} files (${m.events} events) ${how} into ${dir}.`;

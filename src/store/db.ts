@@ -165,9 +165,14 @@ export class Store implements Tx {
    * Several reads that see one snapshot (one reader connection, one transaction): what a query
    * over hot ∪ lake needs, so a seal committing in between cannot show an event twice or not at all.
    */
-  async snapshot<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+  async snapshot<T>(work: (tx: Tx) => Promise<T>, attach?: { path: string; alias: string }): Promise<T> {
     this.assertOpen();
     const connection = await this.acquireReader();
+    // A database file attached for the snapshot's work (a backup copies into it): attached before
+    // the transaction and detached after, which checkpoints and closes it. The path is the
+    // caller's (made by Roost, never from a request).
+    const quoted = attach ? `'${attach.path.replaceAll("'", "''")}' AS ${attach.alias}` : "";
+    if (attach) await connection.run(`ATTACH ${quoted}`);
     try {
       await connection.run("BEGIN TRANSACTION");
       try {
@@ -181,6 +186,7 @@ export class Store implements Tx {
         await connection.run("COMMIT").catch(() => connection.run("ROLLBACK").catch(() => {}));
       }
     } finally {
+      if (attach) await connection.run(`DETACH ${attach.alias}`).catch(() => {});
       this.releaseReader(connection);
     }
   }
