@@ -43,6 +43,8 @@ import { IssueGrouper } from "./modules/issues/grouper";
 import { IssuesService } from "./modules/issues/service";
 import { keysRoutes } from "./modules/keys";
 import { KeysService } from "./modules/keys/service";
+import { mcpRoutes } from "./modules/mcp";
+import { roostTools } from "./modules/mcp/tools";
 import { metricsRoutes } from "./modules/metrics";
 import { MetricsService } from "./modules/metrics/service";
 import { monitoringRoutes } from "./modules/monitoring";
@@ -177,6 +179,17 @@ export async function createApp(config: Config, deps: Deps) {
     notifications: dispatcher,
     monitoring,
   };
+  const issues = new IssuesService(store, writer, grouper);
+  const metrics = new MetricsService(store, writer);
+  const stats = new StatsService(store);
+  const tools = roostTools({
+    events,
+    projects: services.projects,
+    apps: services.apps,
+    stats,
+    issues,
+    metrics,
+  });
   const guard = authGuard(auth, {
     events: {
       limiter: new RateLimiter(config.eventsRateLimit.burst, config.eventsRateLimit.perSecond),
@@ -244,8 +257,8 @@ export async function createApp(config: Config, deps: Deps) {
     .use(identityRoutes(guard, services.identity))
     .use(attributionRoutes(guard, new AttributionService(contexts, services.identity, config.attribution)))
     .use(feedbackRoutes(guard, new FeedbackService(store, writer, contexts, claims, attachments)))
-    .use(issuesRoutes(guard, new IssuesService(store, writer, grouper)))
-    .use(metricsRoutes(guard, new MetricsService(store, writer)))
+    .use(issuesRoutes(guard, issues))
+    .use(metricsRoutes(guard, metrics))
     .use(funnelsRoutes(guard, new FunnelsService(store, writer)))
     .use(
       notificationsRoutes(
@@ -257,7 +270,8 @@ export async function createApp(config: Config, deps: Deps) {
     .use(attachmentsRoutes(guard, attachments))
     .use(outcomesRoutes(guard, services.outcomes))
     .use(sentryRoutes(services.sentry))
-    .use(statsRoutes(guard, new StatsService(store)))
+    .use(statsRoutes(guard, stats))
+    .use(mcpRoutes((authorization) => auth.identify(authorization), tools, config.version))
     .use(eventsRoutes(guard, events))
     .use(appUsersRoutes(guard, new AppUsersService(store, events)))
     .use(releasesRoutes(guard, new ReleasesService(store, events)));
