@@ -38,25 +38,19 @@ const FEEDBACK: readonly Permission[] = [
 /** Metric and funnel definitions are Owlmetry's admin work; every member reads them. */
 const ANALYTICS_READ: readonly Permission[] = ["metrics:read", "funnels:read"];
 const ANALYTICS_WRITE: readonly Permission[] = ["metrics:write", "funnels:write"];
+/** What an owner or an admin holds: the team's four permissions and everything a member does, writing too. */
+const MANAGING: readonly Permission[] = [
+  "events:read",
+  "org:read",
+  "org:write",
+  "org:admin",
+  ...FEEDBACK,
+  ...ANALYTICS_READ,
+  ...ANALYTICS_WRITE,
+];
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  owner: [
-    "events:read",
-    "org:read",
-    "org:write",
-    "org:admin",
-    ...FEEDBACK,
-    ...ANALYTICS_READ,
-    ...ANALYTICS_WRITE,
-  ],
-  admin: [
-    "events:read",
-    "org:read",
-    "org:write",
-    "org:admin",
-    ...FEEDBACK,
-    ...ANALYTICS_READ,
-    ...ANALYTICS_WRITE,
-  ],
+  owner: MANAGING,
+  admin: MANAGING,
   member: ["events:read", "org:read", ...FEEDBACK, ...ANALYTICS_READ],
 };
 
