@@ -1,11 +1,8 @@
 import {
-  closeSync,
   copyFileSync,
   existsSync,
-  fsyncSync,
   linkSync,
   mkdirSync,
-  openSync,
   readdirSync,
   readFileSync,
   statSync,
@@ -14,7 +11,7 @@ import {
 import { dirname, join, relative, sep } from "node:path";
 import { SECRET_FILE } from "../lib/secret";
 import { DATABASE_FILE, type Store } from "./db";
-import { listFiles } from "./lake/files";
+import { fsyncFile, listFiles } from "./lake/files";
 
 /** Written last into a backup: what it holds. A backup without it was not finished. */
 export const BACKUP_MANIFEST = "backup.json";
@@ -123,10 +120,5 @@ function place(from: string, to: string): void {
 
 function writeSynced(path: string, text: string): void {
   writeFileSync(path, text);
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  fsyncFile(path);
 }

@@ -11,11 +11,12 @@ import type { StoredEvent } from "../pipeline/event";
 export const METRIC_PHASES = ["start", "complete", "fail", "cancel", "record"] as const;
 export type MetricPhase = (typeof METRIC_PHASES)[number];
 
-/** Owlmetry's slugs for metrics and funnels. */
-export const SLUG = /^[a-z0-9-]+$/;
+/** Owlmetry's slugs for metrics and funnels (in their messages and their definitions). */
+export const SLUG_PATTERN = "^[a-z0-9-]+$";
+const SLUG = new RegExp(SLUG_PATTERN);
 
 /** `metric:photo-upload:complete` → slug and phase; null for anything else. */
-export function parseMetricMessage(message: string): { slug: string; phase: MetricPhase } | null {
+function parseMetricMessage(message: string): { slug: string; phase: MetricPhase } | null {
   if (!message.startsWith("metric:")) return null;
   const rest = message.slice("metric:".length);
   const colon = rest.lastIndexOf(":");

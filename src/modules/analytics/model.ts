@@ -1,4 +1,11 @@
 import { t } from "elysia";
+import { SLUG_PATTERN } from "./derive";
+
+/** A definition's slug, with Owlmetry's message. */
+export const Slug = t.String({
+  pattern: SLUG_PATTERN,
+  error: "slug must contain only lowercase letters, numbers, and hyphens",
+});
 
 /** What metric and funnel completion counts answer (Owlmetry's CompletionsCountResponse). */
 export const CompletionsCount = t.Object({

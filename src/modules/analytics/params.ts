@@ -1,7 +1,6 @@
 import { badRequest } from "../../lib/errors";
 import { uuidParam } from "../../lib/ids";
-import { ENVIRONMENTS } from "../../lib/vocab";
-import { dataMode, time } from "../events/params";
+import { dataMode, environmentParam, time } from "../events/params";
 import type { AnalyticsFilters } from "./repository";
 
 type Query = Record<string, string | undefined>;
@@ -26,11 +25,7 @@ export function parseAnalyticsFilters(
   };
   if (f.until && f.since && f.since > f.until) throw badRequest("since must not be after until");
   if (q.app_id) f.appId = uuidParam("app_id", q.app_id);
-  if (q.environment) {
-    if (!ENVIRONMENTS.includes(q.environment))
-      throw badRequest(`Unknown environment: ${q.environment}. Allowed: ${ENVIRONMENTS.join(", ")}`);
-    f.environment = q.environment;
-  }
+  if (q.environment) f.environment = environmentParam(q.environment);
   if (q.app_version) f.appVersion = q.app_version;
   if (q.device_model) f.deviceModel = q.device_model;
   if (q.os_version) f.osVersion = q.os_version;
@@ -47,6 +42,21 @@ function parseExperiment(value: string): { name: string; variant: string } {
   return { name: experimentName(value.slice(0, colon), "experiment"), variant: value.slice(colon + 1) };
 }
 
+/**
+ * A `group_by`: one of `fixed`, or `experiment:<name>` (a variant of the events' experiments);
+ * else Owlmetry's 400, with what is allowed.
+ */
+export function groupParam<G extends string>(value: string, fixed: Readonly<Record<string, unknown>>): G {
+  if (value.startsWith("experiment:")) {
+    experimentName(value.slice("experiment:".length), "group_by");
+    return value as G;
+  }
+  if (value in fixed) return value as G;
+  throw badRequest(
+    `Invalid group_by value: ${value}. Allowed: ${[...Object.keys(fixed), "experiment:<name>"].join(", ")}`,
+  );
+}
+
 /** An experiment's name as a filter or group names it. */
 export function experimentName(name: string, param: string): string {
   if (name === "" || /["\\]/.test(name))
@@ -54,7 +64,6 @@ export function experimentName(name: string, param: string): string {
   return name;
 }
 
-export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 
 /** Owlmetry's rounding: a percentage or a duration to `places` decimals. */

@@ -69,12 +69,7 @@ export function parseFilters(q: Query, now = Date.now()): EventFilters {
       throw badRequest(`Unknown log level(s): ${unknown.join(", ")}. Allowed: ${LEVELS.join(", ")}`);
     filters.levels = [...new Set(levels)];
   }
-  if (q.environment) {
-    if (!ENVIRONMENTS.includes(q.environment)) {
-      throw badRequest(`Unknown environment: ${q.environment}. Allowed: ${ENVIRONMENTS.join(", ")}`);
-    }
-    filters.environment = q.environment;
-  }
+  if (q.environment) filters.environment = environmentParam(q.environment);
   if (q.user_id) filters.userId = q.user_id;
   if (q.session_id) filters.sessionId = q.session_id;
   if (q.screen_name) filters.screenName = q.screen_name;
@@ -94,6 +89,13 @@ export function parseList(q: Query, now = Date.now()): ListParams {
   const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
   if (cursor && cursor.order !== order) throw badRequest("Invalid cursor");
   return { ...filters, order, limit, cursor };
+}
+
+/** An environment filter: one of Owlmetry's runtime environments, else a 400 that lists them. */
+export function environmentParam(value: string): string {
+  if (!ENVIRONMENTS.includes(value))
+    throw badRequest(`Unknown environment: ${value}. Allowed: ${ENVIRONMENTS.join(", ")}`);
+  return value;
 }
 
 /** A page's size: 50 unless asked, at most 200 (Owlmetry's). */

@@ -1,5 +1,5 @@
 import { Elysia } from "elysia";
-import { authErrors, DeletedFlag } from "../../lib/schemas";
+import { authErrors, DeletedFlag, ErrorBody } from "../../lib/schemas";
 import type { AuthGuard } from "../access/guard";
 import { CompletionsCount, TeamQuery } from "../analytics/model";
 import {
@@ -18,7 +18,6 @@ import {
 import type { FunnelsService } from "./service";
 
 const tags = ["funnels"];
-const conflictErrors = { ...authErrors, 409: authErrors[400] };
 
 /** Owlmetry's funnels API, and the experiments seen (decision 012). */
 export function funnelsRoutes(guard: AuthGuard, funnels: FunnelsService) {
@@ -42,7 +41,7 @@ export function funnelsRoutes(guard: AuthGuard, funnels: FunnelsService) {
         permission: "funnels:write",
         params: ProjectParams,
         body: CreateFunnel,
-        response: { 201: FunnelDefinition, ...conflictErrors },
+        response: { 201: FunnelDefinition, 409: ErrorBody, ...authErrors },
         detail: { tags, summary: "Define a funnel: 1 to 20 ordered steps" },
       },
     )

@@ -1,8 +1,8 @@
 import { t } from "elysia";
 import { oneOf, Timestamp, Uuid } from "../../lib/schemas";
+import { Slug } from "../analytics/model";
 
 const Nullable = t.Union([t.String(), t.Null()]);
-const SLUG_ERROR = "slug must contain only lowercase letters, numbers, and hyphens";
 export const MAX_STEPS = 20;
 export const FUNNEL_MODES = ["open", "closed"] as const;
 
@@ -40,7 +40,7 @@ const Steps = t.Array(t.Unknown(), { error: "steps must be a non-empty array" })
 
 export const CreateFunnel = t.Object({
   name: t.String({ minLength: 1, error: "must be a non-empty string" }),
-  slug: t.String({ pattern: "^[a-z0-9-]+$", error: SLUG_ERROR }),
+  slug: Slug,
   description: t.Optional(t.Union([t.String(), t.Null()])),
   steps: Steps,
 });

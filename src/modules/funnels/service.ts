@@ -4,7 +4,7 @@ import type { SharedWriter, Store } from "../../store/db";
 import type { Caller } from "../access/caller";
 import { Definitions } from "../analytics/definitions";
 import { parseStepMessage } from "../analytics/derive";
-import { DAY_MS, experimentName, parseAnalyticsFilters, round } from "../analytics/params";
+import { DAY_MS, groupParam, parseAnalyticsFilters, round } from "../analytics/params";
 import { anyClaims, type DefinitionRow, definitionsOf } from "../analytics/repository";
 import { projectFor, projectsInScope } from "../projects/scope";
 import { FUNNEL_MODES, MAX_STEPS } from "./model";
@@ -97,7 +97,7 @@ export class FunnelsService {
     const f = parseAnalyticsFilters(q, [project.id], DEFAULT_RANGE_MS, now);
     const mode = (q.mode ?? "open") as (typeof FUNNEL_MODES)[number];
     if (!FUNNEL_MODES.includes(mode)) throw badRequest("mode must be open or closed");
-    const group = q.group_by ? groupOf(q.group_by) : null;
+    const group = q.group_by ? groupParam<FunnelGroup>(q.group_by, FUNNEL_GROUPS) : null;
     return this.store.snapshot(async (tx) => {
       const funnel = await this.definitions.live(tx, project.id, slug);
       f.claims = await anyClaims(tx, f.projectIds);
@@ -139,12 +139,13 @@ export class FunnelsService {
   async completions(caller: Caller, q: Query, now = Date.now()) {
     const projects = await projectsInScope(this.store, caller, "funnels:read", q);
     if (projects.length === 0) return { count: 0, started: 0 };
+    const scope = parseAnalyticsFilters(q, projects, DAY_MS, now);
     return this.store.snapshot(async (tx) => {
       let count = 0;
       let started = 0;
       for (const funnel of await definitionsOf(tx, TABLE, projects)) {
         const steps = stepsOf(funnel);
-        const f = parseAnalyticsFilters(q, [funnel.project_id], DAY_MS, now);
+        const f = { ...scope, projectIds: [funnel.project_id] };
         count += await stepEvents(tx, f, (steps.at(-1) as Step).event_filter);
         started += await stepEvents(tx, f, (steps[0] as Step).event_filter);
       }
@@ -161,15 +162,6 @@ export class FunnelsService {
 }
 
 const stepsOf = (row: DefinitionRow): Step[] => row.steps as Step[];
-
-function groupOf(value: string): FunnelGroup {
-  if (value.startsWith("experiment:")) {
-    experimentName(value.slice("experiment:".length), "group_by");
-    return value as FunnelGroup;
-  }
-  if (value in FUNNEL_GROUPS) return value as FunnelGroup;
-  throw badRequest(`Invalid group_by value: ${value}. Allowed: environment, app_version, experiment:<name>`);
-}
 
 /**
  * Owlmetry's step checks and messages. A step filter names a step_name and/or a screen_name (an

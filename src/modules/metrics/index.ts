@@ -1,5 +1,5 @@
 import { Elysia } from "elysia";
-import { authErrors, DeletedFlag } from "../../lib/schemas";
+import { authErrors, DeletedFlag, ErrorBody } from "../../lib/schemas";
 import type { AuthGuard } from "../access/guard";
 import { CompletionsCount, TeamQuery } from "../analytics/model";
 import {
@@ -21,7 +21,6 @@ import {
 import type { MetricsService } from "./service";
 
 const tags = ["metrics"];
-const conflictErrors = { ...authErrors, 409: authErrors[400] };
 
 /** Owlmetry's metrics API (decision 012). */
 export function metricsRoutes(guard: AuthGuard, metrics: MetricsService) {
@@ -45,7 +44,7 @@ export function metricsRoutes(guard: AuthGuard, metrics: MetricsService) {
         permission: "metrics:write",
         params: ProjectParams,
         body: CreateMetric,
-        response: { 201: MetricDefinition, ...conflictErrors },
+        response: { 201: MetricDefinition, 409: ErrorBody, ...authErrors },
         detail: { tags, summary: "Define a metric (a deleted one with the slug comes back)" },
       },
     )

@@ -1,6 +1,7 @@
 import { t } from "elysia";
 import { oneOf, Timestamp, Uuid } from "../../lib/schemas";
 import { METRIC_PHASES } from "../analytics/derive";
+import { Slug } from "../analytics/model";
 
 const Nullable = t.Union([t.String(), t.Null()]);
 const NullableNumber = t.Union([t.Number(), t.Null()]);
@@ -10,7 +11,6 @@ const JsonObject = t.Object({}, { additionalProperties: true });
  * object of its characters.
  */
 const Json = t.Unknown({ description: "A JSON object, or null" });
-const SLUG_ERROR = "slug must contain only lowercase letters, numbers, and hyphens";
 
 /** Owlmetry's statuses: `paused` in its concepts, `archived` in its API reference. */
 export const METRIC_STATUSES = ["active", "paused", "archived"] as const;
@@ -41,7 +41,7 @@ export const DefinitionIdParams = t.Object({ id: t.String() });
 
 export const CreateMetric = t.Object({
   name: t.String({ minLength: 1, error: "must be a non-empty string" }),
-  slug: t.String({ pattern: "^[a-z0-9-]+$", error: SLUG_ERROR }),
+  slug: Slug,
   description: t.Optional(t.Union([t.String(), t.Null()])),
   documentation: t.Optional(t.Union([t.String(), t.Null()])),
   schema_definition: t.Optional(Json),

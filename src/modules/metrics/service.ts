@@ -5,7 +5,7 @@ import type { SharedWriter, Store } from "../../store/db";
 import type { Caller } from "../access/caller";
 import { Definitions } from "../analytics/definitions";
 import { METRIC_PHASES } from "../analytics/derive";
-import { DAY_MS, experimentName, parseAnalyticsFilters, round } from "../analytics/params";
+import { DAY_MS, groupParam, parseAnalyticsFilters, round } from "../analytics/params";
 import { anyClaims, type DefinitionRow } from "../analytics/repository";
 import { pageLimit } from "../events/params";
 import { projectFor, projectsInScope } from "../projects/scope";
@@ -89,7 +89,7 @@ export class MetricsService {
   async query(caller: Caller, projectId: string, slug: string, q: Query, now = Date.now()) {
     const project = await projectFor(this.store, caller, projectId, "metrics:read");
     const f = parseAnalyticsFilters(q, [project.id], DAY_MS, now);
-    const group = q.group_by ? groupOf(q.group_by) : undefined;
+    const group = q.group_by ? groupParam<MetricGroup>(q.group_by, METRIC_GROUPS) : undefined;
     const aggregation = await this.store.snapshot(async (tx) => {
       f.claims = await anyClaims(tx, f.projectIds);
       const stats = await metricStats(tx, f, slug);
@@ -193,15 +193,6 @@ function checkJson(body: MetricBody) {
   const rules = body.aggregation_rules as Record<string, unknown> | null | undefined;
   if (rules && rules.lifecycle !== undefined && typeof rules.lifecycle !== "boolean")
     throw badRequest("aggregation_rules.lifecycle must be true or false");
-}
-
-function groupOf(value: string): MetricGroup {
-  if (value.startsWith("experiment:")) {
-    experimentName(value.slice("experiment:".length), "group_by");
-    return value as MetricGroup;
-  }
-  if (value in METRIC_GROUPS) return value as MetricGroup;
-  throw badRequest(`Invalid group_by value: ${value}`);
 }
 
 const parseJson = (value: unknown) => (typeof value === "string" ? JSON.parse(value) : (value ?? null));

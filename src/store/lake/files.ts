@@ -146,7 +146,8 @@ export async function summarise(tx: Tx, dataDir: string, paths: readonly string[
   );
 }
 
-function fsyncFile(path: string): void {
+/** Makes a file (or a directory's entries) durable. */
+export function fsyncFile(path: string): void {
   const fd = openSync(path, "r");
   try {
     fsyncSync(fd);
