@@ -22,6 +22,8 @@ export interface Config {
   /** How long shutdown may take before the process exits regardless. */
   shutdownDeadlineMs: number;
   storage: { schedule: string; sealGraceMs: number; retiredGraceMs: number };
+  /** The lake in S3-compatible object storage (decision 016); `remote` null keeps it on local disk only. */
+  lake: { remote: ObjectStorageConfig | null; cacheBytes: number };
   /** The events API's per-caller token bucket. */
   eventsRateLimit: { burst: number; perSecond: number };
   /** The stats API's per-caller limit (Sentry's: 20 a second). */
@@ -62,6 +64,20 @@ export interface Config {
     /** The sender of that mail (ROOST_SMTP_FROM). */
     smtpFrom: string;
   };
+}
+
+/** ROOST_LAKE_URL (s3://bucket/prefix) and the usual AWS variables for credentials and endpoint. */
+export interface ObjectStorageConfig {
+  bucket: string;
+  /** Without leading or trailing slashes; may be empty. */
+  prefix: string;
+  /** AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL (MinIO, R2, …); unset: AWS's own. */
+  endpoint: string | undefined;
+  /** AWS_REGION or AWS_DEFAULT_REGION. */
+  region: string | undefined;
+  accessKeyId: string | undefined;
+  secretAccessKey: string | undefined;
+  sessionToken: string | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -153,6 +169,15 @@ export function loadConfig(flags: Record<string, string | boolean>, env: Env): C
       retiredGraceMs:
         1000 * integer("ROOST_RETIRED_GRACE_SECONDS", env.ROOST_RETIRED_GRACE_SECONDS ?? "600", 0, 86400),
     },
+    lake: {
+      remote: objectStorage(env),
+      cacheBytes: integer(
+        "ROOST_LAKE_CACHE_BYTES",
+        env.ROOST_LAKE_CACHE_BYTES ?? String(10 * 1024 ** 3),
+        0,
+        2 ** 50,
+      ),
+    },
   };
 }
 
@@ -196,4 +221,30 @@ function smtpUrl(value: string | undefined): string | null {
     if ((url.protocol === "smtp:" || url.protocol === "smtps:") && url.hostname) return value;
   } catch {}
   throw new ConfigError("ROOST_SMTP_URL must look like smtp://[user:password@]host[:port] or smtps://…");
+}
+
+function objectStorage(env: Env): ObjectStorageConfig | null {
+  const raw = env.ROOST_LAKE_URL;
+  if (!raw) return null;
+  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(raw);
+  if (!match?.[1]) {
+    throw new ConfigError(
+      `ROOST_LAKE_URL must look like s3://bucket or s3://bucket/prefix (a bucket name in lower case), got '${raw}'`,
+    );
+  }
+  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
+  if (endpoint && !/^https?:\/\/[^/\s]+\/?$/.test(endpoint)) {
+    throw new ConfigError(
+      `AWS_ENDPOINT_URL must be an http(s) URL such as http://127.0.0.1:9000, got '${endpoint}'`,
+    );
+  }
+  return {
+    bucket: match[1],
+    prefix: (match[2] ?? "").replace(/^\/+|\/+$/g, ""),
+    endpoint: endpoint?.replace(/\/$/, ""),
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined,
+    accessKeyId: env.AWS_ACCESS_KEY_ID || undefined,
+    secretAccessKey: env.AWS_SECRET_ACCESS_KEY || undefined,
+    sessionToken: env.AWS_SESSION_TOKEN || undefined,
+  };
 }

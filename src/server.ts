@@ -10,7 +10,7 @@ import { backup } from "./store/backup";
 import { BlobStore } from "./store/blobs";
 import { Store } from "./store/db";
 import { StorageJob } from "./store/jobs";
-import { Lake } from "./store/lake";
+import { openLake } from "./store/lake";
 import { migrate } from "./store/migrations";
 
 const LAST_USED_FLUSH_MS = 30_000;
@@ -29,7 +29,7 @@ export async function serve(config: Config): Promise<void> {
     migrations_applied: applied.length,
     ms: Math.round(performance.now() - opened),
   });
-  const lake = new Lake(store, config.dataDir, log);
+  const lake = openLake(store, config, log);
   await lake.recover();
   const run = await firstRun(store, config);
   if (config.demo) {

@@ -24,7 +24,7 @@ import { BackupError, type BackupManifest, backup, restore } from "../store/back
 import { BlobStore } from "../store/blobs";
 import { Store } from "../store/db";
 import { StorageJob } from "../store/jobs";
-import { Lake } from "../store/lake";
+import { openLake } from "../store/lake";
 import { migrate } from "../store/migrations";
 import { type Args, optionalFlag, requireFlag, UsageError } from "./args";
 
@@ -160,7 +160,7 @@ export async function usersAdd(config: Config, { flags }: Args): Promise<string>
 export async function storageNow(config: Config, sealEverything: boolean): Promise<string> {
   return withStore(config, async (store) => {
     const log = createLogger(config.logLevel, undefined, config.logFormat);
-    const lake = new Lake(store, config.dataDir, log);
+    const lake = openLake(store, config, log);
     await lake.recover();
     const blobs = new BlobStore(config.dataDir);
     const report = await new StorageJob(store, lake, log, {
@@ -179,7 +179,7 @@ export async function storageNow(config: Config, sealEverything: boolean): Promi
 /** `roost issues rebuild`: every issue recomputed from the stored errors (decision 011). */
 export async function issuesRebuild(config: Config): Promise<string> {
   return withStore(config, async (store) => {
-    const lake = new Lake(store, config.dataDir, createLogger(config.logLevel, undefined, config.logFormat));
+    const lake = openLake(store, config, createLogger(config.logLevel, undefined, config.logFormat));
     await lake.recover();
     const r = await rebuildIssues(
       store,
@@ -218,13 +218,15 @@ export async function backupNow(config: Config, target: string): Promise<string>
       return backupSummary(dir, body, "from the running server");
     }
   }
-  return withStore(config, async (store) =>
-    backupSummary(
+  return withStore(config, async (store) => {
+    // The lake's cache knows which files only the bucket holds (ROOST_LAKE_URL).
+    await openLake(store, config, createLogger(config.logLevel, undefined, config.logFormat)).recover();
+    return backupSummary(
       dir,
       await backup(store, config.dataDir, dir, config.version),
       "from the stopped data directory",
-    ),
-  );
+    );
+  });
 }
 
 /** `roost restore <dir>`: a finished backup into an empty data directory. */

@@ -9,9 +9,10 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
+import { fsyncFile, listFiles } from "../lib/files";
 import { SECRET_FILE } from "../lib/secret";
 import { DATABASE_FILE, type Store } from "./db";
-import { fsyncFile, listFiles } from "./lake/files";
+import { cacheOf } from "./lake/cache";
 
 /** Written last into a backup: what it holds. A backup without it was not finished. */
 export const BACKUP_MANIFEST = "backup.json";
@@ -32,7 +33,8 @@ export class BackupError extends Error {}
  * A consistent copy of a data directory while it serves (decision 014): in one read snapshot, the
  * database is copied into the backup (DuckDB's COPY FROM DATABASE) and the lake files its manifest
  * lists are named; those files never change once written, so they are hard-linked (or copied
- * across file systems) after, as are the attachments' files and the signing secret. The manifest
+ * across file systems) after, as are the attachments' files and the signing secret; lake files
+ * evicted from the cache of a lake in object storage are downloaded into it. The manifest
  * `backup.json` is written and synced last: restore refuses a backup without it.
  */
 export async function backup(
@@ -55,6 +57,8 @@ export async function backup(
       );
       // The database name is DuckDB's (the file's stem), an identifier no request can reach.
       await tx.run(`COPY FROM DATABASE "${db?.name}" TO roost_backup`);
+      // The backup holds every file itself: a lake restored from it uploads them again (decision 016).
+      await tx.run("DELETE FROM roost_backup.lake_uploaded");
       return { lake: lake.map((r) => r.path), events: Number(counts?.n ?? 0) };
     },
     { path: join(target, DATABASE_FILE), alias: "roost_backup" },
@@ -63,7 +67,15 @@ export async function backup(
     .map((f) => relative(dataDir, f).split(sep).join("/"))
     .filter((p) => !p.startsWith("attachments/incoming/"));
   const secret = existsSync(join(dataDir, SECRET_FILE)) ? [SECRET_FILE] : [];
-  for (const path of [...lake, ...attachments, ...secret]) place(join(dataDir, path), join(target, path));
+  const cache = cacheOf(dataDir);
+  cache?.touch(lake);
+  for (const path of lake) {
+    // With the lake in object storage, a file evicted from the local cache comes from the bucket.
+    if (cache && (cache.isAbsent(path) || !existsSync(join(dataDir, path))))
+      await cache.copyTo(path, join(target, path));
+    else place(join(dataDir, path), join(target, path));
+  }
+  for (const path of [...attachments, ...secret]) place(join(dataDir, path), join(target, path));
   const files = [DATABASE_FILE, ...lake, ...attachments, ...secret].map((path) => ({
     path,
     bytes: statSync(join(target, path)).size,

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { Param, Tx } from "./db";
+import { ensureLocal } from "./lake/cache";
 import { HOT_AS_FILE_COLUMNS, readEventFiles } from "./lake/format";
 import { type LiveFile, liveFiles } from "./manifest";
 
@@ -52,7 +53,9 @@ export async function eventsSource(
   dataDir: string,
   scope: EventScope,
 ): Promise<{ sql: string; params: Param[]; files: string[] }> {
-  return sourceOver(dataDir, scope, pathsIn(await filesFor(tx, dataDir, scope.key), scope));
+  const paths = pathsIn(await filesFor(tx, dataDir, scope.key), scope);
+  await ensureLocal(dataDir, paths);
+  return sourceOver(dataDir, scope, paths);
 }
 
 /** The files whose project and time range can hold rows of the scope. */
@@ -71,7 +74,7 @@ const pathsIn = (files: readonly LiveFile[], scope: EventScope): string[] =>
 
 /**
  * Hot ∪ the given lake files (paths relative to the data directory, from the manifest read in the
- * same snapshot).
+ * same snapshot; the caller has made them local: ensureLocal).
  */
 export function sourceOver(
   dataDir: string,

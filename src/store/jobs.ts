@@ -19,6 +19,9 @@ export interface StorageReport {
   /** Users counted in files sealed before users were counted (a batch a run). */
   usersCounted: { files: number; rows: number; left: number; ms: number };
   compacted: { partitions: number; filesIn: number; rows: number; ms: number };
+  /** Files copied to object storage, and evicted from the local cache (both 0 without it). */
+  uploaded: { files: number; bytes: number; failed: number; ms: number };
+  evicted: { files: number; bytes: number; cachedBytes: number };
   purged: number;
   attachments: { rows: number; files: number };
   /** False when the server stayed too busy for a checkpoint: deferred to the next run, not an error. */
@@ -28,7 +31,8 @@ export interface StorageReport {
 
 /**
  * The scheduled storage work: retention, outcome rollup, seal, users of files sealed before they
- * were counted, compact, delete retired files.
+ * were counted, compact, upload to object storage and trim the local cache (when the lake is
+ * there), delete retired files.
  */
 export class StorageJob {
   private cron: Cron | null = null;
@@ -82,6 +86,8 @@ export class StorageJob {
     const sealed = await this.lake.seal(cutoff);
     const usersCounted = await this.lake.countUncountedUsers();
     const compacted = await this.lake.compact(now);
+    const uploaded = await this.lake.upload();
+    const evicted = await this.lake.evict(this.options.retiredGraceMs);
     const purged = await this.lake.purgeRetired(this.options.retiredGraceMs);
     const attachments = (await this.options.purgeAttachments?.(now)) ?? { rows: 0, files: 0 };
     const checkpointStarted = performance.now();
@@ -93,6 +99,8 @@ export class StorageJob {
       sealed,
       usersCounted,
       compacted,
+      uploaded,
+      evicted,
       purged,
       attachments,
       checkpointed,
@@ -107,6 +115,14 @@ export class StorageJob {
         ? { users_counted_files: usersCounted.files, users_uncounted_left: usersCounted.left }
         : {}),
       compacted_files: compacted.filesIn,
+      ...(uploaded.files + uploaded.failed + evicted.files > 0
+        ? {
+            uploaded_files: uploaded.files,
+            upload_failed_files: uploaded.failed,
+            evicted_files: evicted.files,
+            cached_bytes: evicted.cachedBytes,
+          }
+        : {}),
       purged_files: purged,
       attachment_rows_dropped: attachments.rows,
       attachment_files_deleted: attachments.files,

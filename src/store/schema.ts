@@ -630,4 +630,14 @@ CREATE TABLE funnel_events (
 CREATE TABLE derivations (name VARCHAR PRIMARY KEY, derived_at TIMESTAMPTZ NOT NULL);
 `,
   },
+  {
+    version: 16,
+    name: "lake_object_storage",
+    sql: `
+-- Lake files (events and outcome rollups) copied to object storage (decision 016). A file listed
+-- here may be evicted from the local cache: a query fetches it back first. A backup holds every
+-- file and none of these rows, so a restored lake uploads again.
+CREATE TABLE lake_uploaded (path VARCHAR PRIMARY KEY, uploaded_at TIMESTAMPTZ NOT NULL);
+`,
+  },
 ];

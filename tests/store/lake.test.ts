@@ -205,7 +205,7 @@ describe("compact", () => {
     }
     // Big (with a threshold of 0 rows, any size is big): merged once it holds 4 files, or once its
     // hour is over.
-    const strict = new Lake(roost.store, roost.dir, createLogger("silent"), 0);
+    const strict = new Lake(roost.store, roost.dir, createLogger("silent"), { smallPartitionRows: 0 });
     for (let n = 2; n <= 3; n++) {
       await sealOne();
       await strict.compact(running);

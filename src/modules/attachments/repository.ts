@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { Param, Tx, WriteTx } from "../../store/db";
+import { ensureLocal } from "../../store/lake";
 
 export interface AttachmentRow {
   id: string;
@@ -172,13 +173,15 @@ export async function findEventId(
     [at.appId, at.clientEventId],
   );
   if (hot) return hot.id;
-  const files = (
+  const paths = (
     await tx.all<{ path: string }>(
       "SELECT path FROM lake_files WHERE project_id = ?::UUID AND created_at >= ?::TIMESTAMPTZ",
       [at.projectId, at.receivedSince],
     )
-  ).map((r) => join(dataDir, r.path));
-  if (files.length === 0) return null;
+  ).map((r) => r.path);
+  if (paths.length === 0) return null;
+  await ensureLocal(dataDir, paths);
+  const files = paths.map((p) => join(dataDir, p));
   const [cold] = await tx.all<{ id: string }>(
     `SELECT id::VARCHAR AS id FROM read_parquet(?::VARCHAR[]) WHERE app_id = ?::UUID AND client_event_id = ? LIMIT 1`,
     [files, at.appId, at.clientEventId],

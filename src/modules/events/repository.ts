@@ -1,6 +1,7 @@
 import type { Param, Store, Tx } from "../../store/db";
 import { type PageWindow, planLookup, planPage } from "../../store/event-pages";
 import { type EventScope, eventsSource, type IdKey, lakeSource, sourceOver } from "../../store/events-source";
+import { ensureLocal } from "../../store/lake";
 import type { RecentTimes } from "../pipeline/recent-times";
 import type { Event } from "./model";
 import type { EventFilters, ListParams } from "./params";
@@ -106,6 +107,7 @@ async function pageOf(
     const bound = timeFirst && direction === "DESC" && window.from ? window : null;
     return hotPageOf(tx, where, direction, limit, bound);
   }
+  await ensureLocal(dataDir, window.paths);
   if (window.rows < twoStepRows) {
     const source = sourceOver(dataDir, scope, window.paths);
     return eventRows(
@@ -439,6 +441,7 @@ export async function findEvent(
     );
     if (hot) return hot;
     for (const paths of await planLookup(tx, store.dataDir, id, scope)) {
+      await ensureLocal(store.dataDir, paths);
       const row = await byId(lakeSource(store.dataDir, paths));
       if (row) return row;
     }

@@ -19,6 +19,9 @@ export class Monitoring {
   private readonly storageSteps: Gauge;
   private readonly storageRuns: Counter;
   private readonly storageLast: Gauge;
+  private readonly uploaded: Counter;
+  private readonly uploadFailed: Gauge;
+  private readonly cachedBytes: Gauge;
 
   constructor(store: Store, queueDepth: () => number) {
     const registers = [this.registry];
@@ -58,7 +61,7 @@ export class Monitoring {
     });
     this.storageSteps = new Gauge({
       name: "roost_storage_step_seconds",
-      help: "The storage job's last run, per step (rollup, seal, users, compact) and in all (total)",
+      help: "The storage job's last run, per step (rollup, seal, users, compact, upload) and in all (total)",
       labelNames: ["step"],
       registers,
     });
@@ -71,6 +74,21 @@ export class Monitoring {
     this.storageLast = new Gauge({
       name: "roost_storage_last_run_timestamp_seconds",
       help: "When the storage job last finished a run (Unix time)",
+      registers,
+    });
+    this.uploaded = new Counter({
+      name: "roost_lake_uploaded_files_total",
+      help: "Lake files copied to object storage (ROOST_LAKE_URL)",
+      registers,
+    });
+    this.uploadFailed = new Gauge({
+      name: "roost_lake_upload_failed_files",
+      help: "Lake files the storage job's last run could not upload to object storage (retried next run)",
+      registers,
+    });
+    this.cachedBytes = new Gauge({
+      name: "roost_lake_cached_bytes",
+      help: "Bytes of lake files on local disk after the last run's cache trim (with object storage)",
       registers,
     });
     // The store's sizes, read once per scrape by the first gauge and handed to the others.
@@ -126,9 +144,13 @@ export class Monitoring {
       seal: report.sealed.ms,
       users: report.usersCounted.ms,
       compact: report.compacted.ms,
+      upload: report.uploaded.ms,
       total: report.ms,
     };
     for (const [step, ms] of Object.entries(steps)) this.storageSteps.set({ step }, ms / 1000);
+    this.uploaded.inc(report.uploaded.files);
+    this.uploadFailed.set(report.uploaded.failed);
+    this.cachedBytes.set(report.evicted.cachedBytes);
     this.storageRuns.inc({ checkpoint: report.checkpointed ? "done" : "deferred" });
     this.storageLast.set(Date.now() / 1000);
   }

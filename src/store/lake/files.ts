@@ -1,23 +1,18 @@
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  renameSync,
-  statSync,
-} from "node:fs";
+import { mkdirSync, renameSync, statSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
+import { fsyncFile } from "../../lib/files";
 import type { Logger } from "../../lib/log";
 import type { Param, Store, Tx } from "../db";
 import { bumpManifestVersion } from "../manifest";
+import type { LakeCache } from "./cache";
 
 /** What every lake job works with. */
 export interface LakeContext {
   store: Store;
   dataDir: string;
   log: Logger;
+  /** The local cache of a lake kept in object storage; null when the lake is only local. */
+  cache: LakeCache | null;
 }
 
 export interface Partition {
@@ -144,26 +139,4 @@ export async function summarise(tx: Tx, dataDir: string, paths: readonly string[
      UNION ALL SELECT DISTINCT path, app_id, is_dev, 's', hash(session_id) FROM ${from}`,
     [files, files],
   );
-}
-
-/** Makes a file (or a directory's entries) durable. */
-export function fsyncFile(path: string): void {
-  const fd = openSync(path, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Every file below `dir`, at any depth. */
-export function listFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...listFiles(path));
-    else out.push(path);
-  }
-  return out;
 }

@@ -1,14 +1,19 @@
 import { join } from "node:path";
+import type { Config } from "../../config";
 import type { Logger } from "../../lib/log";
 import type { Store } from "../db";
+import { LakeCache, registerCache } from "./cache";
 import type { LakeContext } from "./files";
+import { ObjectStore } from "./object-store";
 import { compact, SMALL_PARTITION_ROWS, seal } from "./partitions";
 import { purgeRetired, recover, retain } from "./retention";
 import { rollupOutcomes } from "./rollup";
 import { countUncountedUsers } from "./users";
 
+export { ensureLocal, LakeUnavailableError } from "./cache";
 export type { Partition } from "./files";
 export { summarise } from "./files";
+export { ObjectStore } from "./object-store";
 export { LakeCorruptError } from "./retention";
 
 /**
@@ -24,14 +29,27 @@ export class Lake {
   readonly root: string;
   private readonly context: LakeContext;
 
+  private readonly smallPartitionRows: number;
+
   constructor(
     store: Store,
     dataDir: string,
     log: Logger,
-    private readonly smallPartitionRows = SMALL_PARTITION_ROWS,
+    options: {
+      smallPartitionRows?: number;
+      /** The lake in object storage (decision 016), with a local cache of at most `cacheBytes`. */
+      objectStore?: ObjectStore | null;
+      cacheBytes?: number;
+    } = {},
   ) {
     this.root = join(dataDir, "lake", "events");
-    this.context = { store, dataDir, log };
+    this.smallPartitionRows = options.smallPartitionRows ?? SMALL_PARTITION_ROWS;
+    const cache = options.objectStore
+      ? new LakeCache(options.objectStore, dataDir, log, options.cacheBytes ?? 0)
+      : null;
+    // Reads find the cache by data directory (ensureLocal): every reader of lake files is covered.
+    registerCache(dataDir, cache);
+    this.context = { store, dataDir, log, cache };
   }
 
   recover(): Promise<{ orphans: number; retired: number }> {
@@ -54,6 +72,18 @@ export class Lake {
     return rollupOutcomes(this.context, now);
   }
 
+  /** Uploads the files not in object storage yet (none without it). */
+  upload(): Promise<{ files: number; bytes: number; failed: number; ms: number }> {
+    const { cache, store } = this.context;
+    return cache ? cache.upload(store) : Promise.resolve({ files: 0, bytes: 0, failed: 0, ms: 0 });
+  }
+
+  /** Trims the local cache of uploaded files to its budget (nothing without object storage). */
+  evict(graceMs: number): Promise<{ files: number; bytes: number; cachedBytes: number }> {
+    const { cache, store } = this.context;
+    return cache ? cache.evict(store, graceMs) : Promise.resolve({ files: 0, bytes: 0, cachedBytes: 0 });
+  }
+
   retain(now: Date): Promise<{ files: number; hotRows: number }> {
     return retain(this.context, now);
   }
@@ -61,4 +91,13 @@ export class Lake {
   purgeRetired(graceMs: number): Promise<number> {
     return purgeRetired(this.context, graceMs);
   }
+}
+
+/** The lake as configured: local only, or in object storage with a local cache (ROOST_LAKE_URL). */
+export function openLake(store: Store, config: Pick<Config, "dataDir" | "lake">, log: Logger): Lake {
+  const { remote, cacheBytes } = config.lake;
+  return new Lake(store, config.dataDir, log, {
+    objectStore: remote ? new ObjectStore(remote) : null,
+    cacheBytes,
+  });
 }

@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { rollUpUsers } from "../app-users";
 import type { Tx } from "../db";
+import { ensureLocal } from "./cache";
 import {
   addToManifest,
   type LakeContext,
@@ -175,6 +176,10 @@ export async function compact(
         [c.project_id, c.hour],
       );
       if (current.length < 2) return null;
+      await ensureLocal(
+        dataDir,
+        current.map((f) => f.path),
+      );
       const source = readEventFiles(current.map((f) => join(dataDir, f.path)));
       const path = await writeParquet(
         tx,

@@ -2,6 +2,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Tx } from "../db";
 import { type LiveFile, liveFiles } from "../manifest";
+import { ensureLocal } from "./cache";
 import { addToManifest, partitionDir, retireFiles, writeParquet } from "./files";
 import { EVENT_FILE_COLUMNS, FORMAT_TAG, readEventFiles } from "./format";
 import { SORT, statsOf } from "./partitions";
@@ -70,6 +71,10 @@ async function copiesIn(
   clientEventIds: readonly string[],
 ): Promise<Array<ReplacedCopy & { file: string }>> {
   if (files.length === 0) return [];
+  await ensureLocal(
+    dataDir,
+    files.map((f) => f.path),
+  );
   const source = readEventFiles(
     files.map((f) => join(dataDir, f.path)),
     "filename = true",

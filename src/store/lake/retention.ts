@@ -1,6 +1,8 @@
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { type LakeContext, lakePath, listFiles, retireFiles } from "./files";
+import { listFiles } from "../../lib/files";
+import { type LakeContext, lakePath, retireFiles } from "./files";
+import { describeS3Error } from "./object-store";
 import { loadOlderOutcomeFiles } from "./rollup";
 
 export class LakeCorruptError extends Error {}
@@ -11,7 +13,7 @@ export class LakeCorruptError extends Error {}
  * retired files (no query runs yet).
  */
 export async function recover(lake: LakeContext): Promise<{ orphans: number; retired: number }> {
-  const { store, dataDir, log } = lake;
+  const { store, dataDir, log, cache } = lake;
   const live = new Set(
     (
       await store.read<{ path: string }>(
@@ -19,11 +21,20 @@ export async function recover(lake: LakeContext): Promise<{ orphans: number; ret
       )
     ).map((r) => r.path),
   );
-  const missing = [...live].filter((path) => !existsSync(join(dataDir, path)));
+  const notOnDisk = [...live].filter((path) => !existsSync(join(dataDir, path)));
+  // With the lake in object storage, an uploaded file evicted from the cache is fetched when read.
+  const missing = cache ? await cache.adoptMissing(store, notOnDisk) : notOnDisk;
   if (missing.length > 0) {
+    const uploaded = cache
+      ? []
+      : await store.read("SELECT path FROM lake_uploaded WHERE list_contains(?::JSON::VARCHAR[], path)", [
+          missing,
+        ]);
     throw new LakeCorruptError(
       `${missing.length} file(s) in the lake manifest are missing from ${dataDir}, e.g. ${missing[0]}. ` +
-        "Restore them from a backup; Roost will not start without them.",
+        (uploaded.length > 0
+          ? `${uploaded.length} of them are in object storage: start with the ROOST_LAKE_URL they were uploaded to.`
+          : "Restore them from a backup; Roost will not start without them."),
     );
   }
   let orphans = 0;
@@ -88,12 +99,30 @@ export async function retain(
 }
 
 /** Deletes retired files retired more than `graceMs` ago, and their rows. */
-export async function purgeRetired({ store, dataDir }: LakeContext, graceMs: number): Promise<number> {
+export async function purgeRetired(
+  { store, dataDir, log, cache }: LakeContext,
+  graceMs: number,
+): Promise<number> {
   const before = new Date(Date.now() - graceMs);
   const rows = await store.read<{ path: string }>("SELECT path FROM lake_retired WHERE retired_at <= ?", [
     before,
   ]);
-  for (const { path } of rows) rmSync(join(dataDir, path), { force: true });
-  if (rows.length > 0) await store.run("DELETE FROM lake_retired WHERE retired_at <= ?", [before]);
+  if (rows.length === 0) return 0;
+  const paths = rows.map((r) => r.path);
+  try {
+    await cache?.deleteRetired(store, paths);
+  } catch (error) {
+    // Their rows stay, so a later run deletes them; reads never list retired files.
+    log.error("deleting retired files from object storage failed", {
+      files: paths.length,
+      error: describeS3Error(error),
+    });
+    return 0;
+  }
+  for (const path of paths) rmSync(join(dataDir, path), { force: true });
+  await store.write(async (tx) => {
+    await tx.run("DELETE FROM lake_retired WHERE retired_at <= ?", [before]);
+    await tx.run("DELETE FROM lake_uploaded WHERE list_contains(?::JSON::VARCHAR[], path)", [paths]);
+  });
   return rows.length;
 }

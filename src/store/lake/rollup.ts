@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import type { Tx } from "../db";
+import { ensureLocal } from "./cache";
 import { type LakeContext, writeParquet } from "./files";
 
 const HOUR_MS = 3_600_000;
@@ -69,6 +70,7 @@ export async function loadOlderOutcomeFiles({ store, dataDir, log }: LakeContext
       )
     ).map((r) => r.path);
     if (paths.length === 0) return 0;
+    await ensureLocal(dataDir, paths);
     await loadOutcomeFiles(tx, dataDir, paths);
     return paths.length;
   });

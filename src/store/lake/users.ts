@@ -1,5 +1,6 @@
 import { countUsers } from "../app-users";
 import { lakeSource } from "../events-source";
+import { ensureLocal } from "./cache";
 import type { LakeContext } from "./files";
 
 /**
@@ -33,6 +34,7 @@ export async function countUncountedUsers(
       rows += f.row_count;
     }
     if (batch.length === 0) return { files: 0, rows: 0, left: 0 };
+    await ensureLocal(dataDir, batch);
     await countUsers(tx, lakeSource(dataDir, batch));
     await tx.run("DELETE FROM users_uncounted_files WHERE list_contains(?::JSON::VARCHAR[], path)", [batch]);
     return { files: batch.length, rows, left: pending.length - batch.length };
