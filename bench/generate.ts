@@ -20,7 +20,7 @@
  * Prints JSON: events, files, bytes per event, seconds. Then start a server on that directory and
  * run bench/query.ts against it.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { firstRun } from "../src/bootstrap";
@@ -222,6 +222,11 @@ if (viaImport) {
   });
   // The summaries the storage job writes with each file (counts without opening files).
   const paths = (await store.read<{ path: string }>("SELECT path FROM lake_files")).map((r) => r.path);
+  // Each file's size, as the seal records it (the metrics' lake bytes and the object-storage cache's budget).
+  await store.run(
+    "UPDATE lake_files SET bytes = s.bytes FROM (SELECT unnest(?::JSON::VARCHAR[]) AS path, unnest(?::JSON::BIGINT[]) AS bytes) s WHERE lake_files.path = s.path",
+    [paths, paths.map((p) => statSync(join(config.dataDir, p)).size)],
+  );
   await store.write((tx) => summarise(tx, config.dataDir, paths));
   // The metric and funnel rows a commit would have written (imports write them themselves).
   await rebuildDerived(store, createLogger("info"));
