@@ -1,14 +1,10 @@
 import { jwt } from "@elysiajs/jwt";
-import { openapi } from "@elysiajs/openapi";
-import { Elysia } from "elysia";
 import type { Config } from "./config";
-import { errorHandler } from "./lib/error-handler";
+import { httpShell, rateLimits } from "./http";
 import { useFastFormats } from "./lib/formats";
 import type { Logger } from "./lib/log";
-import { RateLimiter } from "./lib/rate-limit";
 import { loadOrCreateSecret } from "./lib/secret";
 import { UrlSigner } from "./lib/signed-url";
-import type { Caller } from "./modules/access/caller";
 import { authGuard } from "./modules/access/guard";
 import { deriveOnCommit, ensureDerived } from "./modules/analytics/derived";
 import { appUsersRoutes } from "./modules/app-users";
@@ -23,15 +19,14 @@ import { attributionRoutes } from "./modules/attribution";
 import { AttributionService } from "./modules/attribution/service";
 import { authRoutes } from "./modules/auth";
 import { AuthService, type TokenSigner } from "./modules/auth/service";
-import { dashboardRoutes } from "./modules/dashboard";
 import { eventsRoutes } from "./modules/events";
+import { duckdbEvents } from "./modules/events/repository";
 import { EventsService } from "./modules/events/service";
 import { feedbackRoutes } from "./modules/feedback";
 import { fileSentryFeedback } from "./modules/feedback/sentry";
 import { FeedbackService } from "./modules/feedback/service";
 import { funnelsRoutes } from "./modules/funnels";
 import { FunnelsService } from "./modules/funnels/service";
-import { healthRoutes } from "./modules/health";
 import { identityRoutes } from "./modules/identity";
 import { IdentityService } from "./modules/identity/service";
 import { loadIdentityClaims } from "./modules/identity/startup";
@@ -66,6 +61,7 @@ import { ReleasesService } from "./modules/releases/service";
 import { sentryRoutes } from "./modules/sentry";
 import { SentryService } from "./modules/sentry/service";
 import { statsRoutes } from "./modules/stats";
+import { sumOutcomes } from "./modules/stats/repository";
 import { StatsService } from "./modules/stats/service";
 import { teamsRoutes } from "./modules/teams";
 import { TeamsService } from "./modules/teams/service";
@@ -156,7 +152,7 @@ export async function createApp(config: Config, deps: Deps) {
   dispatcher.start();
   const quotas = new Quotas();
   const ingest = new IngestService(contexts, writer, quotas);
-  const events = new EventsService(store, attachments, recentTimes, claims);
+  const events = new EventsService(store, duckdbEvents(store), attachments, recentTimes, claims);
   const changed = () => {
     auth.forgetKeys();
     contexts.forget();
@@ -181,7 +177,7 @@ export async function createApp(config: Config, deps: Deps) {
   };
   const issues = new IssuesService(store, writer, grouper);
   const metrics = new MetricsService(store, writer);
-  const stats = new StatsService(store);
+  const stats = new StatsService(store, (projectIds, p) => sumOutcomes(store, projectIds, p));
   const tools = roostTools({
     events,
     projects: services.projects,
@@ -190,63 +186,10 @@ export async function createApp(config: Config, deps: Deps) {
     issues,
     metrics,
   });
-  const guard = authGuard(auth, {
-    events: {
-      limiter: new RateLimiter(config.eventsRateLimit.burst, config.eventsRateLimit.perSecond),
-      message: "Rate limit exceeded",
-      headers: true,
-    },
-    stats: {
-      limiter: new RateLimiter(config.statsRateLimit.burst, config.statsRateLimit.perSecond),
-      message: "Request was throttled. Expected available in 1 second.",
-      headers: false,
-    },
-    // Owlmetry's limit on its SDKs' feedback and questionnaire calls: 100 at once, 10 a second more, per key.
-    sdk: { limiter: new RateLimiter(100, 10), message: "Rate limit exceeded", headers: false },
-  });
-  const started = new WeakMap<Request, number>();
-
-  const app = new Elysia({ serve: { routes: dashboardRoutes } })
-    .use(errorHandler(log))
-    .onRequest(({ request }) => {
-      started.set(request, performance.now());
-    })
-    .onAfterResponse({ as: "global" }, (context) => {
-      const { request, set, route } = context;
-      const t0 = started.get(request);
-      const ms = t0 === undefined ? 0 : performance.now() - t0;
-      const status = typeof set.status === "number" ? set.status : 200;
-      monitoring.request(request.method, route || "unmatched", status, ms);
-      // The path without its query (signed URLs carry their signature there), never a header.
-      log.info("request", {
-        method: request.method,
-        route: route || undefined,
-        path: new URL(request.url).pathname,
-        status: set.status,
-        ms: t0 === undefined ? undefined : Math.round(ms * 10) / 10,
-        team: teamOf((context as { caller?: Caller }).caller),
-      });
-    })
-    .use(
-      openapi({
-        path: "/docs",
-        documentation: {
-          info: {
-            title: "Roost",
-            version: config.version,
-            description:
-              "Self-hosted app telemetry: Owlmetry-protocol ingest and events API, Sentry stats_v2.",
-          },
-          components: {
-            securitySchemes: {
-              bearer: { type: "http", scheme: "bearer", description: "An API key or a JWT" },
-            },
-          },
-          security: [{ bearer: [] }],
-        },
-      }),
-    )
-    .use(healthRoutes(config.version))
+  const guard = authGuard(auth, rateLimits(config));
+  const app = httpShell(config, log, (method, route, status, ms) =>
+    monitoring.request(method, route, status, ms),
+  )
     .use(monitoringRoutes(monitoring, config.metricsToken))
     .use(authRoutes(guard, auth, store))
     .use(teamsRoutes(guard, services.teams))
@@ -280,9 +223,3 @@ export async function createApp(config: Config, deps: Deps) {
 }
 
 export type App = Awaited<ReturnType<typeof createApp>>["app"];
-
-/** The team a request acted for, for its log line: a key's team, or a user's teams. */
-function teamOf(caller: Caller | undefined): string | undefined {
-  if (!caller) return undefined;
-  return caller.type === "key" ? caller.teamId : [...caller.roles.keys()].join(",") || undefined;
-}

@@ -5,7 +5,7 @@ import { createProjectIn } from "./modules/projects/service";
 import { createTeamIn } from "./modules/teams/service";
 import { countUsers, insertMembership } from "./modules/users/repository";
 import { findOrCreateUser } from "./modules/users/service";
-import type { Store } from "./store/db";
+import type { Database } from "./store/db";
 
 export const DEFAULT_ADMIN_EMAIL = "admin@localhost";
 
@@ -24,7 +24,7 @@ export interface FirstRun {
  * app `default`, a client key and an agent key, all in one transaction. Returns null when the
  * directory already has users, so a restart creates and prints nothing.
  */
-export async function firstRun(store: Store, config: Config): Promise<FirstRun | null> {
+export async function firstRun(store: Database, config: Config): Promise<FirstRun | null> {
   return store.write(async (tx) => {
     if ((await countUsers(tx)) > 0) return null;
     const generated = config.adminPassword

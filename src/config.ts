@@ -22,6 +22,15 @@ export interface Config {
   /** How long shutdown may take before the process exits regardless. */
   shutdownDeadlineMs: number;
   storage: { schedule: string; sealGraceMs: number; retiredGraceMs: number };
+  /**
+   * Where events and the control plane live (decision 017): `duckdb`, the embedded store in the
+   * data directory (the default), or `clickhouse`, a ClickHouse cluster for events and outcomes
+   * with PostgreSQL for teams, users, projects, apps, keys, dedup claims and quotas.
+   */
+  store: "duckdb" | "clickhouse";
+  clickhouse: { url: string; shards: string[]; cluster: string } | null;
+  /** ROOST_DATABASE_URL: postgres://… (with ROOST_STORE=clickhouse). */
+  databaseUrl: string | null;
   /** The lake in S3-compatible object storage (decision 016); `remote` null keeps it on local disk only. */
   lake: { remote: ObjectStorageConfig | null; cacheBytes: number };
   /** The events API's per-caller token bucket. */
@@ -169,6 +178,7 @@ export function loadConfig(flags: Record<string, string | boolean>, env: Env): C
       retiredGraceMs:
         1000 * integer("ROOST_RETIRED_GRACE_SECONDS", env.ROOST_RETIRED_GRACE_SECONDS ?? "600", 0, 86400),
     },
+    ...clusterStore(env),
     lake: {
       remote: objectStorage(env),
       cacheBytes: integer(
@@ -246,5 +256,37 @@ function objectStorage(env: Env): ObjectStorageConfig | null {
     accessKeyId: env.AWS_ACCESS_KEY_ID || undefined,
     secretAccessKey: env.AWS_SECRET_ACCESS_KEY || undefined,
     sessionToken: env.AWS_SESSION_TOKEN || undefined,
+  };
+}
+
+function clusterStore(env: Env): Pick<Config, "store" | "clickhouse" | "databaseUrl"> {
+  const store = env.ROOST_STORE ?? "duckdb";
+  if (store === "duckdb") return { store, clickhouse: null, databaseUrl: null };
+  if (store !== "clickhouse")
+    throw new ConfigError(`ROOST_STORE must be duckdb or clickhouse, got '${store}'`);
+  const url = env.ROOST_CLICKHOUSE_URL;
+  const databaseUrl = env.ROOST_DATABASE_URL;
+  if (!url || !/^https?:\/\/[^/\s]+\/?$/.test(url))
+    throw new ConfigError(
+      "ROOST_STORE=clickhouse needs ROOST_CLICKHOUSE_URL, an http(s) URL such as http://127.0.0.1:8123",
+    );
+  if (!databaseUrl || !/^postgres(ql)?:\/\//.test(databaseUrl))
+    throw new ConfigError(
+      "ROOST_STORE=clickhouse needs ROOST_DATABASE_URL, a postgres://user@host:port/database URL",
+    );
+  const shards = (env.ROOST_CLICKHOUSE_SHARDS ?? url)
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const shard of shards) {
+    if (!/^https?:\/\/[^/\s]+\/?$/.test(shard))
+      throw new ConfigError(
+        `ROOST_CLICKHOUSE_SHARDS must be http(s) URLs separated by commas, got '${shard}'`,
+      );
+  }
+  return {
+    store,
+    clickhouse: { url, shards, cluster: env.ROOST_CLICKHOUSE_CLUSTER ?? "roost" },
+    databaseUrl,
   };
 }

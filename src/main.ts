@@ -11,6 +11,7 @@ import {
   usersAdd,
 } from "./cli/admin";
 import { parseArgs, UsageError } from "./cli/args";
+import { serveCluster } from "./cluster/server";
 import { ConfigError, loadConfig } from "./config";
 import { ApiError } from "./lib/errors";
 import { serve } from "./server";
@@ -70,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (`${command} ${sub ?? ""}`.trim()) {
     case "serve":
-      await serve(config);
+      await (config.store === "clickhouse" ? serveCluster(config) : serve(config));
       return -1; // keeps running until a signal
     case "keys create":
       return print(await keysCreate(config, args));

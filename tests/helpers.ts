@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createApp } from "../src/app";
+import { type App, createApp, type Services } from "../src/app";
 import { type Config, testConfig } from "../src/config";
 import { createLogger } from "../src/lib/log";
 import { KEY_KIND_PERMISSIONS } from "../src/modules/access/permissions";
@@ -10,6 +10,7 @@ import { insertMembership } from "../src/modules/users/repository";
 import { findOrCreateUser } from "../src/modules/users/service";
 import { Store } from "../src/store/db";
 import { migrate } from "../src/store/migrations";
+import { PgStore } from "../src/store/postgres/db";
 
 export interface Reply<T = any> {
   status: number;
@@ -18,14 +19,16 @@ export interface Reply<T = any> {
   text: string;
 }
 
-/** A Roost with its own empty data directory, driven through `app.handle` (no port). */
+/**
+ * The Roost the tests drive. By default: one with its own empty data directory, driven through
+ * `app.handle` (no port). With ROOST_TEST_CLUSTER set (`npm run test:cluster`), the cluster that
+ * scripts/cluster.sh started: requests go through its round-robin proxy to both nodes, and
+ * `store` is the cluster's control plane in PostgreSQL (decision 017).
+ */
 export async function startRoost(overrides: Partial<Config> = {}) {
   const dir = mkdtempSync(join(tmpdir(), "roost-test-"));
   const config = testConfig(dir, overrides);
-  const store = await Store.open(dir, config.duckdb);
-  await migrate(store);
-  const { app, services } = await createApp(config, { store, log: createLogger("silent") });
-
+  const { store, app, services } = CLUSTER ? await clusterRoost(dir) : await embeddedRoost(dir, config);
   const call = requester(app);
 
   /** A user who owns a new team, signed in: the usual starting point of a test. */
@@ -79,8 +82,8 @@ export async function startRoost(overrides: Partial<Config> = {}) {
   }
 
   async function close() {
-    await roost.services.grouper.stop();
-    await roost.services.notifications.stop();
+    await roost.services.grouper?.stop();
+    await roost.services.notifications?.stop();
     // The store a test reopened (a restart), if it did.
     await roost.store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -88,6 +91,37 @@ export async function startRoost(overrides: Partial<Config> = {}) {
 
   const roost = { dir, config, store, app, services, call, tenant, close };
   return roost;
+}
+
+/** The cluster under test (`npm run test:cluster`): its proxy and its PostgreSQL. */
+const CLUSTER = process.env.ROOST_TEST_CLUSTER
+  ? { proxy: process.env.ROOST_PROXY_URL as string, database: process.env.ROOST_DATABASE_URL as string }
+  : null;
+
+async function embeddedRoost(dir: string, config: Config) {
+  const store = await Store.open(dir, config.duckdb);
+  await migrate(store);
+  const { app, services } = await createApp(config, { store, log: createLogger("silent") });
+  return { store: store as Store, app, services };
+}
+
+/** The cluster through its proxy; `store` reaches its control plane (tests set up tenants there). */
+async function clusterRoost(dir: string) {
+  const cluster = CLUSTER as NonNullable<typeof CLUSTER>;
+  const store = await PgStore.open(cluster.database, dir, 2);
+  const app = {
+    handle: async (request: Request) => {
+      const url = new URL(request.url);
+      const headers = new Headers(request.headers);
+      headers.set("host", url.host);
+      return fetch(`${cluster.proxy}${url.pathname}${url.search}`, {
+        method: request.method,
+        headers,
+        body: request.body ? await request.arrayBuffer() : undefined,
+      });
+    },
+  };
+  return { store: store as unknown as Store, app: app as unknown as App, services: {} as Services };
 }
 
 export interface CallOptions {

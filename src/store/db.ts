@@ -49,6 +49,18 @@ export interface SharedWriter {
   run<T>(write: SharedWrite<T>): Promise<T>;
 }
 
+/**
+ * What the control plane (teams, users, projects, apps, keys) needs of a database: the embedded
+ * DuckDB store, or PostgreSQL on a cluster (store/postgres, decision 017).
+ */
+export interface Database extends Tx {
+  readonly dataDir: string;
+  read<T = Row>(sql: string, params?: readonly Param[]): Promise<T[]>;
+  write<T>(work: (tx: WriteTx) => Promise<T>): Promise<T>;
+  snapshot<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+  checkpoint(): Promise<boolean>;
+}
+
 const CHUNK_ROWS = 2048; // DuckDB's vector size
 
 export interface StoreOptions {
@@ -73,7 +85,7 @@ export const DATABASE_FILE = "roost.duckdb";
  * The one DuckDB database of a data directory: a single writer connection whose transactions run
  * one at a time, and a small pool of reader connections that run in parallel with it.
  */
-export class Store implements Tx {
+export class Store implements Database {
   private writeQueue: Promise<unknown> = Promise.resolve();
   private readonly idleReaders: DuckDBConnection[];
   private readonly waitingReads: Array<(c: DuckDBConnection) => void> = [];

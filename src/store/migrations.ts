@@ -1,4 +1,4 @@
-import type { Store } from "./db";
+import type { Database } from "./db";
 import { type Migration, schema } from "./schema";
 
 /** The data directory is ahead of this build: starting would run old code on a newer schema. */
@@ -8,7 +8,7 @@ export class NewerSchemaError extends Error {}
  * Applies, in order, each migration not yet recorded in `schema_migrations`, each in its own
  * transaction together with its record, so a crash mid-way leaves it either applied or not.
  */
-export async function migrate(store: Store, migrations: readonly Migration[] = schema): Promise<number[]> {
+export async function migrate(store: Database, migrations: readonly Migration[] = schema): Promise<number[]> {
   await store.write((tx) =>
     tx.run(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",

@@ -1,7 +1,7 @@
 import { ApiError } from "../../lib/errors";
 import { TtlCache } from "../../lib/ttl-cache";
 import type { Platform } from "../../lib/vocab";
-import type { Store } from "../../store/db";
+import type { Database } from "../../store/db";
 import type { KeyCaller } from "../access/caller";
 import { findProject } from "../projects/repository";
 import { type ProjectView, presentProject } from "../projects/service";
@@ -22,7 +22,7 @@ export interface AppContext {
 export class AppContexts {
   private readonly contexts = new TtlCache<string, AppContext | null>(10_000);
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Database) {}
 
   forget(): void {
     this.contexts.clear();

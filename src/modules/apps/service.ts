@@ -2,7 +2,7 @@ import { dsnOf, sentryInitSnippet } from "../../lib/dsn";
 import { badRequest, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { isoRequired } from "../../lib/time";
-import type { Store, Tx } from "../../store/db";
+import type { Database, Tx } from "../../store/db";
 import { authorize, type Caller, teamsWith } from "../access/caller";
 import { type CreatedKeyView, createKeyIn } from "../keys/service";
 import { findProject } from "../projects/repository";
@@ -59,7 +59,7 @@ export async function createAppIn(
 
 export class AppsService {
   constructor(
-    private readonly store: Store,
+    private readonly store: Database,
     /** Called after a change that cached lookups (keys, ingest contexts) must see. */
     private readonly changed: () => void,
   ) {}

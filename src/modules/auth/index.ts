@@ -1,12 +1,12 @@
 import { Elysia } from "elysia";
 import { ErrorBody } from "../../lib/schemas";
-import type { Store } from "../../store/db";
+import type { Database } from "../../store/db";
 import type { AuthGuard } from "../access/guard";
 import { listTeams } from "../teams/repository";
 import { LoginBody, LoginResponse, MeResponse } from "./model";
 import type { AuthService } from "./service";
 
-export function authRoutes(guard: AuthGuard, auth: AuthService, store: Store) {
+export function authRoutes(guard: AuthGuard, auth: AuthService, store: Database) {
   return new Elysia({ prefix: "/v1/auth" })
     .use(guard)
     .post("/login", ({ body }) => auth.login(body.email, body.password), {

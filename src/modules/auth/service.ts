@@ -1,6 +1,6 @@
 import { unauthorized } from "../../lib/errors";
 import type { Logger } from "../../lib/log";
-import type { Store } from "../../store/db";
+import type { Database } from "../../store/db";
 import type { Caller } from "../access/caller";
 import { findKeyByHash, type KeyRow, touchKeys } from "../keys/repository";
 import { hashKeySecret, looksLikeKey } from "../keys/secret";
@@ -24,7 +24,7 @@ export class AuthService {
   private readonly usedKeys = new Set<string>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Database,
     private readonly signer: TokenSigner,
     private readonly tokenTtlSeconds: number,
     private readonly log: Logger,

@@ -36,6 +36,35 @@ async function eventRows(tx: Tx, sql: string, params: Param[]): Promise<EventRow
   return rows.map((r) => JSON.parse(r.j) as EventRow);
 }
 
+/**
+ * The events API's reads, on the embedded store (`duckdbEvents`, below) or on ClickHouse
+ * (repository.clickhouse.ts): the service speaks to either.
+ */
+export interface EventsStore {
+  list(visible: Visible, p: ListParams, options?: { recent?: RecentTimes }): Promise<EventRow[]>;
+  count(
+    visible: Visible,
+    f: EventFilters,
+    claimed: boolean,
+  ): Promise<{ count: number; unique_users: number; unique_sessions: number }>;
+  find(visible: Visible, id: string, at: Date | null): Promise<EventRow | null>;
+  issueScope(issueId: string): Promise<{ app_id: string; first: Date; last: Date } | null>;
+  issuePageSpan(
+    issueId: string,
+    order: "desc" | "asc",
+    cursorUs: string | undefined,
+    limit: number,
+  ): Promise<{ from: Date; to: Date; ids?: string[] } | null>;
+}
+
+export const duckdbEvents = (store: Store): EventsStore => ({
+  list: (visible, p, options) => listEvents(store, visible, p, options),
+  count: (visible, f, claimed) => countEvents(store, visible, f, claimed),
+  find: (visible, id, at) => findEvent(store, visible, id, at),
+  issueScope: (issueId) => issueScope(store, issueId),
+  issuePageSpan: (issueId, order, cursorUs, limit) => issuePageSpan(store, issueId, order, cursorUs, limit),
+});
+
 /** Which events a caller may see: these apps, which live in these projects. */
 export interface Visible {
   appIds: string[];

@@ -1,7 +1,7 @@
 import { notFound } from "../../lib/errors";
 import { isUuid } from "../../lib/ids";
 import { TtlCache } from "../../lib/ttl-cache";
-import type { Store } from "../../store/db";
+import type { Database } from "../../store/db";
 import { type Caller, teamsWith } from "../access/caller";
 import { type AppRow, listApps } from "../apps/repository";
 import type { AttachmentsService } from "../attachments/service";
@@ -9,15 +9,7 @@ import type { IdentityClaims } from "../identity/claims";
 import type { RecentTimes } from "../pipeline/recent-times";
 import type { Event } from "./model";
 import { type EventFilters, encodeCursor, type ListParams, parseFilters, parseList } from "./params";
-import {
-  countEvents,
-  type EventRow,
-  findEvent,
-  issuePageSpan,
-  issueScope,
-  listEvents,
-  type Visible,
-} from "./repository";
+import type { EventRow, EventsStore, Visible } from "./repository";
 
 export type EventView = typeof Event.static;
 type Query = Record<string, string | undefined>;
@@ -45,7 +37,10 @@ export class EventsService {
   private readonly apps = new TtlCache<string, AppRow[]>(10_000);
 
   constructor(
-    private readonly store: Store,
+    /** Where apps live (the control plane). */
+    private readonly store: Database,
+    /** Where events live: the embedded store, or ClickHouse. */
+    private readonly events: EventsStore,
     private readonly attachments: Pick<AttachmentsService, "ofEvent">,
     /** The newest event times per app, which bound the newest pages (pipeline/recent-times.ts). */
     private readonly recent: RecentTimes,
@@ -62,7 +57,7 @@ export class EventsService {
     const params = await this.issuePage(await this.withIssue(parseList(q)));
     const visible = params ? await this.visible(caller, params) : null;
     if (!params || !visible) return { events: [], cursor: null, has_more: false };
-    const rows = await listEvents(this.store, visible, this.withClaims(params, visible), {
+    const rows = await this.events.list(visible, this.withClaims(params, visible), {
       recent: this.recent,
     });
     const hasMore = rows.length > params.limit;
@@ -80,7 +75,7 @@ export class EventsService {
     const visible = filters ? await this.visible(caller, filters) : null;
     if (!filters || !visible) return { count: 0, unique_users: 0, unique_sessions: 0 };
     const claimed = this.claims.anyIn(visible.projectIds);
-    return countEvents(this.store, visible, this.withClaims(filters, visible), claimed);
+    return this.events.count(visible, this.withClaims(filters, visible), claimed);
   }
 
   /**
@@ -89,7 +84,7 @@ export class EventsService {
    */
   private async withIssue<F extends EventFilters>(f: F): Promise<F | null> {
     if (f.issueId === undefined) return f;
-    const scope = await issueScope(this.store, f.issueId);
+    const scope = await this.events.issueScope(f.issueId);
     if (!scope || (f.appId !== undefined && f.appId !== scope.app_id)) return null;
     const since = f.since && f.since > scope.first ? f.since : scope.first;
     const end = new Date(scope.last.getTime() + 1);
@@ -103,7 +98,7 @@ export class EventsService {
    */
   private async issuePage(p: ListParams | null): Promise<ListParams | null> {
     if (!p?.issueId || p.levels || p.userId || p.sessionId || p.screenName || p.environment) return p;
-    const span = await issuePageSpan(this.store, p.issueId, p.order, p.cursor?.ts, p.limit + 1);
+    const span = await this.events.issuePageSpan(p.issueId, p.order, p.cursor?.ts, p.limit + 1);
     if (!span) return p;
     const since = p.since && p.since > span.from ? p.since : span.from;
     const until = p.until && p.until < span.to ? p.until : span.to;
@@ -136,7 +131,7 @@ export class EventsService {
     if (!isUuid(id)) throw eventNotFound();
     const visible = await this.visible(caller, {});
     if (!visible) throw eventNotFound();
-    const row = await findEvent(this.store, visible, id.toLowerCase(), timeOfId(id));
+    const row = await this.events.find(visible, id.toLowerCase(), timeOfId(id));
     if (!row) throw eventNotFound();
     const attachments = await this.attachments.ofEvent(row.app_id, row.client_event_id);
     const { kind, payload, ...event } = this.resolved(row);

@@ -13,16 +13,73 @@ export interface QuotaRefusal {
   retryAfter: number;
 }
 
+/** Checks a batch against the limits and, when it fits, counts it, in one step. */
+export interface QuotaGate {
+  admit(
+    caller: KeyCaller,
+    project: ProjectView,
+    n: number,
+    mode: "ingest" | "import",
+    now: number,
+  ): Promise<QuotaRefusal | null>;
+}
+
+/** One limit a batch must fit: who it counts (`key`), over which window, up to `max` (null: none). */
+export interface Limit {
+  key: string;
+  windowMs: number;
+  max: number | null;
+  outcome: Outcome;
+  reason: QuotaRefusal["reason"];
+  scope: QuotaRefusal["scope"];
+  message: string;
+}
+
+/** The limits a batch must fit, in the order they are checked. Imports skip the per-minute quotas. */
+export function limitsFor(caller: KeyCaller, project: ProjectView, mode: "ingest" | "import"): Limit[] {
+  const limits: Limit[] = [
+    {
+      key: project.id,
+      windowMs: 3_600_000,
+      max: project.quota.abuse_events_per_hour,
+      outcome: "abuse",
+      reason: "abuse_limit",
+      scope: "project",
+      message: "This project is over its hourly event limit",
+    },
+  ];
+  if (mode === "import") return limits;
+  limits.push(
+    {
+      key: project.id,
+      windowMs: 60_000,
+      max: project.quota.events_per_minute,
+      outcome: "rate_limited",
+      reason: "project_quota",
+      scope: "project",
+      message: "This project's events-per-minute quota is used up",
+    },
+    {
+      key: caller.keyId,
+      windowMs: 60_000,
+      max: caller.eventsPerMinute,
+      outcome: "rate_limited",
+      reason: "key_quota",
+      scope: "key",
+      message: "This key's events-per-minute quota is used up",
+    },
+  );
+  return limits;
+}
+
 /**
  * The event limits every ingest path shares (Owlmetry's protocol and Sentry's envelopes count
  * against the same quotas): a project's abuse limit per hour, its quota per minute, and a key's
  * quota per minute. Imports skip the per-minute quotas. In memory: a restart starts each window
  * afresh, which errs on the side of accepting.
  */
-export class Quotas {
-  private readonly projectMinute = new WindowCounters(60_000);
-  private readonly keyMinute = new WindowCounters(60_000);
-  private readonly projectHour = new WindowCounters(3_600_000);
+export class Quotas implements QuotaGate {
+  private readonly counters = new Map<string, WindowCounters>();
 
   /** The first limit `n` more events would pass, or null; nothing is counted. */
   check(
@@ -32,10 +89,16 @@ export class Quotas {
     mode: "ingest" | "import",
     now: number,
   ): QuotaRefusal | null {
-    for (const limit of this.limitsFor(caller, project, mode)) {
-      if (limit.counters.wouldExceed(limit.key, n, limit.max, now)) {
-        const { counters: _, key: __, max: ___, ...refusal } = limit;
-        return { ...refusal, retryAfter: limit.counters.retryAfter(now) };
+    for (const limit of limitsFor(caller, project, mode)) {
+      const counters = this.countersOf(limit);
+      if (counters.wouldExceed(limit.key, n, limit.max, now)) {
+        return {
+          outcome: limit.outcome,
+          reason: limit.reason,
+          scope: limit.scope,
+          message: limit.message,
+          retryAfter: counters.retryAfter(now),
+        };
       }
     }
     return null;
@@ -43,51 +106,28 @@ export class Quotas {
 
   /** Counts `n` events against every limit of the caller. */
   take(caller: KeyCaller, project: ProjectView, n: number, mode: "ingest" | "import", now: number): void {
-    for (const limit of this.limitsFor(caller, project, mode)) limit.counters.add(limit.key, n, now);
+    for (const limit of limitsFor(caller, project, mode)) this.countersOf(limit).add(limit.key, n, now);
   }
 
-  /** The limits a batch must fit, in the order they are checked; a null max is no limit. */
-  private limitsFor(caller: KeyCaller, project: ProjectView, mode: "ingest" | "import") {
-    const limits: Array<{
-      counters: WindowCounters;
-      key: string;
-      max: number | null;
-      outcome: Outcome;
-      reason: QuotaRefusal["reason"];
-      scope: QuotaRefusal["scope"];
-      message: string;
-    }> = [
-      {
-        counters: this.projectHour,
-        key: project.id,
-        max: project.quota.abuse_events_per_hour,
-        outcome: "abuse",
-        reason: "abuse_limit",
-        scope: "project",
-        message: "This project is over its hourly event limit",
-      },
-    ];
-    if (mode === "import") return limits;
-    limits.push(
-      {
-        counters: this.projectMinute,
-        key: project.id,
-        max: project.quota.events_per_minute,
-        outcome: "rate_limited",
-        reason: "project_quota",
-        scope: "project",
-        message: "This project's events-per-minute quota is used up",
-      },
-      {
-        counters: this.keyMinute,
-        key: caller.keyId,
-        max: caller.eventsPerMinute,
-        outcome: "rate_limited",
-        reason: "key_quota",
-        scope: "key",
-        message: "This key's events-per-minute quota is used up",
-      },
-    );
-    return limits;
+  async admit(
+    caller: KeyCaller,
+    project: ProjectView,
+    n: number,
+    mode: "ingest" | "import",
+    now: number,
+  ): Promise<QuotaRefusal | null> {
+    const refusal = this.check(caller, project, n, mode, now);
+    if (!refusal) this.take(caller, project, n, mode, now);
+    return refusal;
+  }
+
+  /** One set of counters per limit (reason): the project's minute and hour are kept apart. */
+  private countersOf(limit: Limit): WindowCounters {
+    let counters = this.counters.get(limit.reason);
+    if (!counters) {
+      counters = new WindowCounters(limit.windowMs);
+      this.counters.set(limit.reason, counters);
+    }
+    return counters;
   }
 }

@@ -10,7 +10,7 @@ import { OutcomeTally } from "../pipeline/tally";
 import { outcomesOnly, refuse, type Writer } from "../pipeline/write-queue";
 import { tallyClientReport } from "./client-report";
 import { type FilterId, filterOf } from "./filters";
-import type { Quotas } from "./quotas";
+import type { QuotaGate } from "./quotas";
 import { isInvalid, validateEvent } from "./validate";
 
 export interface IngestLimits {
@@ -51,7 +51,7 @@ export class IngestService {
   constructor(
     private readonly apps: AppContexts,
     private readonly writer: Writer,
-    private readonly quotas: Quotas,
+    private readonly quotas: QuotaGate,
     private readonly limits: IngestLimits = DEFAULT_INGEST_LIMITS,
   ) {}
 
@@ -112,8 +112,8 @@ export class IngestService {
       });
     });
 
-    // Checked before anything of the batch is stored (over a limit, nothing is); counted after.
-    const refusal = this.quotas.check(caller, ctx.project, valid.length, mode, receivedAt);
+    // Checked and counted before anything of the batch is stored (over a limit, nothing is).
+    const refusal = await this.quotas.admit(caller, ctx.project, valid.length, mode, receivedAt);
     if (refusal) {
       const error = new ApiError(
         429,
@@ -123,7 +123,6 @@ export class IngestService {
       );
       await refuse(this.writer, source, categories, refusal.outcome, refusal.reason, error);
     }
-    this.quotas.take(caller, ctx.project, valid.length, mode, receivedAt);
 
     const written = await this.writer.submit({
       mode,

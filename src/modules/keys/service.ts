@@ -2,7 +2,7 @@ import { dsnOf, sentryInitSnippet } from "../../lib/dsn";
 import { badRequest, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { iso, isoRequired } from "../../lib/time";
-import type { Store, Tx } from "../../store/db";
+import type { Database, Tx } from "../../store/db";
 import { authorize, type Caller, defaultTeam, teamsWith } from "../access/caller";
 import { KEY_KIND_PERMISSIONS, type KeyKind, type Permission } from "../access/permissions";
 import type { CreateKeyBody, Key } from "./model";
@@ -90,7 +90,7 @@ export type AppOwnerLookup = (
 
 export class KeysService {
   constructor(
-    private readonly store: Store,
+    private readonly store: Database,
     /** Called after a change that cached lookups (keys, ingest contexts) must see. */
     private readonly changed: () => void,
     private readonly appOwner: AppOwnerLookup,

@@ -1,6 +1,6 @@
 import { notFound } from "../../lib/errors";
 import { isUuid, uuidParam } from "../../lib/ids";
-import type { Store } from "../../store/db";
+import type { Database } from "../../store/db";
 import { authorize, type Caller, teamsWith } from "../access/caller";
 import type { Permission } from "../access/permissions";
 import { findProject, projectsOfTeams } from "./repository";
@@ -9,7 +9,7 @@ import { findProject, projectsOfTeams } from "./repository";
  * A live project addressed by a path, when the caller holds `permission` in its team; else
  * Owlmetry's 404 `Project not found` (the same whether it does not exist or is another team's).
  */
-export async function projectFor(store: Store, caller: Caller, projectId: string, permission: Permission) {
+export async function projectFor(store: Database, caller: Caller, projectId: string, permission: Permission) {
   const projectNotFound = () => notFound("Project not found");
   const project = isUuid(projectId) ? await findProject(store, projectId.toLowerCase()) : null;
   if (!project) throw projectNotFound();
@@ -23,7 +23,7 @@ export async function projectFor(store: Store, caller: Caller, projectId: string
  * see narrows to nothing, never a 404).
  */
 export async function projectsInScope(
-  store: Store,
+  store: Database,
   caller: Caller,
   permission: Permission,
   q: { team_id?: string; project_id?: string },

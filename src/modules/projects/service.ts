@@ -2,7 +2,7 @@ import { conflict, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { firstFreeSlug, slugify } from "../../lib/slug";
 import { isoRequired } from "../../lib/time";
-import type { Store, Tx } from "../../store/db";
+import type { Database, Tx } from "../../store/db";
 import { authorize, type Caller, defaultTeam, teamsWith } from "../access/caller";
 import { findTeam } from "../teams/repository";
 import {
@@ -71,7 +71,7 @@ export async function createProjectIn(tx: Tx, teamId: string, body: CreateProjec
 
 export class ProjectsService {
   constructor(
-    private readonly store: Store,
+    private readonly store: Database,
     /** Called after a change that cached lookups (keys, ingest contexts) must see. */
     private readonly changed: () => void,
   ) {}

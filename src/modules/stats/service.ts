@@ -1,10 +1,11 @@
 import { ApiError, notFound } from "../../lib/errors";
-import type { Store } from "../../store/db";
+import type { Database } from "../../store/db";
 import { type Caller, permissionsIn } from "../access/caller";
 import { listProjects } from "../projects/repository";
 import { findTeamBySlug } from "../teams/repository";
+import type { StatsParams } from "./params";
 import { parseStats, type StatsQuery } from "./params";
-import { sumOutcomes } from "./repository";
+import type { StatsRow } from "./repository";
 
 const iso = (epochS: number) => `${new Date(epochS * 1000).toISOString().slice(0, 19)}Z`;
 
@@ -16,7 +17,12 @@ export interface StatsGroup {
 
 /** Sentry's stats_v2 over Roost's outcomes. */
 export class StatsService {
-  constructor(private readonly store: Store) {}
+  constructor(
+    /** Teams and projects (the control plane). */
+    private readonly store: Database,
+    /** Outcome sums: the embedded store's (repository.ts) or ClickHouse's (repository.clickhouse.ts). */
+    private readonly sumOutcomes: (projectIds: readonly string[], p: StatsParams) => Promise<StatsRow[]>,
+  ) {}
 
   async query(caller: Caller, slug: string, q: StatsQuery, now = Math.floor(Date.now() / 1000)) {
     const team = await findTeamBySlug(this.store, slug);
@@ -27,7 +33,7 @@ export class StatsService {
     }
     const teamProjects = (await listProjects(this.store, [team.id])).map((p) => p.id);
     const p = parseStats(q, teamProjects, now);
-    const rows = await sumOutcomes(this.store, p.projectIds ?? teamProjects, p);
+    const rows = await this.sumOutcomes(p.projectIds ?? teamProjects, p);
 
     const byProject = p.groupBy.includes("project");
     const buckets = byProject

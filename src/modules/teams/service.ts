@@ -2,7 +2,7 @@ import { conflict, forbidden, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import { firstFreeSlug, slugify } from "../../lib/slug";
 import { isoRequired } from "../../lib/time";
-import type { Store, Tx } from "../../store/db";
+import type { Database, Tx } from "../../store/db";
 import { authorize, type Caller, teamsWith, type UserCaller } from "../access/caller";
 import type { Role } from "../access/permissions";
 import { findMembership, insertMembership } from "../users/repository";
@@ -42,7 +42,7 @@ export async function createTeamIn(tx: Tx, name: string, slug: string | undefine
 }
 
 export class TeamsService {
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Database) {}
 
   async list(caller: Caller): Promise<TeamView[]> {
     return (await listTeams(this.store, teamsWith(caller, "org:read"))).map((r) => presentTeam(r, caller));

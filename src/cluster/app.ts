@@ -1,0 +1,95 @@
+import { jwt } from "@elysiajs/jwt";
+import type { Config } from "../config";
+import { httpShell, rateLimits } from "../http";
+import { useFastFormats } from "../lib/formats";
+import type { Logger } from "../lib/log";
+import { authGuard } from "../modules/access/guard";
+import { appsRoutes } from "../modules/apps";
+import { AppContexts } from "../modules/apps/context";
+import { findApp } from "../modules/apps/repository";
+import { AppsService } from "../modules/apps/service";
+import { authRoutes } from "../modules/auth";
+import { AuthService, type TokenSigner } from "../modules/auth/service";
+import { eventsRoutes } from "../modules/events";
+import { clickhouseEvents } from "../modules/events/repository.clickhouse";
+import { EventsService } from "../modules/events/service";
+import { IdentityClaims } from "../modules/identity/claims";
+import { ingestRoutes } from "../modules/ingest";
+import { SharedQuotas } from "../modules/ingest/quotas.cluster";
+import { IngestService } from "../modules/ingest/service";
+import { keysRoutes } from "../modules/keys";
+import { KeysService } from "../modules/keys/service";
+import { ClusterWriter } from "../modules/pipeline/cluster-writer";
+import { RecentTimes } from "../modules/pipeline/recent-times";
+import { projectsRoutes } from "../modules/projects";
+import { ProjectsService } from "../modules/projects/service";
+import { statsRoutes } from "../modules/stats";
+import { sumOutcomesClickHouse } from "../modules/stats/repository.clickhouse";
+import { StatsService } from "../modules/stats/service";
+import { teamsRoutes } from "../modules/teams";
+import { TeamsService } from "../modules/teams/service";
+import type { ClickHouse } from "../store/clickhouse/client";
+import type { PgStore } from "../store/postgres/db";
+import { controlVersion, sharedSetting } from "../store/postgres/settings";
+
+export interface ClusterDeps {
+  pg: PgStore;
+  ch: ClickHouse;
+  log: Logger;
+}
+
+/**
+ * A stateless Roost node of a cluster (ROOST_STORE=clickhouse, decision 017): the same routes,
+ * services and contracts as the embedded app, on PostgreSQL (control plane, dedup claims, quotas)
+ * and ClickHouse (events, outcomes). Mounted so far: auth, teams, projects, apps, keys, Owlmetry
+ * ingest, the events API and Sentry's stats; the rest of the API answers 404 on a cluster until
+ * its repository has a ClickHouse side.
+ */
+export async function createClusterApp(config: Config, deps: ClusterDeps) {
+  const { pg, ch, log } = deps;
+  useFastFormats();
+  // Every node signs and checks sessions with one secret, kept in PostgreSQL.
+  const secret =
+    config.jwtSecret ??
+    (await sharedSetting(pg, "jwt_secret", () =>
+      Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64url"),
+    ));
+  const signer = jwt({ name: "jwt", secret, alg: "HS256" }).decorator.jwt as unknown as TokenSigner;
+  const auth = new AuthService(pg, signer, config.jwtTtlSeconds, log);
+  const contexts = new AppContexts(pg);
+  const writer = new ClusterWriter(pg, ch, log);
+  const ingest = new IngestService(contexts, writer, new SharedQuotas(pg));
+  const events = new EventsService(
+    pg,
+    clickhouseEvents(ch),
+    { ofEvent: async () => [] },
+    new RecentTimes(),
+    new IdentityClaims(),
+  );
+  const changed = () => {
+    auth.forgetKeys();
+    contexts.forget();
+    events.forget();
+  };
+  const stats = new StatsService(pg, (projectIds, p) => sumOutcomesClickHouse(ch, projectIds, p));
+  const guard = authGuard(auth, rateLimits(config));
+  // Another node's change to keys, apps or projects: this node's caches go before the request is served.
+  let seen = await controlVersion(pg);
+  const app = httpShell(config, log)
+    .onRequest(async () => {
+      const now = await controlVersion(pg);
+      if (now !== seen) {
+        seen = now;
+        changed();
+      }
+    })
+    .use(authRoutes(guard, auth, pg))
+    .use(teamsRoutes(guard, new TeamsService(pg)))
+    .use(projectsRoutes(guard, new ProjectsService(pg, changed)))
+    .use(appsRoutes(guard, new AppsService(pg, changed), config.publicUrl))
+    .use(keysRoutes(guard, new KeysService(pg, changed, findApp), config.publicUrl))
+    .use(ingestRoutes(guard, ingest))
+    .use(statsRoutes(guard, stats))
+    .use(eventsRoutes(guard, events));
+  return { app, services: { auth, writer } };
+}

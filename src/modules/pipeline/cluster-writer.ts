@@ -1,0 +1,170 @@
+import type { Logger } from "../../lib/log";
+import type { ClickHouse } from "../../store/clickhouse/client";
+import type { PgStore } from "../../store/postgres/db";
+import { categoryOfEvent, type StoredEvent } from "./event";
+import {
+  claimEvents,
+  claimSessions,
+  insertEvents,
+  insertOutcomes,
+  releaseEvents,
+} from "./repository.cluster";
+import { type OutcomeRow, OutcomeTally } from "./tally";
+import type { WriteJob, WriteResult, Writer } from "./write-queue";
+
+interface Pending {
+  job: WriteJob;
+  resolve(result: WriteResult): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * The write path on a cluster (decision 017): what is waiting goes in one round, as the embedded
+ * group commit does, but to shared places. Each new (app, client_event_id) is claimed in
+ * PostgreSQL (one statement: whatever another node or an earlier round claimed is a duplicate);
+ * the claimed events go into ClickHouse synchronously across shards; the round's outcomes follow;
+ * only then are the requests answered. If the events' insert fails, their claims are given back
+ * and every request of the round is refused (503): nothing unacknowledged stays claimed.
+ *
+ * An import is stored as ingest is: an id stored before counts as a duplicate (replacing rows in
+ * place is not built on ClickHouse yet; decision 017).
+ */
+export class ClusterWriter implements Writer {
+  private readonly queue: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+  private readonly watchers: Array<(outcomes: readonly OutcomeRow[], ms: number) => void> = [];
+
+  constructor(
+    private readonly control: PgStore,
+    private readonly ch: ClickHouse,
+    private readonly log: Logger,
+    private readonly maxRows = 10_000,
+  ) {}
+
+  submit(job: WriteJob): Promise<WriteResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ job, resolve, reject });
+      this.flushing ??= this.drain();
+    });
+  }
+
+  watch(listener: (outcomes: readonly OutcomeRow[], ms: number) => void): void {
+    this.watchers.push(listener);
+  }
+
+  get depth(): number {
+    return this.queue.reduce((n, p) => n + p.job.events.length, 0);
+  }
+
+  async idle(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch: Pending[] = [];
+        let rows = 0;
+        while (this.queue.length > 0) {
+          const next = this.queue[0] as Pending;
+          if (batch.length > 0 && rows + next.job.events.length > this.maxRows) break;
+          batch.push(this.queue.shift() as Pending);
+          rows += next.job.events.length;
+        }
+        await this.round(batch);
+      }
+    } finally {
+      this.flushing = null;
+    }
+  }
+
+  private async round(batch: Pending[]): Promise<void> {
+    const started = performance.now();
+    const all = batch.flatMap((p) => p.job.events.map((e) => e.event));
+    // The first copy of an id within the round is the one claimed; later ones are duplicates.
+    const firsts = new Map<string, StoredEvent>();
+    for (const e of all) if (!e.unkeyed && !firsts.has(keyOf(e))) firsts.set(keyOf(e), e);
+    let stored: StoredEvent[] = [];
+    let newSessions = new Set<string>();
+    try {
+      const claimed = await this.control.atomic((tx) => claimEvents(tx, [...firsts.values()]));
+      stored = all.filter((e) => e.unkeyed || (claimed.has(keyOf(e)) && firsts.get(keyOf(e)) === e));
+      try {
+        await insertEvents(this.ch, stored);
+      } catch (error) {
+        await this.control
+          .write((tx) =>
+            releaseEvents(
+              tx,
+              stored.filter((e) => !e.unkeyed),
+            ),
+          )
+          .catch((e) => this.log.error("releasing claims failed", { error: String(e) }));
+        throw error;
+      }
+      newSessions = await this.control.atomic((tx) =>
+        claimSessions(tx, uniqueSessions(stored.filter((e) => !e.unkeyed))),
+      );
+    } catch (error) {
+      this.log.error("cluster write failed", {
+        requests: batch.length,
+        events: all.length,
+        error: String(error),
+      });
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    const storedSet = new Set(stored);
+    const outcomes = new OutcomeTally();
+    const results = batch.map(({ job }) => {
+      outcomes.merge(job.outcomes);
+      const result: WriteResult = { accepted: 0, duplicates: 0, updated: 0 };
+      let sessionEvents = 0;
+      let sessionsStarted = 0;
+      for (const { event } of job.events) {
+        const category = categoryOfEvent(event);
+        if (storedSet.has(event)) {
+          result.accepted++;
+          outcomes.count(job, "accepted", null, category);
+          if (!event.unkeyed) {
+            sessionEvents++;
+            if (newSessions.delete(`${event.appId}|${event.sessionId}`)) sessionsStarted++;
+          }
+        } else {
+          result.duplicates++;
+          outcomes.count(job, "invalid", "duplicate", category);
+        }
+      }
+      outcomes.add({
+        projectId: job.projectId,
+        keyId: job.keyId,
+        at: job.receivedAt,
+        outcome: "accepted",
+        reason: null,
+        category: "session",
+        quantity: sessionEvents,
+        timesSeen: sessionsStarted,
+      });
+      return result;
+    });
+    try {
+      await insertOutcomes(this.ch, outcomes.list());
+    } catch (error) {
+      // The events are stored (a retry is a duplicate); their outcomes are not: say so.
+      this.log.error("cluster outcomes write failed", { error: String(error) });
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    for (const [i, p] of batch.entries()) p.resolve(results[i] as WriteResult);
+    const ms = performance.now() - started;
+    for (const watcher of this.watchers) watcher(outcomes.list(), ms);
+  }
+}
+
+const keyOf = (e: StoredEvent) => `${e.appId}|${e.clientEventId}`;
+
+function uniqueSessions(events: readonly StoredEvent[]) {
+  const seen = new Map<string, { appId: string; sessionId: string }>();
+  for (const e of events) seen.set(`${e.appId}|${e.sessionId}`, { appId: e.appId, sessionId: e.sessionId });
+  return [...seen.values()];
+}

@@ -1,0 +1,95 @@
+import type { ClickHouse } from "../../store/clickhouse/client";
+import type { Tx } from "../../store/db";
+import type { StoredEvent } from "./event";
+import type { OutcomeRow } from "./tally";
+
+/**
+ * The write path's queries on a cluster (decision 017): dedup and session claims in PostgreSQL,
+ * events and outcomes into ClickHouse's Distributed tables. The embedded store's are in
+ * repository.ts.
+ */
+
+/** Claims the ids not claimed yet, in one statement; returns the claimed ones as `app|client id`. */
+export async function claimEvents(tx: Tx, events: readonly StoredEvent[]): Promise<Set<string>> {
+  if (events.length === 0) return new Set();
+  const rows = await tx.all<{ app_id: string; client_event_id: string }>(
+    `INSERT INTO event_claims (app_id, client_event_id, event_id)
+     SELECT * FROM unnest(?::JSON::UUID[], ?::JSON::VARCHAR[], ?::JSON::UUID[])
+     ON CONFLICT DO NOTHING RETURNING app_id::VARCHAR AS app_id, client_event_id`,
+    [events.map((e) => e.appId), events.map((e) => e.clientEventId), events.map((e) => e.id)],
+  );
+  return new Set(rows.map((r) => `${r.app_id}|${r.client_event_id}`));
+}
+
+/** Gives back claims whose events were not stored (their insert failed): a retry may store them. */
+export async function releaseEvents(tx: Tx, events: readonly StoredEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await tx.run("DELETE FROM event_claims WHERE list_contains(?::JSON::UUID[], event_id)", [
+    events.map((e) => e.id),
+  ]);
+}
+
+/** The sessions seen here first: `app|session` of each new one. */
+export async function claimSessions(tx: Tx, sessions: ReadonlyArray<{ appId: string; sessionId: string }>) {
+  if (sessions.length === 0) return new Set<string>();
+  const rows = await tx.all<{ app_id: string; session_id: string }>(
+    `INSERT INTO session_claims (app_id, session_id)
+     SELECT * FROM unnest(?::JSON::UUID[], ?::JSON::VARCHAR[])
+     ON CONFLICT DO NOTHING RETURNING app_id::VARCHAR AS app_id, session_id`,
+    [sessions.map((s) => s.appId), sessions.map((s) => s.sessionId)],
+  );
+  return new Set(rows.map((r) => `${r.app_id}|${r.session_id}`));
+}
+
+export async function insertEvents(ch: ClickHouse, events: readonly StoredEvent[]): Promise<void> {
+  await ch.insert(
+    "events",
+    events.map((e) => ({
+      id: e.id,
+      project_id: e.projectId,
+      app_id: e.appId,
+      client_event_id: e.clientEventId,
+      session_id: e.sessionId,
+      user_id: e.userId,
+      api_key_id: e.apiKeyId,
+      level: e.level,
+      source_module: e.sourceModule,
+      message: e.message,
+      screen_name: e.screenName,
+      custom_attributes: e.customAttributes,
+      experiments: e.experiments,
+      environment: e.environment,
+      os_version: e.osVersion,
+      app_version: e.appVersion,
+      sdk_name: e.sdkName,
+      sdk_version: e.sdkVersion,
+      build_number: e.buildNumber,
+      device_model: e.deviceModel,
+      locale: e.locale,
+      country_code: e.countryCode,
+      is_dev: e.isDev ? 1 : 0,
+      ts: e.timestamp,
+      received_ms: e.receivedAt,
+      kind: e.kind ?? null,
+      payload: e.payload ?? null,
+    })),
+  );
+}
+
+export async function insertOutcomes(ch: ClickHouse, rows: readonly OutcomeRow[]): Promise<void> {
+  await ch.insert(
+    "outcomes",
+    rows
+      .filter((r) => r.projectId !== "")
+      .map((r) => ({
+        project_id: r.projectId,
+        key_id: r.keyId ?? "",
+        minute: new Date(r.minute).toISOString().slice(0, 19).replace("T", " "),
+        outcome: r.outcome,
+        reason: r.reason ?? "",
+        category: r.category,
+        quantity: r.quantity,
+        times_seen: r.timesSeen,
+      })),
+  );
+}

@@ -1,0 +1,130 @@
+import { SQL } from "bun";
+import type { Param, Row, Tx, WriteTx } from "../db";
+import { toPostgres } from "./dialect";
+
+/** Every write transaction of the control plane takes this lock first (decision 017). */
+const WRITE_LOCK = 7_017_017;
+
+/**
+ * The control plane in PostgreSQL (ROOST_DATABASE_URL): the same interface as the DuckDB store,
+ * so teams, users, projects, apps and keys run on either through their one repository. Writes
+ * are serialised across every node by a transaction-scoped advisory lock, as the embedded
+ * store's single writer serialises them: the services check slugs and memberships inside the
+ * write and rely on no other write coming between.
+ */
+export class PgStore implements Tx {
+  private constructor(
+    private readonly sql: SQL,
+    /** The node's own directory (secrets, attachments while they are local). */
+    readonly dataDir: string,
+  ) {}
+
+  static async open(url: string, dataDir: string, max = 10): Promise<PgStore> {
+    const sql = new SQL(url, { bigint: true, max, idleTimeout: 30 });
+    await sql`SELECT 1`;
+    return new PgStore(sql, dataDir);
+  }
+
+  read<T = Row>(sql: string, params: readonly Param[] = []): Promise<T[]> {
+    return query<T>(this.sql, sql, params);
+  }
+
+  all<T = Row>(sql: string, params: readonly Param[] = []): Promise<T[]> {
+    return this.read<T>(sql, params);
+  }
+
+  run(sql: string, params: readonly Param[] = []): Promise<void> {
+    return this.write((tx) => tx.run(sql, params));
+  }
+
+  write<T>(work: (tx: WriteTx) => Promise<T>): Promise<T> {
+    return this.sql.begin(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(${WRITE_LOCK})`;
+      return work({
+        run: async (sql, params = []) => {
+          await query(tx, sql, params);
+        },
+        all: (sql, params = []) => query(tx, sql, params),
+        append: () => Promise.reject(new Error("the control plane has no appender: events go to ClickHouse")),
+      });
+    }) as Promise<T>;
+  }
+
+  /**
+   * One transaction without the write lock: for statements that are atomic by themselves across
+   * nodes (claims and counters by `ON CONFLICT`), which every ingest request runs.
+   */
+  atomic<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.sql.begin((tx) =>
+      work({
+        run: async (sql, params = []) => {
+          await query(tx, sql, params);
+        },
+        all: (sql, params = []) => query(tx, sql, params),
+      }),
+    ) as Promise<T>;
+  }
+
+  /** Several reads that see one snapshot. */
+  snapshot<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.sql.begin("ISOLATION LEVEL REPEATABLE READ READ ONLY", (tx) =>
+      work({
+        run: async (sql, params = []) => {
+          await query(tx, sql, params);
+        },
+        all: (sql, params = []) => query(tx, sql, params),
+      }),
+    ) as Promise<T>;
+  }
+
+  /**
+   * Runs `work` while holding a session lock no other node can take meanwhile (migrations at
+   * start: two nodes starting at once migrate one after the other).
+   */
+  async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const connection = await this.sql.reserve();
+    try {
+      await connection`SELECT pg_advisory_lock(${WRITE_LOCK + 1})`;
+      try {
+        return await work();
+      } finally {
+        await connection`SELECT pg_advisory_unlock(${WRITE_LOCK + 1})`;
+      }
+    } finally {
+      connection.release();
+    }
+  }
+
+  /** PostgreSQL checkpoints by itself. */
+  async checkpoint(): Promise<boolean> {
+    return true;
+  }
+
+  async close(): Promise<void> {
+    await this.sql.close();
+  }
+}
+
+async function query<T>(sql: SQL, text: string, params: readonly Param[]): Promise<T[]> {
+  const rows = (await sql.unsafe(toPostgres(text), bindable(params))) as Row[];
+  return rows.map(plainRow) as T[];
+}
+
+/** As the DuckDB store binds: times as ISO text, lists and objects as JSON text. */
+function bindable(params: readonly Param[]): Array<string | number | boolean | null> {
+  return params.map((value) => {
+    if (value instanceof Date) return value.toISOString();
+    if (value !== null && typeof value === "object") return JSON.stringify(value);
+    return value;
+  });
+}
+
+/** BIGINTs (counts, sums) as numbers, as the DuckDB store hands them back. */
+function plainRow(row: Row): Row {
+  const out: Row = {};
+  for (const key in row) {
+    const value = row[key];
+    out[key] = typeof value === "bigint" ? Number(value) : value;
+  }
+  return out;
+}

@@ -1,0 +1,120 @@
+import type { Migration } from "../schema";
+
+/**
+ * The control plane's migrations on PostgreSQL (ROOST_STORE=clickhouse, decision 017), numbered and
+ * recorded in `schema_migrations` as the embedded store's are. The tables are the embedded
+ * store's model with PostgreSQL's types (JSON kept as text, as DuckDB hands it back), plus what
+ * several nodes must share: the ingest dedup claims and the quota counters.
+ */
+export const controlPlane: readonly Migration[] = [
+  {
+    version: 1,
+    name: "model",
+    sql: `
+CREATE FUNCTION list_contains(anyarray, anyelement) RETURNS boolean
+  LANGUAGE sql IMMUTABLE AS 'SELECT $2 = ANY($1)';
+CREATE FUNCTION epoch_ms(timestamptz) RETURNS bigint
+  LANGUAGE sql IMMUTABLE AS 'SELECT (extract(epoch FROM $1) * 1000)::bigint';
+CREATE TABLE teams (
+  id UUID PRIMARY KEY,
+  name VARCHAR NOT NULL,
+  slug VARCHAR NOT NULL UNIQUE,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE TABLE users (
+  id UUID PRIMARY KEY,
+  email VARCHAR NOT NULL UNIQUE,
+  name VARCHAR NOT NULL,
+  password_hash VARCHAR NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE TABLE memberships (
+  team_id UUID NOT NULL,
+  user_id UUID NOT NULL,
+  role VARCHAR NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  PRIMARY KEY (team_id, user_id)
+);
+CREATE TABLE projects (
+  id UUID PRIMARY KEY,
+  team_id UUID NOT NULL,
+  name VARCHAR NOT NULL,
+  slug VARCHAR NOT NULL,
+  retention_days INTEGER NOT NULL DEFAULT 90,
+  status VARCHAR NOT NULL DEFAULT 'active',
+  filters TEXT NOT NULL,
+  quota TEXT NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  deleted_at TIMESTAMPTZ,
+  sentry_id BIGINT
+);
+CREATE TABLE apps (
+  id UUID PRIMARY KEY,
+  project_id UUID NOT NULL,
+  name VARCHAR NOT NULL,
+  platform VARCHAR NOT NULL,
+  bundle_id VARCHAR,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  deleted_at TIMESTAMPTZ
+);
+CREATE TABLE api_keys (
+  id UUID PRIMARY KEY,
+  kind VARCHAR NOT NULL,
+  team_id UUID NOT NULL,
+  app_id UUID,
+  name VARCHAR NOT NULL,
+  secret_hash VARCHAR NOT NULL UNIQUE,
+  prefix VARCHAR NOT NULL,
+  permissions VARCHAR[] NOT NULL,
+  events_per_minute INTEGER,
+  created_by UUID,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  expires_at TIMESTAMPTZ,
+  last_used_at TIMESTAMPTZ,
+  revoked_at TIMESTAMPTZ
+);
+-- Which node stored each (app, client_event_id) first: a claim taken in the same statement that
+-- finds the duplicates, so an event sent through two nodes at once is stored once. A claim whose
+-- insert into ClickHouse failed is released before the request is answered.
+CREATE TABLE event_claims (
+  app_id UUID NOT NULL,
+  client_event_id VARCHAR NOT NULL,
+  event_id UUID NOT NULL,
+  claimed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  PRIMARY KEY (app_id, client_event_id)
+);
+CREATE INDEX event_claims_claimed_at ON event_claims (claimed_at);
+-- A session's first event, claimed the same way: the release-health count of new sessions.
+CREATE TABLE session_claims (
+  app_id UUID NOT NULL,
+  session_id VARCHAR NOT NULL,
+  claimed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  PRIMARY KEY (app_id, session_id)
+);
+-- Settings every node shares, made by the first node that needs them (the session signing secret).
+CREATE TABLE cluster_settings (name VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+-- Bumped in the transaction of every change to teams, users, memberships, projects, apps and keys:
+-- each node reads it once a request and drops its caches when it moved, so a revoked key or a
+-- deleted app stops working at once on every node.
+CREATE TABLE control_version (version BIGINT NOT NULL);
+INSERT INTO control_version VALUES (0);
+CREATE FUNCTION bump_control_version() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN UPDATE control_version SET version = version + 1; RETURN NULL; END';
+CREATE TRIGGER teams_changed AFTER INSERT OR UPDATE OR DELETE ON teams FOR EACH STATEMENT EXECUTE FUNCTION bump_control_version();
+CREATE TRIGGER users_changed AFTER INSERT OR UPDATE OR DELETE ON users FOR EACH STATEMENT EXECUTE FUNCTION bump_control_version();
+CREATE TRIGGER memberships_changed AFTER INSERT OR UPDATE OR DELETE ON memberships FOR EACH STATEMENT EXECUTE FUNCTION bump_control_version();
+CREATE TRIGGER projects_changed AFTER INSERT OR UPDATE OR DELETE ON projects FOR EACH STATEMENT EXECUTE FUNCTION bump_control_version();
+CREATE TRIGGER apps_changed AFTER INSERT OR UPDATE OR DELETE ON apps FOR EACH STATEMENT EXECUTE FUNCTION bump_control_version();
+CREATE TRIGGER api_keys_changed AFTER INSERT OR UPDATE OF revoked_at, expires_at, permissions, events_per_minute, app_id OR DELETE ON api_keys FOR EACH STATEMENT EXECUTE FUNCTION bump_control_version();
+-- Accepted events per (project, category, UTC day) and per (key, minute), counted by every node
+-- in the commit that claims them: quotas and key rate limits hold across nodes.
+CREATE TABLE quota_usage (
+  scope VARCHAR NOT NULL,
+  window_start TIMESTAMPTZ NOT NULL,
+  used BIGINT NOT NULL,
+  PRIMARY KEY (scope, window_start)
+);
+`,
+  },
+];
