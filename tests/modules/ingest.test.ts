@@ -1,66 +1,7 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createApp } from "../../src/app";
-import { createLogger } from "../../src/lib/log";
-import { sumOutcomes } from "../../src/modules/outcomes/repository";
-import { Lake } from "../../src/store/lake";
-import { type Roost, requester, startRoost, type Tenant } from "../helpers";
+import { describe, expect, test } from "bun:test";
+import { ingestFixture } from "./ingest.support";
 
-let roost: Roost;
-let t: Tenant;
-
-beforeAll(async () => {
-  roost = await startRoost();
-  t = await roost.tenant("Ingest");
-});
-afterAll(() => roost.close());
-
-let seq = 0;
-/** A valid event for the tenant's apple app; override any field. */
-const event = (over: Record<string, unknown> = {}) => ({
-  client_event_id: crypto.randomUUID(),
-  session_id: `session-${seq++}`,
-  level: "info",
-  message: "screen_viewed",
-  environment: "ios",
-  ...over,
-});
-
-/** A fresh project with one apple app, so each test reads only its own outcomes. */
-async function freshApp(project: Record<string, unknown> = {}, platform = "apple") {
-  const p = await roost.call("POST", "/v1/projects", {
-    token: t.token,
-    body: { team_id: t.team.id, name: "p", ...project },
-  });
-  const bundle = platform === "backend" ? undefined : `com.fresh.${seq++}`;
-  const a = await roost.call("POST", "/v1/apps", {
-    token: t.token,
-    body: { project_id: p.body.id, name: "a", platform, bundle_id: bundle },
-  });
-  return {
-    projectId: p.body.id as string,
-    appId: a.body.id as string,
-    key: a.body.client_key.secret as string,
-    bundle,
-  };
-}
-
-const send = (key: string, body: unknown, headers: Record<string, string> = {}, call = roost.call) =>
-  call("POST", "/v1/ingest", { token: key, body, headers });
-/** The same data directory served by a new app instance: what a restart sees. */
-const restart = async () =>
-  requester((await createApp(roost.config, { store: roost.store, log: createLogger("silent") })).app);
-
-const outcomes = (projectId: string) => sumOutcomes(roost.store, projectId);
-/** An app's events through the events API, every one (hot and sealed). */
-const listed = async (a: { appId: string }) =>
-  (await roost.call("GET", `/v1/events?app_id=${a.appId}&since=2000-01-01&limit=200`, { token: t.token }))
-    .body.events as Array<{ id: string; client_event_id: string; message: string }>;
-const stored = (appId: string) =>
-  roost.store.read<Record<string, any>>(
-    `SELECT *, id::VARCHAR AS id, app_id::VARCHAR AS app_id, project_id::VARCHAR AS project_id, api_key_id::VARCHAR AS api_key_id
-     FROM events WHERE app_id = ?::UUID ORDER BY received_at, client_event_id`,
-    [appId],
-  );
+const { f, event, freshApp, send, outcomes, stored } = ingestFixture();
 
 describe("POST /v1/ingest: valid batches", () => {
   test("stores every field and answers after commit, with outcomes for events and sessions", async () => {
@@ -125,7 +66,7 @@ describe("POST /v1/ingest: valid batches", () => {
     expect(JSON.parse(row.experiments)).toEqual({ onboarding_flow: "variant_b" });
     expect(row.timestamp.toISOString()).toBe(ts);
     expect(Date.now() - row.received_at.getTime()).toBeLessThan(10_000);
-    const me = await roost.call("GET", "/v1/auth/me", { token: a.key });
+    const me = await f.roost.call("GET", "/v1/auth/me", { token: a.key });
     expect(row.api_key_id).toBe(me.body.key.id);
     // UUIDv7 carrying the event's time: the first 48 bits are its milliseconds.
     expect(Number.parseInt(row.id.replaceAll("-", "").slice(0, 12), 16)).toBe(Date.parse(ts));
@@ -467,35 +408,6 @@ describe("POST /v1/ingest: dedup", () => {
     expect(replies.reduce((n, r) => n + r.body.duplicates, 0)).toBe(7 * 50);
     expect(await stored(a.appId)).toHaveLength(50);
   });
-
-  test("dedup is per app, and survives a restart", async () => {
-    const a = await freshApp();
-    const b = await freshApp();
-    const e = event();
-    expect((await send(a.key, { bundle_id: a.bundle, events: [e] })).body.accepted).toBe(1);
-    expect((await send(b.key, { bundle_id: b.bundle, events: [e] })).body.accepted).toBe(1);
-    const again = await send(
-      a.key,
-      { bundle_id: a.bundle, events: [e, event({ session_id: e.session_id })] },
-      {},
-      await restart(),
-    );
-    expect(again.body).toMatchObject({ accepted: 1, duplicates: 1 });
-    // The session was seen before the restart, so it is not counted again.
-    expect((await outcomes(a.projectId)).find((o) => o.category === "session")).toMatchObject({
-      quantity: 2,
-      times_seen: 1,
-    });
-  });
-
-  test("an id stored more than 7 days ago is stored again", async () => {
-    const a = await freshApp();
-    const e = event();
-    await send(a.key, { bundle_id: a.bundle, events: [e] });
-    await roost.store.run("UPDATE event_keys SET seen_at = seen_at - INTERVAL 8 DAY");
-    const r = await send(a.key, { bundle_id: a.bundle, events: [e] }, {}, await restart());
-    expect(r.body).toMatchObject({ accepted: 1, duplicates: 0 });
-  });
 });
 
 describe("POST /v1/ingest: filters, quotas, abuse", () => {
@@ -564,8 +476,8 @@ describe("POST /v1/ingest: filters, quotas, abuse", () => {
 
   test("a key's per-minute quota", async () => {
     const a = await freshApp();
-    const limited = await roost.call("POST", "/v1/keys", {
-      token: t.token,
+    const limited = await f.roost.call("POST", "/v1/keys", {
+      token: f.t.token,
       body: { kind: "client", name: "slow", app_id: a.appId, events_per_minute: 2 },
     });
     const key = limited.body.secret;
@@ -590,7 +502,10 @@ describe("POST /v1/ingest: filters, quotas, abuse", () => {
       { outcome: "abuse", reason: "project_disabled", category: "default", quantity: 1, times_seen: 1 },
       { outcome: "abuse", reason: "project_disabled", category: "error", quantity: 1, times_seen: 1 },
     ]);
-    await roost.call("PATCH", `/v1/projects/${a.projectId}`, { token: t.token, body: { status: "active" } });
+    await f.roost.call("PATCH", `/v1/projects/${a.projectId}`, {
+      token: f.t.token,
+      body: { status: "active" },
+    });
     expect((await send(a.key, { bundle_id: a.bundle, events: [event()] })).status).toBe(200);
   });
 
@@ -612,18 +527,18 @@ describe("POST /v1/ingest: filters, quotas, abuse", () => {
 
 describe("who may ingest", () => {
   test("no credentials 401; agent key 403; JWT 400; import key 403", async () => {
-    const body = { bundle_id: t.app.bundle_id, events: [event()] };
-    const none = await roost.call("POST", "/v1/ingest", { body });
+    const body = { bundle_id: f.t.app.bundle_id, events: [event()] };
+    const none = await f.roost.call("POST", "/v1/ingest", { body });
     expect(none.status).toBe(401);
-    const agent = await send(t.adminKey, body);
+    const agent = await send(f.t.adminKey, body);
     expect(agent.status).toBe(403);
     expect(agent.body.error).toBe("Missing permission: events:write");
-    const jwt = await send(t.token, body);
+    const jwt = await send(f.t.token, body);
     expect(jwt.status).toBe(400);
     expect(jwt.body.error).toBe("API key must be scoped to an app");
-    const imp = await roost.call("POST", "/v1/keys", {
-      token: t.token,
-      body: { kind: "import", name: "imp", app_id: t.app.id },
+    const imp = await f.roost.call("POST", "/v1/keys", {
+      token: f.t.token,
+      body: { kind: "import", name: "imp", app_id: f.t.app.id },
     });
     const r = await send(imp.body.secret, body);
     expect(r.status).toBe(403);
@@ -632,146 +547,19 @@ describe("who may ingest", () => {
 
   test("a deleted app's key is refused", async () => {
     const a = await freshApp();
-    await roost.call("DELETE", `/v1/apps/${a.appId}`, { token: t.token });
+    await f.roost.call("DELETE", `/v1/apps/${a.appId}`, { token: f.t.token });
     expect((await send(a.key, { bundle_id: a.bundle, events: [event()] })).status).toBe(401);
   });
 });
 
 describe("POST /v1/import", () => {
-  test("accepts old timestamps that ingest refuses, and updates existing ids in place", async () => {
-    const a = await freshApp();
-    const imp = await roost.call("POST", "/v1/keys", {
-      token: t.token,
-      body: { kind: "import", name: "backfill", app_id: a.appId },
-    });
-    const key = imp.body.secret;
-    const old = event({ timestamp: "2021-03-04T05:06:07.089Z" });
-    const live = event();
-    expect((await send(a.key, { bundle_id: a.bundle, events: [live] })).body.accepted).toBe(1);
-    const ingestOld = await send(a.key, { bundle_id: a.bundle, events: [old] });
-    expect(ingestOld.body.errors).toEqual([
-      { index: 0, message: "timestamp is more than 30 days in the past" },
-    ]);
-
-    const r = await roost.call("POST", "/v1/import", {
-      token: key,
-      body: {
-        bundle_id: a.bundle,
-        events: [old, { ...live, message: "corrected" }, event(), event({ level: "bogus" })],
-      },
-    });
-    expect(r.status).toBe(200);
-    expect(r.body).toEqual({
-      accepted: 2,
-      updated: 1,
-      rejected: 1,
-      filtered: 0,
-      errors: [{ index: 3, message: "level must be one of info, debug, warn, error" }],
-    });
-    const rows = await stored(a.appId);
-    expect(rows).toHaveLength(3);
-    expect(rows.find((x) => x.client_event_id === live.client_event_id)?.message).toBe("corrected");
-    expect(rows.find((x) => x.client_event_id === old.client_event_id)?.timestamp.toISOString()).toBe(
-      "2021-03-04T05:06:07.089Z",
-    );
-    // Accepted counts each event once: the update adds nothing.
-    const accepted = (await outcomes(a.projectId)).find(
-      (o) => o.outcome === "accepted" && o.category === "default",
-    );
-    expect(accepted?.quantity).toBe(3);
-    // An imported id dedups later ingest.
-    const imported = rows.find(
-      (x) => x.message === "screen_viewed" && x.client_event_id !== old.client_event_id,
-    )!;
-    const again = await send(a.key, {
-      bundle_id: a.bundle,
-      events: [{ ...event(), client_event_id: imported.client_event_id }],
-    });
-    expect(again.body).toMatchObject({ accepted: 0, duplicates: 1 });
-  });
-
-  test("after a restart, an import still updates in place: the replaced ids are known from the key table", async () => {
-    const a = await freshApp();
-    const key = (
-      await roost.call("POST", "/v1/keys", {
-        token: t.token,
-        body: { kind: "import", name: "backfill", app_id: a.appId },
-      })
-    ).body.secret;
-    const first = event();
-    const again = event();
-    expect((await send(a.key, { bundle_id: a.bundle, events: [first, again] })).body.accepted).toBe(2);
-    const call = await restart();
-    const r = await call("POST", "/v1/import", {
-      token: key,
-      body: { bundle_id: a.bundle, events: [{ ...first, message: "corrected" }, event()] },
-    });
-    expect(r.body).toMatchObject({ accepted: 1, updated: 1, rejected: 0 });
-    const rows = await stored(a.appId);
-    expect(rows).toHaveLength(3);
-    expect(rows.filter((x) => x.client_event_id === first.client_event_id).map((x) => x.message)).toEqual([
-      "corrected",
-    ]);
-  });
-
-  test("replaces sealed copies in place too: one copy after, its id kept when its time is, nothing counted twice", async () => {
-    const a = await freshApp();
-    const key = (
-      await roost.call("POST", "/v1/keys", {
-        token: t.token,
-        body: { kind: "import", name: "sealed", app_id: a.appId },
-      })
-    ).body.secret;
-    const hourAgo = Date.now() - 3_600_000;
-    const same = event({ timestamp: new Date(hourAgo).toISOString() });
-    const moved = event({ timestamp: new Date(hourAgo + 1000).toISOString() });
-    const kept = event({ timestamp: new Date(hourAgo + 2000).toISOString() });
-    expect((await send(a.key, { bundle_id: a.bundle, events: [same, moved, kept] })).body.accepted).toBe(3);
-    const lake = new Lake(roost.store, roost.dir, createLogger("silent"));
-    await lake.seal(new Date(Date.now() + 1000));
-    const sealedIds = await listed(a);
-    expect(sealedIds).toHaveLength(3);
-    const r = await roost.call("POST", "/v1/import", {
-      token: key,
-      body: {
-        bundle_id: a.bundle,
-        events: [
-          { ...same, message: "corrected" },
-          // Its time changed: it leaves its hour (found among the project's other files).
-          { ...moved, message: "moved", timestamp: "2024-02-03T04:05:06.000Z" },
-        ],
-      },
-    });
-    expect(r.body).toMatchObject({ accepted: 0, updated: 2, rejected: 0 });
-    const after = await listed(a);
-    expect(after.map((e) => [e.client_event_id, e.message]).sort()).toEqual(
-      [
-        [same.client_event_id, "corrected"],
-        [moved.client_event_id, "moved"],
-        [kept.client_event_id, kept.message],
-      ].sort(),
-    );
-    const id = (e: { client_event_id: string }) =>
-      sealedIds.find((x) => x.client_event_id === e.client_event_id)?.id;
-    expect(after.find((e) => e.client_event_id === same.client_event_id)?.id).toBe(id(same));
-    expect(after.find((e) => e.client_event_id === moved.client_event_id)?.id).not.toBe(id(moved));
-    const accepted = (await outcomes(a.projectId)).find(
-      (o) => o.outcome === "accepted" && o.category === "default",
-    );
-    expect(accepted?.quantity).toBe(3);
-    // Once sealed again and compacted, still one copy each.
-    await lake.seal(new Date(Date.now() + 1000));
-    await lake.compact(new Date(Date.now() + 3_600_000));
-    expect((await listed(a)).map((e) => e.message).sort()).toEqual(after.map((e) => e.message).sort());
-  });
-
   test("has no per-minute quota", async () => {
     const a = await freshApp({ quota: { events_per_minute: 1 } });
-    const imp = await roost.call("POST", "/v1/keys", {
-      token: t.token,
+    const imp = await f.roost.call("POST", "/v1/keys", {
+      token: f.t.token,
       body: { kind: "import", name: "q", app_id: a.appId },
     });
-    const r = await roost.call("POST", "/v1/import", {
+    const r = await f.roost.call("POST", "/v1/import", {
       token: imp.body.secret,
       body: { bundle_id: a.bundle, events: [event(), event(), event()] },
     });
@@ -779,36 +567,8 @@ describe("POST /v1/import", () => {
     expect((await send(a.key, { bundle_id: a.bundle, events: [event(), event()] })).status).toBe(429);
   });
 
-  test("keeps the id of an event whose time is unchanged; takes up to 10,000 events", async () => {
-    const a = await freshApp({}, "backend");
-    const imp = await roost.call("POST", "/v1/keys", {
-      token: t.token,
-      body: { kind: "import", name: "b", app_id: a.appId },
-    });
-    const e = event({ environment: "backend", timestamp: "2022-01-01T00:00:00.000Z" });
-    await roost.call("POST", "/v1/import", { token: imp.body.secret, body: { events: [e] } });
-    const before = (await stored(a.appId))[0]?.id;
-    await roost.call("POST", "/v1/import", {
-      token: imp.body.secret,
-      body: { events: [{ ...e, message: "v2" }] },
-    });
-    const after = await stored(a.appId);
-    expect(after.map((x) => [x.id, x.message])).toEqual([[before, "v2"]]);
-    const many = Array.from({ length: 10_000 }, () =>
-      event({ environment: "backend", timestamp: "2020-06-01T00:00:00.000Z" }),
-    );
-    const r = await roost.call("POST", "/v1/import", { token: imp.body.secret, body: { events: many } });
-    expect(r.body.accepted).toBe(10_000);
-    const tooMany = await roost.call("POST", "/v1/import", {
-      token: imp.body.secret,
-      body: { events: [...many, event()] },
-    });
-    expect(tooMany.status).toBe(400);
-    expect(tooMany.body.error).toBe("events must hold 1 to 10000 events, got 10001");
-  });
-
   test("a client key on /v1/import → 403", async () => {
-    const r = await roost.call("POST", "/v1/import", { token: t.clientKey, body: { events: [event()] } });
+    const r = await f.roost.call("POST", "/v1/import", { token: f.t.clientKey, body: { events: [event()] } });
     expect(r.status).toBe(403);
     expect(r.body.error).toBe("This endpoint takes a import key (owl_import_…)");
   });
@@ -817,7 +577,7 @@ describe("POST /v1/import", () => {
 describe("POST /v1/client-reports", () => {
   test("each entry becomes a client_discard outcome; unknown reasons are kept as null", async () => {
     const a = await freshApp();
-    const r = await roost.call("POST", "/v1/client-reports", {
+    const r = await f.roost.call("POST", "/v1/client-reports", {
       token: a.key,
       body: {
         discarded_events: [
@@ -854,14 +614,14 @@ describe("POST /v1/client-reports", () => {
       "timestamp must be an ISO-8601 date within the last 30 days",
     ],
   ])("bad report %# → 400", async (body, message) => {
-    const r = await roost.call("POST", "/v1/client-reports", { token: t.clientKey, body });
+    const r = await f.roost.call("POST", "/v1/client-reports", { token: f.t.clientKey, body });
     expect(r.status).toBe(400);
     expect(r.body.error).toBe(message);
   });
 
   test("an agent key → 403", async () => {
-    const r = await roost.call("POST", "/v1/client-reports", {
-      token: t.adminKey,
+    const r = await f.roost.call("POST", "/v1/client-reports", {
+      token: f.t.adminKey,
       body: { discarded_events: [] },
     });
     expect(r.status).toBe(403);

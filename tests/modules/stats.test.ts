@@ -1,58 +1,7 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createLogger } from "../../src/lib/log";
-import { Lake } from "../../src/store/lake";
-import { type Roost, startRoost, type Tenant } from "../helpers";
+import { describe, expect, test } from "bun:test";
+import { statsFixture } from "./stats.support";
 
-let roost: Roost;
-let t: Tenant;
-let other: Tenant;
-let second: string;
-
-beforeAll(async () => {
-  // The 20/s rate limit has a test of its own; here it would only get in the way.
-  roost = await startRoost({ statsRateLimit: { burst: 1_000_000, perSecond: 1_000_000 } });
-  t = await roost.tenant("Stats");
-  other = await roost.tenant("StatsOther");
-  second = (
-    await roost.call("POST", "/v1/projects", { token: t.token, body: { team_id: t.team.id, name: "Second" } })
-  ).body.id;
-  const row = (
-    timestamp: string,
-    outcome: string,
-    category: string,
-    quantity: number,
-    extra: Record<string, unknown> = {},
-  ) => ({
-    timestamp,
-    project_id: t.project.id,
-    outcome,
-    category,
-    quantity,
-    ...extra,
-  });
-  const r = await roost.call("POST", "/v1/outcomes", {
-    token: t.adminKey,
-    body: {
-      outcomes: [
-        row("2021-03-13T10:00:00Z", "accepted", "error", 2),
-        row("2021-03-14T10:20:00Z", "accepted", "error", 6),
-        row("2021-03-14T10:50:00Z", "accepted", "default", 1),
-        row("2021-03-14T13:05:00Z", "accepted", "security", 1),
-        row("2021-03-14T10:30:00Z", "invalid", "error", 3, { reason: "duplicate" }),
-        row("2021-03-14T11:00:00Z", "rate_limited", "error", 4, { reason: "smart_rate_limit" }),
-        row("2021-03-14T12:00:00Z", "accepted", "attachment", 5000, { times_seen: 2 }),
-        row("2021-03-14T12:00:00Z", "accepted", "session", 40, { times_seen: 3 }),
-        row("2021-03-14T12:00:00Z", "filtered", "transaction", 7, { project_id: second, reason: "level" }),
-      ],
-    },
-  });
-  expect(r.status).toBe(200);
-});
-afterAll(() => roost.close());
-
-const RANGE = "start=2021-03-13T00:00:00Z&end=2021-03-15T00:00:00Z";
-const stats = (qs: string, token = t.adminKey, slug = t.team.slug) =>
-  roost.call("GET", `/api/0/organizations/${slug}/stats_v2/?${qs}`, { token });
+const { f, RANGE, stats } = statsFixture();
 
 describe("parameters, in Sentry's order and words", () => {
   test.each([
@@ -226,13 +175,13 @@ describe("grouping and filters", () => {
   test("grouping by project has no time series", async () => {
     const r = await stats(`field=sum(quantity)&groupBy=project&category=transaction&${RANGE}`);
     expect(r.body.intervals).toBeUndefined();
-    expect(r.body.groups).toEqual([{ by: { project: second }, totals: { "sum(quantity)": 7 } }]);
+    expect(r.body.groups).toEqual([{ by: { project: f.second }, totals: { "sum(quantity)": 7 } }]);
   });
 
   test("reason filter, spike_protection meaning smart_rate_limit; project filter and -1", async () => {
     expect(await sumBy([], "&category=error&reason=spike_protection")).toEqual([[{}, 4]]);
-    expect(await sumBy([], `&category=transaction&project=${t.project.id}`)).toEqual([[{}, 0]]);
-    expect(await sumBy([], `&category=transaction&project=${second}`)).toEqual([[{}, 7]]);
+    expect(await sumBy([], `&category=transaction&project=${f.t.project.id}`)).toEqual([[{}, 0]]);
+    expect(await sumBy([], `&category=transaction&project=${f.second}`)).toEqual([[{}, 7]]);
     expect(await sumBy([], "&category=transaction&project=-1")).toEqual([[{}, 7]]);
   });
 
@@ -249,116 +198,50 @@ describe("grouping and filters", () => {
 
 describe("access", () => {
   test("unknown slug 404; no credentials 401; another team's caller or a client key 403; another team's project 403", async () => {
-    expect((await stats("field=sum(quantity)&category=error", t.adminKey, "no-such-team")).status).toBe(404);
-    const none = await roost.call("GET", `/api/0/organizations/${t.team.slug}/stats_v2/?field=sum(quantity)`);
+    expect((await stats("field=sum(quantity)&category=error", f.t.adminKey, "no-such-team")).status).toBe(
+      404,
+    );
+    const none = await f.roost.call(
+      "GET",
+      `/api/0/organizations/${f.t.team.slug}/stats_v2/?field=sum(quantity)`,
+    );
     expect(none.status).toBe(401);
     expect(none.body.detail).toBeString();
-    for (const token of [other.adminKey, other.token, t.clientKey]) {
+    for (const token of [f.other.adminKey, f.other.token, f.t.clientKey]) {
       const r = await stats("field=sum(quantity)&category=error", token);
       expect(r.status).toBe(403);
       expect(r.body).toEqual({ detail: "You do not have permission to perform this action." });
     }
-    const foreign = await stats(`field=sum(quantity)&category=error&project=${other.project.id}`);
+    const foreign = await stats(`field=sum(quantity)&category=error&project=${f.other.project.id}`);
     expect(foreign.status).toBe(403);
     // A member's JWT and an agent key with org:read only both may read; the trailing slash is optional.
-    const reader = await roost.call("POST", "/v1/keys", {
-      token: t.token,
-      body: { kind: "agent", name: "r", team_id: t.team.id, permissions: ["org:read"] },
+    const reader = await f.roost.call("POST", "/v1/keys", {
+      token: f.t.token,
+      body: { kind: "agent", name: "r", team_id: f.t.team.id, permissions: ["org:read"] },
     });
     expect((await stats(`field=sum(quantity)&category=error&${RANGE}`, reader.body.secret)).status).toBe(200);
-    const bare = await roost.call(
+    const bare = await f.roost.call(
       "GET",
-      `/api/0/organizations/${t.team.slug}/stats_v2?field=sum(quantity)&category=error&${RANGE}`,
-      { token: t.token },
+      `/api/0/organizations/${f.t.team.slug}/stats_v2?field=sum(quantity)&category=error&${RANGE}`,
+      { token: f.t.token },
     );
     expect(bare.status).toBe(200);
   });
 });
 
-describe("rate limit", () => {
-  test("20 requests a second per caller, then 429 with Retry-After", async () => {
-    const limited = await startRoost();
-    try {
-      const u = await limited.tenant("Throttled");
-      // 40 at once: the bucket holds 20, and refills far slower than they arrive.
-      const replies = await Promise.all(
-        Array.from({ length: 40 }, () =>
-          limited.call(
-            "GET",
-            `/api/0/organizations/${u.team.slug}/stats_v2/?field=sum(quantity)&category=error&statsPeriod=1d`,
-            { token: u.adminKey },
-          ),
-        ),
-      );
-      const ok = replies.filter((r) => r.status === 200).length;
-      const throttled = replies.filter((r) => r.status === 429);
-      expect(ok).toBeGreaterThanOrEqual(20);
-      expect(ok).toBeLessThan(25);
-      expect(throttled.length).toBe(40 - ok);
-      expect(throttled[0]?.headers.get("retry-after")).toMatch(/^\d+$/);
-      expect((throttled[0]!.body as { detail?: unknown }).detail).toBeString();
-    } finally {
-      await limited.close();
-    }
-  });
-});
-
-describe("rollup and ingest", () => {
-  test("results are identical before and after the rollup runs", async () => {
-    // Minute rows are kept 30 days, so sub-hour answers are compared on recent data.
-    const hour = 3_600_000;
-    const thisHour = Date.now() - (Date.now() % hour);
-    const recent = [5, 65, 130, 190].map((minutesBack, i) => ({
-      timestamp: new Date(thisHour - minutesBack * 60_000).toISOString(),
-      project_id: t.project.id,
-      outcome: "accepted",
-      category: i % 2 ? "error" : "session",
-      quantity: 10 + i,
-      times_seen: 1,
-    }));
-    expect(
-      (await roost.call("POST", "/v1/outcomes", { token: t.adminKey, body: { outcomes: recent } })).status,
-    ).toBe(200);
-    const recentRange = `start=${new Date(thisHour - 4 * hour).toISOString()}&end=${new Date(thisHour + hour).toISOString()}`;
-    const queries = [
-      `field=sum(quantity)&field=sum(times_seen)&groupBy=outcome&groupBy=category&interval=1h&${RANGE}`,
-      `field=sum(quantity)&groupBy=project&category=transaction&${RANGE}`,
-      `field=sum(quantity)&field=sum(times_seen)&groupBy=category&interval=1h&${recentRange}`,
-      `field=sum(quantity)&groupBy=category&interval=15m&${recentRange}`,
-    ];
-    const before = await Promise.all(queries.map((q) => stats(q)));
-    await new Lake(roost.store, roost.dir, createLogger("silent")).rollupOutcomes(new Date());
-    const [files] = await roost.store.read<{ n: number }>("SELECT count(*) AS n FROM lake_outcome_files");
-    expect(files?.n).toBeGreaterThan(0);
-    const after = await Promise.all(queries.map((q) => stats(q)));
-    expect(after.map((r) => r.body)).toEqual(before.map((r) => r.body));
-
-    // Rollup files from before the hourly table existed are loaded into it once, at start.
-    const [table] = await roost.store.read<{ n: number }>("SELECT count(*) AS n FROM outcomes_hourly");
-    expect(table?.n).toBeGreaterThan(0);
-    await roost.store.write(async (tx) => {
-      await tx.run("DELETE FROM outcomes_hourly");
-      await tx.run("DELETE FROM outcome_files_loaded");
-    });
-    expect((await stats(queries[0] as string)).body).not.toEqual(before[0]?.body);
-    await new Lake(roost.store, roost.dir, createLogger("silent")).recover();
-    expect(await roost.store.read("SELECT count(*) AS n FROM outcomes_hourly")).toEqual([{ n: table?.n }]);
-    const reloaded = await Promise.all(queries.map((q) => stats(q)));
-    expect(reloaded.map((r) => r.body)).toEqual(before.map((r) => r.body));
-  });
-
+describe("ingest", () => {
   test("end to end: events sent through /v1/ingest appear with their outcome, reason, category and numbers", async () => {
-    const p = await roost.call("POST", "/v1/projects", {
-      token: other.token,
+    const p = await f.roost.call("POST", "/v1/projects", {
+      token: f.other.token,
       body: {
-        team_id: other.team.id,
+        team_id: f.other.team.id,
         name: "e2e",
         filters: { levels: ["debug"] },
         quota: { events_per_minute: 6 },
       },
     });
-    const app = await roost.call("POST", "/v1/apps", {
-      token: other.token,
+    const app = await f.roost.call("POST", "/v1/apps", {
+      token: f.other.token,
       body: { project_id: p.body.id, name: "a", platform: "backend" },
     });
     const key = app.body.client_key.secret;
@@ -371,20 +254,20 @@ describe("rollup and ingest", () => {
       ...over,
     });
     const dup = e({ level: "error" });
-    const first = await roost.call("POST", "/v1/ingest", {
+    const first = await f.roost.call("POST", "/v1/ingest", {
       token: key,
       body: { events: [e(), dup, { ...dup }, e({ level: "debug" }), e({ level: "nope" })] },
     });
     expect(first.body).toMatchObject({ accepted: 2, duplicates: 1, filtered: 1, rejected: 1 });
-    const limited = await roost.call("POST", "/v1/ingest", {
+    const limited = await f.roost.call("POST", "/v1/ingest", {
       token: key,
       body: { events: [e(), e(), e(), e(), e()] },
     });
     expect(limited.status).toBe(429);
-    const r = await roost.call(
+    const r = await f.roost.call(
       "GET",
-      `/api/0/organizations/${other.team.slug}/stats_v2/?field=sum(quantity)&field=sum(times_seen)&groupBy=outcome&groupBy=reason&groupBy=category&project=${p.body.id}&statsPeriod=1h&interval=1h`,
-      { token: other.token },
+      `/api/0/organizations/${f.other.team.slug}/stats_v2/?field=sum(quantity)&field=sum(times_seen)&groupBy=outcome&groupBy=reason&groupBy=category&project=${p.body.id}&statsPeriod=1h&interval=1h`,
+      { token: f.other.token },
     );
     expect(r.status).toBe(200);
     const seen = r.body.groups.map((g: any) => [

@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import { ApiError, badRequest, forbidden, missingPermission } from "../../lib/errors";
-import type { RateLimiter } from "../../lib/rate-limit";
+import type { Limiter } from "../../lib/rate-limit";
 import { type Caller, callerId, type KeyCaller, mayHold, type UserCaller } from "./caller";
 import type { KeyKind, Permission } from "./permissions";
 
@@ -11,7 +11,7 @@ export interface Identifier {
 
 /** A per-caller request limit a route can declare, and how its refusals read. */
 export interface RateLimit {
-  limiter: RateLimiter;
+  limiter: Limiter;
   /** The 429's message, in the words of the route's API family. */
   message: string;
   /** Whether every answer carries the bucket's state (x-ratelimit-limit, x-ratelimit-remaining). */
@@ -78,7 +78,7 @@ export function authGuard(auth: Identifier, limits: RateLimits) {
     rateLimit: (name: keyof RateLimits) => ({
       async beforeHandle({ request, set }) {
         const { limiter, message, headers } = limits[name];
-        const taken = limiter.take(callerId(await identify(request)));
+        const taken = await limiter.take(callerId(await identify(request)));
         if (headers) {
           set.headers["x-ratelimit-limit"] = String(limiter.burst);
           set.headers["x-ratelimit-remaining"] = String(taken.ok ? taken.remaining : 0);

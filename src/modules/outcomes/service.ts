@@ -1,5 +1,5 @@
 import { badRequest } from "../../lib/errors";
-import type { Store } from "../../store/db";
+import type { Database } from "../../store/db";
 import { type Caller, teamsWith } from "../access/caller";
 import { OutcomeTally } from "../pipeline/tally";
 import { outcomesOnly, type Writer } from "../pipeline/write-queue";
@@ -9,7 +9,7 @@ import { liveProjectsOf } from "./repository";
 /** Outcome rows recorded as given: backfills, and relays that count outcomes themselves. */
 export class OutcomesService {
   constructor(
-    private readonly store: Store,
+    private readonly store: Database,
     private readonly writer: Writer,
   ) {}
 

@@ -7,7 +7,9 @@ import {
   claimSessions,
   insertEvents,
   insertOutcomes,
+  markStored,
   releaseEvents,
+  storedAlready,
 } from "./repository.cluster";
 import { type OutcomeRow, OutcomeTally } from "./tally";
 import type { WriteJob, WriteResult, Writer } from "./write-queue";
@@ -87,13 +89,20 @@ export class ClusterWriter implements Writer {
     let stored: StoredEvent[] = [];
     let newSessions = new Set<string>();
     try {
-      const claimed = await this.control.atomic((tx) => claimEvents(tx, [...firsts.values()]));
-      stored = all.filter((e) => e.unkeyed || (claimed.has(keyOf(e)) && firsts.get(keyOf(e)) === e));
+      const { claimed, takenOver } = await this.control.atomic((tx) => claimEvents(tx, [...firsts.values()]));
+      // A claim taken over from a node that died: stored already if that node's insert landed.
+      const landed = await storedAlready(
+        this.ch,
+        [...takenOver].map((k) => firsts.get(k) as StoredEvent),
+      );
+      stored = all.filter(
+        (e) => e.unkeyed || (claimed.has(keyOf(e)) && !landed.has(keyOf(e)) && firsts.get(keyOf(e)) === e),
+      );
       try {
         await insertEvents(this.ch, stored);
       } catch (error) {
         await this.control
-          .write((tx) =>
+          .atomic((tx) =>
             releaseEvents(
               tx,
               stored.filter((e) => !e.unkeyed),
@@ -102,6 +111,12 @@ export class ClusterWriter implements Writer {
           .catch((e) => this.log.error("releasing claims failed", { error: String(e) }));
         throw error;
       }
+      await this.control.atomic((tx) =>
+        markStored(tx, [
+          ...stored.filter((e) => !e.unkeyed),
+          ...[...landed].map((k) => firsts.get(k) as StoredEvent),
+        ]),
+      );
       newSessions = await this.control.atomic((tx) =>
         claimSessions(tx, uniqueSessions(stored.filter((e) => !e.unkeyed))),
       );

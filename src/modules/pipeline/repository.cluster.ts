@@ -1,4 +1,5 @@
 import type { ClickHouse } from "../../store/clickhouse/client";
+import { literal } from "../../store/clickhouse/literal";
 import type { Tx } from "../../store/db";
 import type { StoredEvent } from "./event";
 import type { OutcomeRow } from "./tally";
@@ -9,16 +10,51 @@ import type { OutcomeRow } from "./tally";
  * repository.ts.
  */
 
-/** Claims the ids not claimed yet, in one statement; returns the claimed ones as `app|client id`. */
-export async function claimEvents(tx: Tx, events: readonly StoredEvent[]): Promise<Set<string>> {
-  if (events.length === 0) return new Set();
-  const rows = await tx.all<{ app_id: string; client_event_id: string }>(
+/**
+ * Claims the ids not claimed within the dedup window (7 days, as the embedded store keeps keys), in
+ * one statement, and takes over claims a node left unstored for over 30 s (it died between claim
+ * and insert). Returns the claimed ids as `app|client id`, and which of them were taken over.
+ */
+export async function claimEvents(
+  tx: Tx,
+  events: readonly StoredEvent[],
+): Promise<{ claimed: Set<string>; takenOver: Set<string> }> {
+  if (events.length === 0) return { claimed: new Set(), takenOver: new Set() };
+  const rows = await tx.all<{ app_id: string; client_event_id: string; taken_over: boolean }>(
     `INSERT INTO event_claims (app_id, client_event_id, event_id)
      SELECT * FROM unnest(?::JSON::UUID[], ?::JSON::VARCHAR[], ?::JSON::UUID[])
-     ON CONFLICT DO NOTHING RETURNING app_id::VARCHAR AS app_id, client_event_id`,
+     ON CONFLICT (app_id, client_event_id) DO UPDATE
+       SET event_id = EXCLUDED.event_id, claimed_at = now(), stored = false
+       WHERE event_claims.claimed_at < now() - INTERVAL '7 days'
+          OR (NOT event_claims.stored AND event_claims.claimed_at < now() - INTERVAL '30 seconds')
+     RETURNING app_id::VARCHAR AS app_id, client_event_id, (xmax <> 0) AS taken_over`,
     [events.map((e) => e.appId), events.map((e) => e.clientEventId), events.map((e) => e.id)],
   );
-  return new Set(rows.map((r) => `${r.app_id}|${r.client_event_id}`));
+  const key = (r: { app_id: string; client_event_id: string }) => `${r.app_id}|${r.client_event_id}`;
+  return {
+    claimed: new Set(rows.map(key)),
+    takenOver: new Set(rows.filter((r) => r.taken_over).map(key)),
+  };
+}
+
+/** Marks claims stored once their events are in ClickHouse. */
+export async function markStored(tx: Tx, events: readonly StoredEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await tx.run("UPDATE event_claims SET stored = true WHERE list_contains(?::JSON::UUID[], event_id)", [
+    events.map((e) => e.id),
+  ]);
+}
+
+/** Which of these copies ClickHouse already holds (a taken-over claim whose node did store it). */
+export async function storedAlready(ch: ClickHouse, events: readonly StoredEvent[]): Promise<Set<string>> {
+  if (events.length === 0) return new Set();
+  const conditions = events
+    .map((e) => `(app_id = toUUID(${literal(e.appId)}) AND client_event_id = ${literal(e.clientEventId)})`)
+    .join(" OR ");
+  const rows = await ch.rows<{ app: string; client_event_id: string }>(
+    `SELECT toString(app_id) AS app, client_event_id FROM events WHERE ${conditions}`,
+  );
+  return new Set(rows.map((r) => `${r.app}|${r.client_event_id}`));
 }
 
 /** Gives back claims whose events were not stored (their insert failed): a retry may store them. */

@@ -38,22 +38,3 @@ function escaped(text: string): string {
     return `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
   });
 }
-
-/**
- * A query with values as literals: `ch\`SELECT … WHERE id = ${id}\``. Only values go in the
- * holes; identifiers that vary come from fixed lists and are joined in with `raw`.
- */
-export function sql(strings: TemplateStringsArray, ...values: Array<Literal | Raw>): string {
-  let out = strings[0] ?? "";
-  values.forEach((value, i) => {
-    out += (value instanceof Raw ? value.text : literal(value)) + (strings[i + 1] ?? "");
-  });
-  return out;
-}
-
-/** Query text that is not a value: a fragment built by Roost from fixed lists and literals. */
-export class Raw {
-  constructor(readonly text: string) {}
-}
-
-export const raw = (text: string): Raw => new Raw(text);

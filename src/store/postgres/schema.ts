@@ -77,12 +77,14 @@ CREATE TABLE api_keys (
 );
 -- Which node stored each (app, client_event_id) first: a claim taken in the same statement that
 -- finds the duplicates, so an event sent through two nodes at once is stored once. A claim whose
--- insert into ClickHouse failed is released before the request is answered.
+-- insert into ClickHouse failed is released before the request is answered; one left unstored by
+-- a node that died (stored false for over 30 s) is taken over by the next copy.
 CREATE TABLE event_claims (
   app_id UUID NOT NULL,
   client_event_id VARCHAR NOT NULL,
   event_id UUID NOT NULL,
   claimed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  stored BOOLEAN NOT NULL DEFAULT false,
   PRIMARY KEY (app_id, client_event_id)
 );
 CREATE INDEX event_claims_claimed_at ON event_claims (claimed_at);
@@ -107,6 +109,15 @@ CREATE TRIGGER memberships_changed AFTER INSERT OR UPDATE OR DELETE ON membershi
 CREATE TRIGGER projects_changed AFTER INSERT OR UPDATE OR DELETE ON projects FOR EACH STATEMENT EXECUTE FUNCTION bump_control_version();
 CREATE TRIGGER apps_changed AFTER INSERT OR UPDATE OR DELETE ON apps FOR EACH STATEMENT EXECUTE FUNCTION bump_control_version();
 CREATE TRIGGER api_keys_changed AFTER INSERT OR UPDATE OF revoked_at, expires_at, permissions, events_per_minute, app_id OR DELETE ON api_keys FOR EACH STATEMENT EXECUTE FUNCTION bump_control_version();
+-- The read APIs' token buckets per (limit, caller), shared so a caller's rate holds on every node.
+CREATE TABLE rate_buckets (
+  name VARCHAR NOT NULL,
+  caller VARCHAR NOT NULL,
+  tokens DOUBLE PRECISION NOT NULL,
+  ok BOOLEAN NOT NULL,
+  at TIMESTAMPTZ NOT NULL,
+  PRIMARY KEY (name, caller)
+);
 -- Accepted events per (project, category, UTC day) and per (key, minute), counted by every node
 -- in the commit that claims them: quotas and key rate limits hold across nodes.
 CREATE TABLE quota_usage (

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `npm run test:cluster`: the API tests on the scale-out backend (decision 017). Starts a fresh
+# cluster (scripts/cluster.sh: two ClickHouse shards, PostgreSQL, two Roost nodes, the proxy),
+# runs every admin, ingest, events and stats test through the proxy, then the cross-node tests,
+# and removes the cluster. Extra arguments go to `bun test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export ROOST_CLUSTER_DIR="${ROOST_CLUSTER_DIR:-$(mktemp -d /tmp/roost-cluster-test.XXXXXX)}"
+export ROOST_CLUSTER_PORT_BASE="${ROOST_CLUSTER_PORT_BASE:-27000}"
+trap 'scripts/cluster.sh clean >/dev/null 2>&1 || true' EXIT
+started=$SECONDS
+# The read APIs' own limits are tested on nodes of their own (tests/cluster); these nodes serve
+# every other test, which would only trip over them.
+ROOST_EVENTS_RATE_BURST=1000000 ROOST_EVENTS_RATE_PER_SECOND=1000000 ROOST_STATS_RATE_PER_SECOND=1000000 \
+  scripts/cluster.sh start >/dev/null
+echo "cluster up in $((SECONDS - started)) s" >&2
+eval "$(scripts/cluster.sh env)"
+export ROOST_TEST_CLUSTER=1
+node_modules/.bin/bun test --timeout 60000 \
+  tests/modules/teams.test.ts tests/modules/projects.test.ts tests/modules/apps.test.ts \
+  tests/modules/keys.test.ts tests/modules/auth.test.ts tests/modules/ingest.test.ts \
+  tests/modules/events.test.ts tests/modules/stats.test.ts \
+  ./tests/cluster/cross-node.cluster.ts ./tests/cluster/literal.cluster.ts "$@"
