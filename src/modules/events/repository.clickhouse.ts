@@ -20,11 +20,40 @@ export function clickhouseEvents(ch: ClickHouse): EventsStore {
         );
       }
       const direction = p.order === "desc" ? "DESC" : "ASC";
+      // Two steps: the page's keys first (two narrow columns sorted), then its rows by id. One
+      // step read every column of every matching row before the LIMIT (ClickHouse 18.16 sorts
+      // all of them): 150–190 ms for a newest page over 700k events of one hour.
+      const keys = (bound: string | null) =>
+        ch.rows<{ ts: number; i: string }>(
+          `SELECT ts, toString(id) AS i FROM events WHERE ${[...where, ...(bound ? [bound] : [])].join(" AND ")}
+           ORDER BY ts ${direction}, id ${direction} LIMIT ${literal(p.limit + 1)}`,
+        );
+      let page: Array<{ ts: number; i: string }> | null = null;
+      // A newest-first page reads the last hour before its end first, then a day, a week, all.
+      if (p.order === "desc") {
+        const end = p.cursor
+          ? Number(BigInt(p.cursor.ts) / 1000n) + 1
+          : (p.until?.getTime() ?? Date.now() + 300_000);
+        for (const span of WINDOWS) {
+          const from = end - span;
+          if (p.since && from <= p.since.getTime()) break;
+          const found = await keys(`ts >= ${literal(from)}`);
+          if (found.length > p.limit) {
+            page = found;
+            break;
+          }
+        }
+      }
+      page ??= await keys(null);
+      if (page.length === 0) return [];
+      const times = page.map((k) => Number(k.ts));
       const rows = await ch.rows<ClickHouseRow>(
-        `SELECT ${FIELDS} FROM events WHERE ${where.join(" AND ")}
-         ORDER BY ts ${direction}, id ${direction} LIMIT ${literal(p.limit + 1)}`,
+        `SELECT ${FIELDS} FROM events
+         WHERE app_id IN (${uuids(visible.appIds)}) AND ts >= ${literal(Math.min(...times))} AND ts <= ${literal(Math.max(...times))}
+           AND id IN (${uuids(page.map((k) => k.i))})`,
       );
-      return rows.map(eventRow);
+      const order = new Map(page.map((k, index) => [k.i, index]));
+      return rows.sort((a, b) => (order.get(a.id_text) ?? 0) - (order.get(b.id_text) ?? 0)).map(eventRow);
     },
 
     async count(visible, f) {
@@ -53,6 +82,9 @@ export function clickhouseEvents(ch: ClickHouse): EventsStore {
     issuePageSpan: async () => null,
   };
 }
+
+/** The spans a newest-first page tries before reading without a bound: an hour, a day, a week. */
+const WINDOWS = [3_600_000, 86_400_000, 7 * 86_400_000];
 
 // Ids as text under other names: ClickHouse sees a SELECT's aliases in its WHERE, where the
 // conditions compare the UUID columns.

@@ -111,15 +111,11 @@ export class ClusterWriter implements Writer {
           .catch((e) => this.log.error("releasing claims failed", { error: String(e) }));
         throw error;
       }
-      await this.control.atomic((tx) =>
-        markStored(tx, [
-          ...stored.filter((e) => !e.unkeyed),
-          ...[...landed].map((k) => firsts.get(k) as StoredEvent),
-        ]),
-      );
-      newSessions = await this.control.atomic((tx) =>
-        claimSessions(tx, uniqueSessions(stored.filter((e) => !e.unkeyed))),
-      );
+      const keyed = stored.filter((e) => !e.unkeyed);
+      newSessions = await this.control.atomic(async (tx) => {
+        await markStored(tx, [...keyed, ...[...landed].map((k) => firsts.get(k) as StoredEvent)]);
+        return claimSessions(tx, uniqueSessions(keyed));
+      });
     } catch (error) {
       this.log.error("cluster write failed", {
         requests: batch.length,

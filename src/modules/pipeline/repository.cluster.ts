@@ -37,12 +37,15 @@ export async function claimEvents(
   };
 }
 
-/** Marks claims stored once their events are in ClickHouse. */
+/** Marks claims stored once their events are in ClickHouse (by the claims' key: no scan). */
 export async function markStored(tx: Tx, events: readonly StoredEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await tx.run("UPDATE event_claims SET stored = true WHERE list_contains(?::JSON::UUID[], event_id)", [
-    events.map((e) => e.id),
-  ]);
+  await tx.run(
+    `UPDATE event_claims c SET stored = true
+     FROM unnest(?::JSON::UUID[], ?::JSON::VARCHAR[], ?::JSON::UUID[]) AS u(app_id, client_event_id, event_id)
+     WHERE c.app_id = u.app_id AND c.client_event_id = u.client_event_id AND c.event_id = u.event_id`,
+    [events.map((e) => e.appId), events.map((e) => e.clientEventId), events.map((e) => e.id)],
+  );
 }
 
 /** Which of these copies ClickHouse already holds (a taken-over claim whose node did store it). */
@@ -60,9 +63,12 @@ export async function storedAlready(ch: ClickHouse, events: readonly StoredEvent
 /** Gives back claims whose events were not stored (their insert failed): a retry may store them. */
 export async function releaseEvents(tx: Tx, events: readonly StoredEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await tx.run("DELETE FROM event_claims WHERE list_contains(?::JSON::UUID[], event_id)", [
-    events.map((e) => e.id),
-  ]);
+  await tx.run(
+    `DELETE FROM event_claims c
+     USING unnest(?::JSON::UUID[], ?::JSON::VARCHAR[], ?::JSON::UUID[]) AS u(app_id, client_event_id, event_id)
+     WHERE c.app_id = u.app_id AND c.client_event_id = u.client_event_id AND c.event_id = u.event_id`,
+    [events.map((e) => e.appId), events.map((e) => e.clientEventId), events.map((e) => e.id)],
+  );
 }
 
 /** The sessions seen here first: `app|session` of each new one. */
