@@ -20,4 +20,4 @@ node_modules/.bin/bun test --timeout 60000 \
   tests/modules/teams.test.ts tests/modules/projects.test.ts tests/modules/apps.test.ts \
   tests/modules/keys.test.ts tests/modules/auth.test.ts tests/modules/ingest.test.ts \
   tests/modules/events.test.ts tests/modules/stats.test.ts \
-  ./tests/cluster/cross-node.cluster.ts ./tests/cluster/literal.cluster.ts "$@"
+  ./tests/cluster/cross-node.cluster.ts ./tests/cluster/literal.cluster.ts ./tests/cluster/export.cluster.ts "$@"

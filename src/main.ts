@@ -11,9 +11,11 @@ import {
   usersAdd,
 } from "./cli/admin";
 import { parseArgs, UsageError } from "./cli/args";
+import { exportEvents } from "./cluster/export";
 import { serveCluster } from "./cluster/server";
 import { ConfigError, loadConfig } from "./config";
 import { ApiError } from "./lib/errors";
+import { createLogger } from "./lib/log";
 import { serve } from "./server";
 import { BackupError } from "./store/backup";
 import { StoreLockedError } from "./store/db";
@@ -42,6 +44,9 @@ Commands:
   backup <dir>               a consistent copy of the data directory into a new directory, while
                              the server runs (through its control socket) or not
   restore <dir>              a finished backup into an empty data directory (--data)
+  export --since <date> --until <date> --out <dir>
+                             on a cluster (ROOST_STORE=clickhouse): the events stored in that range
+                             as the lake's hive-partitioned Parquet, for analysts
   demo                       load a sample week (3 apps, sessions, errors with crash logs, metrics
                              and a funnel, every outcome) into a 'demo' team owned by every team
                              owner
@@ -89,6 +94,10 @@ async function main(argv: string[]): Promise<number> {
       return print(await issuesRebuild(config));
     case "demo":
       return print(await demoNow(config));
+    case "export":
+      return print(
+        await exportEvents(config, args.flags, createLogger(config.logLevel, undefined, config.logFormat)),
+      );
     case "help":
       return print(HELP);
     default:

@@ -7,6 +7,7 @@ import { migrate } from "../store/migrations";
 import { PgStore } from "../store/postgres/db";
 import { controlPlane } from "../store/postgres/schema";
 import { createClusterApp } from "./app";
+import { schedulePrune } from "./prune";
 
 /**
  * `roost serve` with ROOST_STORE=clickhouse: a stateless node. Migrations of both stores run under
@@ -34,6 +35,7 @@ export async function serveCluster(config: Config): Promise<void> {
   const { app, services } = await createClusterApp(config, { pg, ch, log });
   if (run) console.log(firstRunMessage(run, `http://${config.host}:${config.port}`));
   app.listen({ hostname: config.host, port: config.port, reusePort: false, development: false });
+  const prune = schedulePrune(pg, log);
   log.info("listening", {
     url: `http://${config.host}:${app.server?.port ?? config.port}`,
     store: "clickhouse",
@@ -45,6 +47,7 @@ export async function serveCluster(config: Config): Promise<void> {
     stopping = true;
     log.info("shutting down", { signal });
     const deadline = setTimeout(() => process.exit(1), config.shutdownDeadlineMs);
+    prune.stop();
     await app.stop();
     await services.writer.idle();
     await Promise.all([pg.close(), ch.close()]);

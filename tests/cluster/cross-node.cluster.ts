@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { pruneShared } from "../../src/cluster/prune";
+import { createLogger } from "../../src/lib/log";
+import type { PgStore } from "../../src/store/postgres/db";
 import { type Roost, startRoost, type Tenant } from "../helpers";
 import { ingestLoad, type LoadLedger } from "../support/load";
 import { type RunningServer, startServer, stopServer, tempDir } from "../support/server";
@@ -202,5 +205,36 @@ describe("across nodes", () => {
     }
     expect(again.body).toMatchObject({ accepted: 20, duplicates: 0 });
     expect((await listedIds(a.appId)).length).toBe(20);
+  });
+
+  test("claims past the dedup window, and old quota windows and buckets, are pruned; fresh ones stay", async () => {
+    const a = await freshApp();
+    const [old, fresh] = [crypto.randomUUID(), crypto.randomUUID()];
+    expect(
+      (await roost.call("POST", "/v1/ingest", { token: a.key, body: { events: [event(old), event(fresh)] } }))
+        .body.accepted,
+    ).toBe(2);
+    await roost.store.run(
+      "UPDATE event_claims SET claimed_at = now() - INTERVAL '9 days' WHERE client_event_id = ?",
+      [old],
+    );
+    await roost.store.run(
+      "INSERT INTO rate_buckets VALUES ('events', 'gone', 1, true, now() - INTERVAL '2 days')",
+    );
+    expect(
+      await pruneShared(roost.store as unknown as PgStore, createLogger("silent")),
+    ).toBeGreaterThanOrEqual(1);
+    const left = await roost.store.read<{ client_event_id: string }>(
+      "SELECT client_event_id FROM event_claims WHERE list_contains(?::JSON::VARCHAR[], client_event_id)",
+      [[old, fresh]],
+    );
+    expect(left.map((r) => r.client_event_id)).toEqual([fresh]);
+    expect(await roost.store.read("SELECT 1 FROM rate_buckets WHERE caller = 'gone'")).toEqual([]);
+    // Past its window, the old id is a new event again; the fresh one is still a duplicate.
+    const again = await roost.call("POST", "/v1/ingest", {
+      token: a.key,
+      body: { events: [event(old), event(fresh)] },
+    });
+    expect(again.body).toMatchObject({ accepted: 1, duplicates: 1 });
   });
 });

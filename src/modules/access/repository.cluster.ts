@@ -37,3 +37,8 @@ export async function takeToken(
   );
   return { tokens: Number(row?.tokens ?? 0), ok: row?.ok ?? true };
 }
+
+/** Buckets untouched for a day are full again by then: dropping them changes nothing. */
+export async function pruneBuckets(tx: Tx): Promise<void> {
+  await tx.run("DELETE FROM rate_buckets WHERE at < now() - INTERVAL '1 day'");
+}

@@ -22,7 +22,7 @@ export async function countUsage(
   return rows.length > 0;
 }
 
-/** Windows long over: kept no longer than a day. */
-export async function pruneUsage(tx: Tx, before: Date): Promise<void> {
-  await tx.run("DELETE FROM quota_usage WHERE window_start < ?::TIMESTAMPTZ", [before]);
+/** Windows long over (the longest is an hour): kept no longer than a day. */
+export async function pruneUsage(tx: Tx): Promise<void> {
+  await tx.run("DELETE FROM quota_usage WHERE window_start < now() - INTERVAL '1 day'");
 }

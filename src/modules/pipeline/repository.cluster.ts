@@ -135,3 +135,12 @@ export async function insertOutcomes(ch: ClickHouse, rows: readonly OutcomeRow[]
       })),
   );
 }
+
+/** Claims past the dedup window (and a day of grace): a copy sent again then is a new event anyway. */
+export async function pruneClaims(tx: Tx): Promise<number> {
+  const rows = await tx.all(
+    "DELETE FROM event_claims WHERE claimed_at < now() - INTERVAL '8 days' RETURNING 1",
+  );
+  await tx.run("DELETE FROM session_claims WHERE claimed_at < now() - INTERVAL '8 days'");
+  return rows.length;
+}
