@@ -17,7 +17,7 @@ afterAll(() => roost.close());
 /**
  * Sessions of one process: the signing secret in its data directory, a token signed by an app
  * configured otherwise, and the periodic flush of keys' last use. On a cluster the secret is
- * shared through PostgreSQL (tests/cluster/cross-node.test.ts: a token from one node works on the
+ * shared through PostgreSQL (tests/cluster/cross-node.cluster.ts: a token from one node works on the
  * other).
  */
 describe("sessions and keys of one process", () => {

@@ -10,7 +10,7 @@ import { eventsFixture } from "./events.support";
 /**
  * The events API over the embedded store's own states (hot, sealed, compacted) and its
  * per-process rate limit. On a cluster, ClickHouse has one state, and the shared rate limit is
- * tested across nodes (tests/cluster/cross-node.test.ts).
+ * tested across nodes (tests/cluster/cross-node.cluster.ts).
  */
 const { f, ev, put, list, pageAll } = eventsFixture();
 

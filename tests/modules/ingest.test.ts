@@ -553,6 +553,86 @@ describe("who may ingest", () => {
 });
 
 describe("POST /v1/import", () => {
+  test("accepts old timestamps that ingest refuses, and updates existing ids in place", async () => {
+    const a = await freshApp();
+    const imp = await f.roost.call("POST", "/v1/keys", {
+      token: f.t.token,
+      body: { kind: "import", name: "backfill", app_id: a.appId },
+    });
+    const key = imp.body.secret;
+    const old = event({ timestamp: "2021-03-04T05:06:07.089Z" });
+    const live = event();
+    expect((await send(a.key, { bundle_id: a.bundle, events: [live] })).body.accepted).toBe(1);
+    const ingestOld = await send(a.key, { bundle_id: a.bundle, events: [old] });
+    expect(ingestOld.body.errors).toEqual([
+      { index: 0, message: "timestamp is more than 30 days in the past" },
+    ]);
+
+    const r = await f.roost.call("POST", "/v1/import", {
+      token: key,
+      body: {
+        bundle_id: a.bundle,
+        events: [old, { ...live, message: "corrected" }, event(), event({ level: "bogus" })],
+      },
+    });
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({
+      accepted: 2,
+      updated: 1,
+      rejected: 1,
+      filtered: 0,
+      errors: [{ index: 3, message: "level must be one of info, debug, warn, error" }],
+    });
+    const rows = await stored(a.appId);
+    expect(rows).toHaveLength(3);
+    expect(rows.find((x) => x.client_event_id === live.client_event_id)?.message).toBe("corrected");
+    expect(rows.find((x) => x.client_event_id === old.client_event_id)?.timestamp.toISOString()).toBe(
+      "2021-03-04T05:06:07.089Z",
+    );
+    // Accepted counts each event once: the update adds nothing.
+    const accepted = (await outcomes(a.projectId)).find(
+      (o) => o.outcome === "accepted" && o.category === "default",
+    );
+    expect(accepted?.quantity).toBe(3);
+    // An imported id dedups later ingest.
+    const imported = rows.find(
+      (x) => x.message === "screen_viewed" && x.client_event_id !== old.client_event_id,
+    )!;
+    const again = await send(a.key, {
+      bundle_id: a.bundle,
+      events: [{ ...event(), client_event_id: imported.client_event_id }],
+    });
+    expect(again.body).toMatchObject({ accepted: 0, duplicates: 1 });
+  });
+
+  test("keeps the id of an event whose time is unchanged; takes up to 10,000 events", async () => {
+    const a = await freshApp({}, "backend");
+    const imp = await f.roost.call("POST", "/v1/keys", {
+      token: f.t.token,
+      body: { kind: "import", name: "b", app_id: a.appId },
+    });
+    const e = event({ environment: "backend", timestamp: "2022-01-01T00:00:00.000Z" });
+    await f.roost.call("POST", "/v1/import", { token: imp.body.secret, body: { events: [e] } });
+    const before = (await stored(a.appId))[0]?.id;
+    await f.roost.call("POST", "/v1/import", {
+      token: imp.body.secret,
+      body: { events: [{ ...e, message: "v2" }] },
+    });
+    const after = await stored(a.appId);
+    expect(after.map((x) => [x.id, x.message])).toEqual([[before, "v2"]]);
+    const many = Array.from({ length: 10_000 }, () =>
+      event({ environment: "backend", timestamp: "2020-06-01T00:00:00.000Z" }),
+    );
+    const r = await f.roost.call("POST", "/v1/import", { token: imp.body.secret, body: { events: many } });
+    expect(r.body.accepted).toBe(10_000);
+    const tooMany = await f.roost.call("POST", "/v1/import", {
+      token: imp.body.secret,
+      body: { events: [...many, event()] },
+    });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error).toBe("events must hold 1 to 10000 events, got 10001");
+  });
+
   test("has no per-minute quota", async () => {
     const a = await freshApp({ quota: { events_per_minute: 1 } });
     const imp = await f.roost.call("POST", "/v1/keys", {

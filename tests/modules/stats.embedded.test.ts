@@ -7,7 +7,7 @@ import { statsFixture } from "./stats.support";
 /**
  * The stats API over the embedded store's outcome rollups (minute rows into hourly Parquet) and
  * its per-process rate limit. On a cluster the outcomes are one SummingMergeTree table, and the
- * shared rate limit is tested across nodes (tests/cluster/cross-node.test.ts).
+ * shared rate limit is tested across nodes (tests/cluster/cross-node.cluster.ts).
  */
 const { f, RANGE, stats } = statsFixture();
 

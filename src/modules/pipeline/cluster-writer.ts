@@ -5,11 +5,14 @@ import { categoryOfEvent, type StoredEvent } from "./event";
 import {
   claimEvents,
   claimSessions,
+  deleteOlderCopies,
   insertEvents,
   insertOutcomes,
   markStored,
   releaseEvents,
+  repointClaims,
   storedAlready,
+  storedCopies,
 } from "./repository.cluster";
 import { type OutcomeRow, OutcomeTally } from "./tally";
 import type { WriteJob, WriteResult, Writer } from "./write-queue";
@@ -69,11 +72,13 @@ export class ClusterWriter implements Writer {
         let rows = 0;
         while (this.queue.length > 0) {
           const next = this.queue[0] as Pending;
+          // An import replaces rows, so it goes alone; ingest jobs share a round.
+          if (batch.length > 0 && (next.job.mode === "import" || batch[0]?.job.mode === "import")) break;
           if (batch.length > 0 && rows + next.job.events.length > this.maxRows) break;
           batch.push(this.queue.shift() as Pending);
           rows += next.job.events.length;
         }
-        await this.round(batch);
+        await (batch[0]?.job.mode === "import" ? this.importRound(batch[0]) : this.round(batch));
       }
     } finally {
       this.flushing = null;
@@ -126,6 +131,93 @@ export class ClusterWriter implements Writer {
       return;
     }
     const storedSet = new Set(stored);
+    await this.answer(batch, newSessions, started, (event) =>
+      storedSet.has(event) ? "accepted" : "duplicate",
+    );
+  }
+
+  /**
+   * An import (decision 017): the last copy of each id wins; an id stored before is replaced in
+   * place: the new copies are inserted (keeping the old id when the time is unchanged), then the
+   * older copies are deleted by a mutation on every shard, waited for, so a reader may see both
+   * copies for that moment but never none. A failure before the delete leaves both; the retry's
+   * delete removes every copy older than it. Updates add no outcome, as in the embedded store.
+   */
+  private async importRound(pending: Pending): Promise<void> {
+    const started = performance.now();
+    const { job } = pending;
+    const last = new Map<string, StoredEvent>();
+    for (const { event } of job.events) {
+      last.delete(event.clientEventId);
+      last.set(event.clientEventId, event);
+    }
+    const chosen = [...last.values()];
+    let fresh: StoredEvent[] = [];
+    let replaced: StoredEvent[] = [];
+    let newSessions = new Set<string>();
+    try {
+      const { claimed } = await this.control.atomic((tx) => claimEvents(tx, chosen));
+      fresh = chosen.filter((e) => claimed.has(keyOf(e)));
+      const known = chosen.filter((e) => !claimed.has(keyOf(e)));
+      const old = await storedCopies(
+        this.ch,
+        job.appId,
+        known.map((e) => e.clientEventId),
+      );
+      // A known id with no stored copy (its node died before the insert) is stored as new.
+      fresh.push(...known.filter((e) => !old.has(e.clientEventId)));
+      replaced = known.flatMap((e) => {
+        const copy = old.get(e.clientEventId);
+        if (!copy) return [];
+        // An id names its event's time: it stays when the time does.
+        return [copy.ts === e.timestamp ? { ...e, id: copy.id } : e];
+      });
+      try {
+        await insertEvents(this.ch, [...fresh, ...replaced]);
+      } catch (error) {
+        await this.control
+          .atomic((tx) =>
+            releaseEvents(
+              tx,
+              fresh.filter((e) => claimed.has(keyOf(e))),
+            ),
+          )
+          .catch((e) => this.log.error("releasing claims failed", { error: String(e) }));
+        throw error;
+      }
+      await deleteOlderCopies(
+        this.ch,
+        job.appId,
+        replaced.map((e) => e.clientEventId),
+        job.receivedAt,
+      );
+      newSessions = await this.control.atomic(async (tx) => {
+        await markStored(tx, fresh);
+        await repointClaims(tx, [...replaced, ...fresh.filter((e) => !claimed.has(keyOf(e)))]);
+        return claimSessions(tx, uniqueSessions(fresh));
+      });
+    } catch (error) {
+      this.log.error("cluster import failed", { events: job.events.length, error: String(error) });
+      pending.reject(error);
+      return;
+    }
+    const updates = new Set(replaced.map((e) => e.clientEventId));
+    // Earlier copies of an id in the batch, and replacements, are updates; the rest is new.
+    await this.answer([pending], newSessions, started, (event) =>
+      last.get(event.clientEventId) === event && !updates.has(event.clientEventId) ? "accepted" : "updated",
+    );
+  }
+
+  /**
+   * Counts each job's outcomes by each event's role (accepted, duplicate, or an import's update,
+   * which adds no outcome), writes them, and answers the requests.
+   */
+  private async answer(
+    batch: readonly Pending[],
+    newSessions: Set<string>,
+    started: number,
+    role: (event: StoredEvent) => "accepted" | "duplicate" | "updated",
+  ): Promise<void> {
     const outcomes = new OutcomeTally();
     const results = batch.map(({ job }) => {
       outcomes.merge(job.outcomes);
@@ -134,7 +226,10 @@ export class ClusterWriter implements Writer {
       let sessionsStarted = 0;
       for (const { event } of job.events) {
         const category = categoryOfEvent(event);
-        if (storedSet.has(event)) {
+        const as = role(event);
+        if (as === "updated") {
+          result.updated++;
+        } else if (as === "accepted") {
           result.accepted++;
           outcomes.count(job, "accepted", null, category);
           if (!event.unkeyed) {

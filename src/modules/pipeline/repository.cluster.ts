@@ -144,3 +144,46 @@ export async function pruneClaims(tx: Tx): Promise<number> {
   await tx.run("DELETE FROM session_claims WHERE claimed_at < now() - INTERVAL '8 days'");
   return rows.length;
 }
+
+/** The stored copies of these ids of an app: their ids and times (an import replaces them). */
+export async function storedCopies(
+  ch: ClickHouse,
+  appId: string,
+  clientEventIds: readonly string[],
+): Promise<Map<string, { id: string; ts: number }>> {
+  if (clientEventIds.length === 0) return new Map();
+  const rows = await ch.rows<{ client_event_id: string; id_text: string; ts: number }>(
+    `SELECT client_event_id, toString(id) AS id_text, ts FROM events
+     WHERE app_id = toUUID(${literal(appId)}) AND client_event_id IN (${clientEventIds.map((c) => literal(c)).join(", ")})`,
+  );
+  return new Map(rows.map((r) => [r.client_event_id, { id: r.id_text, ts: Number(r.ts) }]));
+}
+
+/**
+ * Deletes the copies of these ids received before `before` (an import's new copies are already
+ * in): a mutation on every shard, waited for.
+ */
+export async function deleteOlderCopies(
+  ch: ClickHouse,
+  appId: string,
+  clientEventIds: readonly string[],
+  before: number,
+): Promise<void> {
+  if (clientEventIds.length === 0) return;
+  await ch.mutateEveryShard(
+    "events_local",
+    `ALTER TABLE events_local DELETE WHERE app_id = toUUID(${literal(appId)})
+       AND client_event_id IN (${clientEventIds.map((c) => literal(c)).join(", ")}) AND received_ms < ${literal(before)}`,
+  );
+}
+
+/** Claims of replaced events point at their new copies, stored. */
+export async function repointClaims(tx: Tx, events: readonly StoredEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await tx.run(
+    `UPDATE event_claims c SET event_id = u.event_id, stored = true
+     FROM unnest(?::JSON::UUID[], ?::JSON::VARCHAR[], ?::JSON::UUID[]) AS u(app_id, client_event_id, event_id)
+     WHERE c.app_id = u.app_id AND c.client_event_id = u.client_event_id`,
+    [events.map((e) => e.appId), events.map((e) => e.clientEventId), events.map((e) => e.id)],
+  );
+}

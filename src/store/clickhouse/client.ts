@@ -1,5 +1,6 @@
 import { type ClickHouseClient, createClient } from "@clickhouse/client";
 import { ApiError } from "../../lib/errors";
+import { literal } from "./literal";
 
 export interface ClickHouseConfig {
   /** Where queries and inserts go (any shard: each holds the Distributed tables). */
@@ -81,6 +82,33 @@ export class ClickHouse {
     const client = this.shardClients[shard];
     if (!client) throw new Error(`no shard ${shard}`);
     await client.command({ query });
+  }
+
+  /**
+   * A mutation (ALTER … DELETE) of a local table on every shard, answered once every shard has
+   * applied it: mutations are asynchronous on 18.16 (no `mutations_sync`), so this waits for
+   * `system.mutations` to show none left.
+   */
+  async mutateEveryShard(table: string, query: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    try {
+      for (const shard of this.shardClients) await shard.command({ query });
+      for (const shard of this.shardClients) {
+        for (;;) {
+          const result = await shard.query({
+            query: `SELECT count() AS n FROM system.mutations WHERE database = currentDatabase() AND table = ${literal(table)} AND is_done = 0`,
+            format: "JSONEachRow",
+          });
+          const [row] = (await result.json()) as Array<{ n: number }>;
+          if (Number(row?.n ?? 0) === 0) break;
+          if (Date.now() > deadline)
+            throw new Error(`a mutation of ${table} did not finish within ${timeoutMs} ms`);
+          await Bun.sleep(20);
+        }
+      }
+    } catch (error) {
+      throw unavailable(error, "writing");
+    }
   }
 
   async rowsOnShard<T>(shard: number, query: string): Promise<T[]> {
