@@ -15,7 +15,7 @@ import {
   storedCopies,
 } from "./repository.cluster";
 import { type OutcomeRow, OutcomeTally } from "./tally";
-import type { WriteJob, WriteResult, Writer } from "./write-queue";
+import { JobCounts, takeBatch, type WriteJob, type WriteResult, type Writer } from "./write-queue";
 
 interface Pending {
   job: WriteJob;
@@ -68,16 +68,7 @@ export class ClusterWriter implements Writer {
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
-        const batch: Pending[] = [];
-        let rows = 0;
-        while (this.queue.length > 0) {
-          const next = this.queue[0] as Pending;
-          // An import replaces rows, so it goes alone; ingest jobs share a round.
-          if (batch.length > 0 && (next.job.mode === "import" || batch[0]?.job.mode === "import")) break;
-          if (batch.length > 0 && rows + next.job.events.length > this.maxRows) break;
-          batch.push(this.queue.shift() as Pending);
-          rows += next.job.events.length;
-        }
+        const { batch } = takeBatch(this.queue, this.maxRows);
         await (batch[0]?.job.mode === "import" ? this.importRound(batch[0]) : this.round(batch));
       }
     } finally {
@@ -222,35 +213,21 @@ export class ClusterWriter implements Writer {
     const results = batch.map(({ job }) => {
       outcomes.merge(job.outcomes);
       const result: WriteResult = { accepted: 0, duplicates: 0, updated: 0 };
-      let sessionEvents = 0;
-      let sessionsStarted = 0;
+      const counts = new JobCounts();
       for (const { event } of job.events) {
-        const category = categoryOfEvent(event);
         const as = role(event);
         if (as === "updated") {
           result.updated++;
         } else if (as === "accepted") {
           result.accepted++;
-          outcomes.count(job, "accepted", null, category);
-          if (!event.unkeyed) {
-            sessionEvents++;
-            if (newSessions.delete(`${event.appId}|${event.sessionId}`)) sessionsStarted++;
-          }
+          const first = event.unkeyed ? null : newSessions.delete(`${event.appId}|${event.sessionId}`);
+          counts.accepted(categoryOfEvent(event), first);
         } else {
           result.duplicates++;
-          outcomes.count(job, "invalid", "duplicate", category);
+          counts.duplicate(categoryOfEvent(event));
         }
       }
-      outcomes.add({
-        projectId: job.projectId,
-        keyId: job.keyId,
-        at: job.receivedAt,
-        outcome: "accepted",
-        reason: null,
-        category: "session",
-        quantity: sessionEvents,
-        timesSeen: sessionsStarted,
-      });
+      counts.addTo(outcomes, job);
       return result;
     });
     try {

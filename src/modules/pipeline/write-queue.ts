@@ -31,6 +31,26 @@ export interface WriteJob {
   sessions?: readonly ReleaseSessions[];
 }
 
+/**
+ * The next commit's jobs, taken off the front of `queue`: whatever waits, up to `maxRows` events;
+ * an import replaces rows, so it commits alone, and ingest jobs share a commit.
+ */
+export function takeBatch<T extends { job: WriteJob }>(
+  queue: T[],
+  maxRows: number,
+): { batch: T[]; rows: number } {
+  const batch: T[] = [];
+  let rows = 0;
+  while (queue.length > 0) {
+    const next = queue[0] as T;
+    if (batch.length > 0 && (next.job.mode === "import" || batch[0]?.job.mode === "import")) break;
+    if (batch.length > 0 && rows + next.job.events.length > maxRows) break;
+    batch.push(queue.shift() as T);
+    rows += next.job.events.length;
+  }
+  return { batch, rows };
+}
+
 /** A job that only records outcomes (refused requests, client reports, relayed outcomes). */
 export function outcomesOnly(outcomes: OutcomeTally): WriteJob {
   return {
@@ -156,16 +176,7 @@ export class WriteQueue implements Writer, SharedWriter {
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
-        const batch: Pending[] = [];
-        let rows = 0;
-        while (this.queue.length > 0) {
-          const next = this.queue[0] as Pending;
-          // An import replaces rows, so it commits alone; ingest jobs share a commit.
-          if (batch.length > 0 && (next.job.mode === "import" || batch[0]?.job.mode === "import")) break;
-          if (batch.length > 0 && rows + next.job.events.length > this.maxRows) break;
-          batch.push(this.queue.shift() as Pending);
-          rows += next.job.events.length;
-        }
+        const { batch, rows } = takeBatch(this.queue, this.maxRows);
         this.queuedRows -= rows;
         await this.flush(batch, rows);
       }
@@ -357,7 +368,7 @@ class Commit {
 }
 
 /** One job's accepted and duplicate counts, summed before they reach the tally. */
-class JobCounts {
+export class JobCounts {
   private readonly acceptedBy = new Map<string, number>();
   private readonly duplicateBy = new Map<string, number>();
   private sessionEvents = 0;
