@@ -11,6 +11,7 @@ trap 'scripts/cluster.sh clean >/dev/null 2>&1 || true' EXIT
 started=$SECONDS
 # The read APIs' own limits are tested on nodes of their own (tests/cluster); these nodes serve
 # every other test, which would only trip over them.
+export ROOST_METRICS_TOKEN="${ROOST_METRICS_TOKEN:-cluster-metrics-token}"
 ROOST_EVENTS_RATE_BURST=1000000 ROOST_EVENTS_RATE_PER_SECOND=1000000 ROOST_STATS_RATE_PER_SECOND=1000000 \
   scripts/cluster.sh start >/dev/null
 echo "cluster up in $((SECONDS - started)) s" >&2

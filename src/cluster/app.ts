@@ -20,6 +20,8 @@ import { SharedQuotas } from "../modules/ingest/quotas.cluster";
 import { IngestService } from "../modules/ingest/service";
 import { keysRoutes } from "../modules/keys";
 import { KeysService } from "../modules/keys/service";
+import { monitoringRoutes } from "../modules/monitoring";
+import { Monitoring } from "../modules/monitoring/service";
 import { outcomesRoutes } from "../modules/outcomes";
 import { OutcomesService } from "../modules/outcomes/service";
 import { ClusterWriter } from "../modules/pipeline/cluster-writer";
@@ -46,8 +48,8 @@ export interface ClusterDeps {
  * A stateless Roost node of a cluster (ROOST_STORE=clickhouse, decision 017): the same routes,
  * services and contracts as the embedded app, on PostgreSQL (control plane, dedup claims, quotas)
  * and ClickHouse (events, outcomes). Mounted so far: auth, teams, projects, apps, keys, Owlmetry
- * ingest and client reports, relayed outcomes, the events API and Sentry's stats; the rest of the API answers 404 on a cluster until
- * its repository has a ClickHouse side.
+ * ingest and client reports, relayed outcomes, the events API, Sentry's stats and /metrics; the
+ * rest of the API answers 404 on a cluster until its repository has a ClickHouse side.
  */
 export async function createClusterApp(config: Config, deps: ClusterDeps) {
   const { pg, ch, log } = deps;
@@ -62,6 +64,9 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
   const auth = new AuthService(pg, signer, config.jwtTtlSeconds, log);
   const contexts = new AppContexts(pg);
   const writer = new ClusterWriter(pg, ch, log);
+  // Prometheus: requests, outcomes, rounds and the write queue of this node (no store gauges).
+  const monitoring = new Monitoring(null, () => writer.depth);
+  writer.watch((outcomes, ms) => monitoring.committed(outcomes, ms));
   const ingest = new IngestService(contexts, writer, new SharedQuotas(pg));
   const events = new EventsService(
     pg,
@@ -85,7 +90,9 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
   const guard = authGuard(auth, limits);
   // Another node's change to keys, apps or projects: this node's caches go before the request is served.
   let seen = await controlVersion(pg);
-  const app = httpShell(config, log)
+  const app = httpShell(config, log, (method, route, status, ms) =>
+    monitoring.request(method, route, status, ms),
+  )
     .onRequest(async () => {
       const now = await controlVersion(pg);
       if (now !== seen) {
@@ -93,6 +100,7 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
         changed();
       }
     })
+    .use(monitoringRoutes(monitoring, config.metricsToken))
     .use(authRoutes(guard, auth, pg))
     .use(teamsRoutes(guard, new TeamsService(pg)))
     .use(projectsRoutes(guard, new ProjectsService(pg, changed)))

@@ -237,4 +237,24 @@ describe("across nodes", () => {
     });
     expect(again.body).toMatchObject({ accepted: 1, duplicates: 1 });
   });
+
+  test("each node's /metrics counts what it committed; without the token it is a 401", async () => {
+    const token = process.env.ROOST_METRICS_TOKEN as string;
+    const scrape = async () => {
+      const r = await fetch(`${nodes[1]}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      expect(r.status).toBe(200);
+      const line = (await r.text())
+        .split("\n")
+        .find((l) => l.startsWith('roost_outcomes_total{outcome="accepted",category="default"}'));
+      return Number(line?.split(" ").at(-1) ?? 0);
+    };
+    expect((await fetch(`${nodes[1]}/metrics`)).status).toBe(401);
+    const a = await freshApp();
+    const before = await scrape();
+    const r = await onNode(1, "POST", "/v1/ingest", a.key, {
+      events: Array.from({ length: 7 }, () => event(crypto.randomUUID())),
+    });
+    expect(r.body.accepted).toBe(7);
+    expect((await scrape()) - before).toBe(7);
+  });
 });

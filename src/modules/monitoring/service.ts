@@ -23,7 +23,8 @@ export class Monitoring {
   private readonly uploadFailed: Gauge;
   private readonly cachedBytes: Gauge;
 
-  constructor(store: Store, queueDepth: () => number) {
+  /** `store`: the embedded store, whose sizes are gauges; null on a cluster node (decision 017). */
+  constructor(store: Store | null, queueDepth: () => number) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.requests = new Counter({
@@ -91,38 +92,7 @@ export class Monitoring {
       help: "Bytes of lake files on local disk after the last run's cache trim (with object storage)",
       registers,
     });
-    // The store's sizes, read once per scrape by the first gauge and handed to the others.
-    let sizes: Promise<Awaited<ReturnType<typeof storeGauges>>> | null = null;
-    const read = () => {
-      sizes ??= store.snapshot((tx) => storeGauges(tx)).finally(() => setTimeout(() => (sizes = null), 0));
-      return sizes;
-    };
-    const fromStore = (
-      name: string,
-      help: string,
-      pick: (s: Awaited<ReturnType<typeof storeGauges>>) => number,
-    ) =>
-      new Gauge({
-        name,
-        help,
-        registers,
-        async collect() {
-          this.set(pick(await read()));
-        },
-      });
-    fromStore("roost_hot_rows", "Events in the hot table, not yet sealed into the lake", (s) => s.hot);
-    fromStore("roost_lake_files", "Live Parquet files of events in the lake", (s) => s.files);
-    fromStore("roost_lake_bytes", "Bytes of the lake's live event files", (s) => s.bytes);
-    new Gauge({
-      name: "roost_duckdb_memory_bytes",
-      help: "DuckDB's memory in use, by what it holds (duckdb_memory())",
-      labelNames: ["tag"],
-      registers,
-      async collect() {
-        this.reset();
-        for (const m of (await read()).memory) this.set({ tag: m.tag.toLowerCase() }, Number(m.bytes));
-      },
-    });
+    if (store) embeddedStoreGauges(store, registers);
   }
 
   /** One answered request; `route` is the route's declared path (a bounded set). */
@@ -162,4 +132,40 @@ export class Monitoring {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/** The embedded store's sizes: hot rows, the lake's live files and bytes, DuckDB's memory. */
+function embeddedStoreGauges(store: Store, registers: Registry[]): void {
+  // The store's sizes, read once per scrape by the first gauge and handed to the others.
+  let sizes: Promise<Awaited<ReturnType<typeof storeGauges>>> | null = null;
+  const read = () => {
+    sizes ??= store.snapshot((tx) => storeGauges(tx)).finally(() => setTimeout(() => (sizes = null), 0));
+    return sizes;
+  };
+  const fromStore = (
+    name: string,
+    help: string,
+    pick: (s: Awaited<ReturnType<typeof storeGauges>>) => number,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        this.set(pick(await read()));
+      },
+    });
+  fromStore("roost_hot_rows", "Events in the hot table, not yet sealed into the lake", (s) => s.hot);
+  fromStore("roost_lake_files", "Live Parquet files of events in the lake", (s) => s.files);
+  fromStore("roost_lake_bytes", "Bytes of the lake's live event files", (s) => s.bytes);
+  new Gauge({
+    name: "roost_duckdb_memory_bytes",
+    help: "DuckDB's memory in use, by what it holds (duckdb_memory())",
+    labelNames: ["tag"],
+    registers,
+    async collect() {
+      this.reset();
+      for (const m of (await read()).memory) this.set({ tag: m.tag.toLowerCase() }, Number(m.bytes));
+    },
+  });
 }
