@@ -172,7 +172,7 @@ start_nodes() {
     local home="$DIR/node$i"
     mkdir -p "$home"
     if running "$home/node.pid"; then continue; fi
-    ROOST_DATA_DIR="$home/data" ROOST_PORT="${NODE_PORTS[$i]}" ROOST_NODE_NAME="node$i" \
+    ROOST_DATA_DIR="$home/data" ROOST_PORT="${NODE_PORTS[$i]}" \
       "$ROOT/node_modules/.bin/bun" "$ROOT/src/main.ts" serve >"$home/node.log" 2>&1 &
     echo $! >"$home/node.pid"
   done
