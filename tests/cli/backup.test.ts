@@ -2,7 +2,17 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ingestLoad, type LoadLedger } from "../support/load";
-import { firstRunKeys, MAIN, type RunningServer, startServer, stopServer, tempDir } from "../support/server";
+import {
+  firstRunKeys,
+  killServersAfterAll,
+  MAIN,
+  type RunningServer,
+  startServer,
+  stopServer,
+  tempDir,
+} from "../support/server";
+
+killServersAfterAll();
 
 /**
  * `roost backup` and `roost restore`, for real: a backup taken through the running server's

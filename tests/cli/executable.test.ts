@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { copyFileSync, existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { firstRunKeys, startServer, stopServer, tempDir } from "../support/server";
+import { firstRunKeys, killServersAfterAll, startServer, stopServer, tempDir } from "../support/server";
+
+killServersAfterAll();
 
 const ROOT = join(import.meta.dir, "../..");
 const alone = tempDir("roost-exe-"); // outside the repository: no node_modules anywhere near

@@ -3,7 +3,9 @@ import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ingestLoad, type LoadLedger } from "../support/load";
 import { S3_KEY, startS3 } from "../support/s3";
-import { firstRunKeys, startServer, stopServer, tempDir } from "../support/server";
+import { firstRunKeys, killServersAfterAll, startServer, stopServer, tempDir } from "../support/server";
+
+killServersAfterAll();
 
 /**
  * `roost serve` with ROOST_LAKE_URL, as a user runs it: the storage job uploads and trims the

@@ -1,7 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { rmSync } from "node:fs";
-import { firstRunKeys, startServer, stopServer, tempDir } from "../support/server";
+import { firstRunKeys, killServersAfterAll, startServer, stopServer, tempDir } from "../support/server";
+
+killServersAfterAll();
 
 /**
  * The server's log of a whole session of work, as a log shipper gets it (ROOST_LOG_FORMAT=json,

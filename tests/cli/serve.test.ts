@@ -1,6 +1,8 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
-import { firstRunKeys, MAIN, startServer, stopServer, tempDir } from "../support/server";
+import { firstRunKeys, killServersAfterAll, MAIN, startServer, stopServer, tempDir } from "../support/server";
+
+killServersAfterAll();
 
 const dirs: string[] = [];
 afterAll(() => {

@@ -5,7 +5,9 @@ import { createLogger } from "../../src/lib/log";
 import type { PgStore } from "../../src/store/postgres/db";
 import { type Roost, startRoost, type Tenant } from "../helpers";
 import { ingestLoad, type LoadLedger } from "../support/load";
-import { type RunningServer, startServer, stopServer, tempDir } from "../support/server";
+import { killServersAfterAll, type RunningServer, startServer, stopServer, tempDir } from "../support/server";
+
+killServersAfterAll();
 
 /**
  * What a cluster promises across its nodes (decision 017), on the cluster `npm run test:cluster`

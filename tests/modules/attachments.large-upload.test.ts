@@ -2,7 +2,16 @@ import { afterAll, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { firstRunKeys, type RunningServer, startServer, stopServer, tempDir } from "../support/server";
+import {
+  firstRunKeys,
+  killServersAfterAll,
+  type RunningServer,
+  startServer,
+  stopServer,
+  tempDir,
+} from "../support/server";
+
+killServersAfterAll();
 
 const MiB = 1024 * 1024;
 const SIZE = 200 * MiB;

@@ -1,7 +1,16 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { Store } from "../../src/store/db";
-import { firstRunKeys, type RunningServer, startServer, stopServer, tempDir } from "../support/server";
+import {
+  firstRunKeys,
+  killServersAfterAll,
+  type RunningServer,
+  startServer,
+  stopServer,
+  tempDir,
+} from "../support/server";
+
+killServersAfterAll();
 
 /**
  * The shared writes of the group commit (claims, properties, feedback), for real: a spawned server

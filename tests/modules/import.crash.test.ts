@@ -6,7 +6,9 @@ import { createKeyIn } from "../../src/modules/keys/service";
 import { Store } from "../../src/store/db";
 import { eventsSource } from "../../src/store/events-source";
 import { Lake } from "../../src/store/lake";
-import { firstRunKeys, startServer, stopServer, tempDir } from "../support/server";
+import { firstRunKeys, killServersAfterAll, startServer, stopServer, tempDir } from "../support/server";
+
+killServersAfterAll();
 
 /**
  * Crash safety of an import that replaces sealed events, for real: its commit writes lake files

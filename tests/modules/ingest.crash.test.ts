@@ -2,7 +2,16 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { Store } from "../../src/store/db";
 import { ingestLoad, type LoadLedger } from "../support/load";
-import { firstRunKeys, type RunningServer, startServer, stopServer, tempDir } from "../support/server";
+import {
+  firstRunKeys,
+  killServersAfterAll,
+  type RunningServer,
+  startServer,
+  stopServer,
+  tempDir,
+} from "../support/server";
+
+killServersAfterAll();
 
 /**
  * Crash safety, for real: a spawned server under concurrent ingest load is killed with SIGKILL at

@@ -1,6 +1,15 @@
 import { afterAll, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
-import { firstRunKeys, type RunningServer, startServer, stopServer, tempDir } from "../support/server";
+import {
+  firstRunKeys,
+  killServersAfterAll,
+  type RunningServer,
+  startServer,
+  stopServer,
+  tempDir,
+} from "../support/server";
+
+killServersAfterAll();
 
 /**
  * Webhooks across a kill -9, for real: a spawned server notifies a local receiver of 30 new

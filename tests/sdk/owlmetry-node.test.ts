@@ -2,7 +2,16 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 import { OwlmetryNode } from "../support/owlmetry-node";
-import { firstRunKeys, type RunningServer, startServer, stopServer, tempDir } from "../support/server";
+import {
+  firstRunKeys,
+  killServersAfterAll,
+  type RunningServer,
+  startServer,
+  stopServer,
+  tempDir,
+} from "../support/server";
+
+killServersAfterAll();
 
 /**
  * Owlmetry's Node SDK integration tests (owlmetry-node `tests/integration/round-trip.test.ts` and

@@ -5,7 +5,9 @@ import { Store, StoreLockedError } from "../../src/store/db";
 import { eventsSource } from "../../src/store/events-source";
 import { Lake } from "../../src/store/lake";
 import { ingestLoad, type LoadLedger } from "../support/load";
-import { firstRunKeys, startServer, stopServer, tempDir } from "../support/server";
+import { firstRunKeys, killServersAfterAll, startServer, stopServer, tempDir } from "../support/server";
+
+killServersAfterAll();
 
 /**
  * `kill -9` at random moments while the storage job seals and compacts every second under

@@ -1,13 +1,23 @@
+import { afterAll } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 
-/** Servers still running when the test process exits (a failed test) are killed with it. */
+/** Servers started and not yet exited. */
 const running = new Set<Subprocess>();
-process.on("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
-});
+
+/**
+ * Kills, when the calling test file ends, every server it started that still runs. Bun's test
+ * runner does not run `process.on("exit")` handlers, so a failed expectation would otherwise leave
+ * a server (and its storage job) running after the tests; a hook in this module would run once
+ * per process, not per file, so each file that starts servers calls this.
+ */
+export function killServersAfterAll(): void {
+  afterAll(() => {
+    for (const child of running) child.kill("SIGKILL");
+  });
+}
 
 /** The real entry point as a child process, as a user runs it. */
 export const MAIN = join(import.meta.dir, "../../src/main.ts");

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { type RunningServer, startServer, stopServer, tempDir } from "../support/server";
+import { killServersAfterAll, type RunningServer, startServer, stopServer, tempDir } from "../support/server";
+
+killServersAfterAll();
 
 /**
  * The dashboard end to end, in Debian's Chromium (`.ci/run` installs it), against a real server

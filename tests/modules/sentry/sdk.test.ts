@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { firstRunKeys, type RunningServer, startServer, stopServer, tempDir } from "../../support/server";
+import {
+  firstRunKeys,
+  killServersAfterAll,
+  type RunningServer,
+  startServer,
+  stopServer,
+  tempDir,
+} from "../../support/server";
+
+killServersAfterAll();
 
 /**
  * Sentry's own SDKs, unchanged, sending to a Roost started on a free port with only the DSN set.
