@@ -12,8 +12,6 @@ import {
   tempDir,
 } from "../support/server";
 
-killServersAfterAll();
-
 /**
  * `roost backup` and `roost restore`, for real: a backup taken through the running server's
  * control socket while it ingests, restored into a new directory and served; backups killed
@@ -154,3 +152,6 @@ describe("roost backup and restore", () => {
     }
   }, 60_000);
 });
+
+// Last: afterAll hooks run in the order they are registered, and this file's own come first.
+killServersAfterAll();

@@ -3,8 +3,6 @@ import { copyFileSync, existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { firstRunKeys, killServersAfterAll, startServer, stopServer, tempDir } from "../support/server";
 
-killServersAfterAll();
-
 const ROOT = join(import.meta.dir, "../..");
 const alone = tempDir("roost-exe-"); // outside the repository: no node_modules anywhere near
 const home = tempDir("roost-exe-home-");
@@ -114,3 +112,6 @@ test("the executable alone: ingest, read back, seal, read again, stop cleanly", 
   expect(readdirSync(join(home, ".cache", "roost")).length).toBe(1);
   expect(readdirSync(alone)).toEqual(["roost"]);
 });
+
+// Last: afterAll hooks run in the order they are registered, and this file's own come first.
+killServersAfterAll();

@@ -5,8 +5,6 @@ import { ingestLoad, type LoadLedger } from "../support/load";
 import { S3_KEY, startS3 } from "../support/s3";
 import { firstRunKeys, killServersAfterAll, startServer, stopServer, tempDir } from "../support/server";
 
-killServersAfterAll();
-
 /**
  * `roost serve` with ROOST_LAKE_URL, as a user runs it: the storage job uploads and trims the
  * cache on its own, a kill -9 loses nothing acknowledged, a restart with the local lake deleted
@@ -98,3 +96,6 @@ test("a server with its lake in a bucket uploads, evicts, survives kill -9 and a
     if (server.child.exitCode === null) server.child.kill("SIGKILL");
   }
 });
+
+// Last: afterAll hooks run in the order they are registered, and this file's own come first.
+killServersAfterAll();

@@ -3,8 +3,6 @@ import { createHash } from "node:crypto";
 import { rmSync } from "node:fs";
 import { firstRunKeys, killServersAfterAll, startServer, stopServer, tempDir } from "../support/server";
 
-killServersAfterAll();
-
 /**
  * The server's log of a whole session of work, as a log shipper gets it (ROOST_LOG_FORMAT=json,
  * debug): every line after the first start's banner a JSON object, one request line per request
@@ -118,3 +116,6 @@ describe("the log of a session", () => {
     expect(records.some((r) => r.msg === "storage job" && typeof r.ms === "number")).toBe(true);
   }, 60_000);
 });
+
+// Last: afterAll hooks run in the order they are registered, and this file's own come first.
+killServersAfterAll();

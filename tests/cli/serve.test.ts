@@ -2,8 +2,6 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { firstRunKeys, killServersAfterAll, MAIN, startServer, stopServer, tempDir } from "../support/server";
 
-killServersAfterAll();
-
 const dirs: string[] = [];
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -236,3 +234,6 @@ describe("roost demo", () => {
     expect(await stopServer(server)).toBe(0);
   });
 });
+
+// Last: afterAll hooks run in the order they are registered, and this file's own come first.
+killServersAfterAll();

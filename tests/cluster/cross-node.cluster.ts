@@ -7,8 +7,6 @@ import { type Roost, startRoost, type Tenant } from "../helpers";
 import { ingestLoad, type LoadLedger } from "../support/load";
 import { killServersAfterAll, type RunningServer, startServer, stopServer, tempDir } from "../support/server";
 
-killServersAfterAll();
-
 /**
  * What a cluster promises across its nodes (decision 017), on the cluster `npm run test:cluster`
  * started: the same event through two nodes is stored once; quotas and the read APIs' rate limits
@@ -260,3 +258,6 @@ describe("across nodes", () => {
     expect((await scrape()) - before).toBe(7);
   });
 });
+
+// Last: afterAll hooks run in the order they are registered, and this file's own come first.
+killServersAfterAll();

@@ -11,8 +11,6 @@ import {
   tempDir,
 } from "../support/server";
 
-killServersAfterAll();
-
 const MiB = 1024 * 1024;
 const SIZE = 200 * MiB;
 const CHUNK = MiB;
@@ -92,3 +90,6 @@ test("a 200 MiB upload streams to disk: the server's RSS grows by under 64 MiB",
   console.log(`rss before ${Math.round(before / MiB)} MiB, peak ${Math.round(peak / MiB)} MiB`);
   expect(peak - before).toBeLessThan(64 * MiB);
 }, 120_000);
+
+// Last: afterAll hooks run in the order they are registered, and this file's own come first.
+killServersAfterAll();

@@ -10,8 +10,6 @@ import {
   tempDir,
 } from "../support/server";
 
-killServersAfterAll();
-
 /**
  * The shared writes of the group commit (claims, properties, feedback), for real: a spawned server
  * under a mixed load of them and of events is killed with SIGKILL mid-load and restarted; every
@@ -139,3 +137,6 @@ describe("kill -9 under claims, properties, feedback and events", () => {
     }
   }, 90_000);
 });
+
+// Last: afterAll hooks run in the order they are registered, and this file's own come first.
+killServersAfterAll();

@@ -8,8 +8,6 @@ import { eventsSource } from "../../src/store/events-source";
 import { Lake } from "../../src/store/lake";
 import { firstRunKeys, killServersAfterAll, startServer, stopServer, tempDir } from "../support/server";
 
-killServersAfterAll();
-
 /**
  * Crash safety of an import that replaces sealed events, for real: its commit writes lake files
  * again without the old copies. A spawned server re-importing sealed events from several
@@ -156,3 +154,6 @@ describe("kill -9 during imports that replace sealed events", () => {
     }
   }, 120_000);
 });
+
+// Last: afterAll hooks run in the order they are registered, and this file's own come first.
+killServersAfterAll();

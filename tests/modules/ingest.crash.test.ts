@@ -11,8 +11,6 @@ import {
   tempDir,
 } from "../support/server";
 
-killServersAfterAll();
-
 /**
  * Crash safety, for real: a spawned server under concurrent ingest load is killed with SIGKILL at
  * an arbitrary moment, twice, and restarted; then the store must hold every event the clients saw
@@ -93,3 +91,6 @@ describe("kill -9 under ingest load", () => {
     }
   }, 90_000);
 });
+
+// Last: afterAll hooks run in the order they are registered, and this file's own come first.
+killServersAfterAll();

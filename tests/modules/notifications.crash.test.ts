@@ -9,8 +9,6 @@ import {
   tempDir,
 } from "../support/server";
 
-killServersAfterAll();
-
 /**
  * Webhooks across a kill -9, for real: a spawned server notifies a local receiver of 30 new
  * issues; the receiver refuses each delivery's first attempt, and the server is killed while
@@ -116,3 +114,6 @@ test("every new issue is delivered once across a kill -9", async () => {
     receiver.stop(true);
   }
 });
+
+// Last: afterAll hooks run in the order they are registered, and this file's own come first.
+killServersAfterAll();

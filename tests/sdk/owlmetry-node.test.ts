@@ -11,8 +11,6 @@ import {
   tempDir,
 } from "../support/server";
 
-killServersAfterAll();
-
 /**
  * Owlmetry's Node SDK integration tests (owlmetry-node `tests/integration/round-trip.test.ts` and
  * `feedback.test.ts`), ported: the same calls through a port of the SDK's requests
@@ -239,3 +237,6 @@ describe("setUser's claim (as the Swift and Android SDKs send it)", () => {
     expect(counted).toMatchObject({ count: 3, unique_users: 1 });
   });
 });
+
+// Last: afterAll hooks run in the order they are registered, and this file's own come first.
+killServersAfterAll();

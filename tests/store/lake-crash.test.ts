@@ -7,8 +7,6 @@ import { Lake } from "../../src/store/lake";
 import { ingestLoad, type LoadLedger } from "../support/load";
 import { firstRunKeys, killServersAfterAll, startServer, stopServer, tempDir } from "../support/server";
 
-killServersAfterAll();
-
 /**
  * `kill -9` at random moments while the storage job seals and compacts every second under
  * ingest load (grace 0, late events spread over five hours, so each seal adds files to old
@@ -107,3 +105,6 @@ describe("kill -9 during seal and compaction", () => {
     );
   }, 120_000);
 });
+
+// Last: afterAll hooks run in the order they are registered, and this file's own come first.
+killServersAfterAll();

@@ -11,7 +11,9 @@ const running = new Set<Subprocess>();
  * Kills, when the calling test file ends, every server it started that still runs. Bun's test
  * runner does not run `process.on("exit")` handlers, so a failed expectation would otherwise leave
  * a server (and its storage job) running after the tests; a hook in this module would run once
- * per process, not per file, so each file that starts servers calls this.
+ * per process, not per file, so each file that starts servers calls this, at its end: afterAll
+ * hooks run in the order they are registered, and the file's own (a client's last flush, a clean
+ * stop) must run first.
  */
 export function killServersAfterAll(): void {
   afterAll(() => {

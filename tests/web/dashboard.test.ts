@@ -4,8 +4,6 @@ import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { killServersAfterAll, type RunningServer, startServer, stopServer, tempDir } from "../support/server";
 
-killServersAfterAll();
-
 /**
  * The dashboard end to end, in Debian's Chromium (`.ci/run` installs it), against a real server
  * started with the demo week. Screenshots go to a temporary directory, or to docs/screenshots with
@@ -667,3 +665,6 @@ describe("the dashboard", () => {
     expect(await page.content()).not.toContain(secret);
   }, 60_000);
 });
+
+// Last: afterAll hooks run in the order they are registered, and this file's own come first.
+killServersAfterAll();

@@ -10,8 +10,6 @@ import {
   tempDir,
 } from "../../support/server";
 
-killServersAfterAll();
-
 /**
  * Sentry's own SDKs, unchanged, sending to a Roost started on a free port with only the DSN set.
  * Each SDK runs as a program of its own (tests/support/sentry-client.mjs): an SDK instruments its
@@ -206,3 +204,6 @@ describe.each([
     });
   });
 });
+
+// Last: afterAll hooks run in the order they are registered, and this file's own come first.
+killServersAfterAll();
