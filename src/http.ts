@@ -3,7 +3,7 @@ import { Elysia } from "elysia";
 import type { Config } from "./config";
 import { errorHandler } from "./lib/error-handler";
 import type { Logger } from "./lib/log";
-import { RateLimiter } from "./lib/rate-limit";
+import { type Limiter, RateLimiter } from "./lib/rate-limit";
 import type { Caller } from "./modules/access/caller";
 import type { RateLimits } from "./modules/access/guard";
 import { dashboardRoutes } from "./modules/dashboard";
@@ -63,21 +63,28 @@ export function httpShell(
     .use(healthRoutes(config.version));
 }
 
-/** The per-caller limits of the read APIs, as configured. */
-export function rateLimits(config: Config): RateLimits {
+/**
+ * The per-caller limits of the read APIs, as configured; `bucket` makes each limit's buckets (this
+ * process's by default; a cluster node's are shared through PostgreSQL).
+ */
+export function rateLimits(
+  config: Config,
+  bucket: (name: keyof RateLimits, burst: number, perSecond: number) => Limiter = (_, burst, perSecond) =>
+    new RateLimiter(burst, perSecond),
+): RateLimits {
   return {
     events: {
-      limiter: new RateLimiter(config.eventsRateLimit.burst, config.eventsRateLimit.perSecond),
+      limiter: bucket("events", config.eventsRateLimit.burst, config.eventsRateLimit.perSecond),
       message: "Rate limit exceeded",
       headers: true,
     },
     stats: {
-      limiter: new RateLimiter(config.statsRateLimit.burst, config.statsRateLimit.perSecond),
+      limiter: bucket("stats", config.statsRateLimit.burst, config.statsRateLimit.perSecond),
       message: "Request was throttled. Expected available in 1 second.",
       headers: false,
     },
     // Owlmetry's limit on its SDKs' feedback and questionnaire calls: 100 at once, 10 a second more, per key.
-    sdk: { limiter: new RateLimiter(100, 10), message: "Rate limit exceeded", headers: false },
+    sdk: { limiter: bucket("sdk", 100, 10), message: "Rate limit exceeded", headers: false },
   };
 }
 

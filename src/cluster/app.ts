@@ -3,7 +3,6 @@ import type { Config } from "../config";
 import { httpShell, rateLimits } from "../http";
 import { useFastFormats } from "../lib/formats";
 import type { Logger } from "../lib/log";
-import type { RateLimiter } from "../lib/rate-limit";
 import { authGuard } from "../modules/access/guard";
 import { appsRoutes } from "../modules/apps";
 import { AppContexts } from "../modules/apps/context";
@@ -82,12 +81,10 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
   };
   const stats = new StatsService(pg, (projectIds, p) => sumOutcomesClickHouse(ch, projectIds, p));
   // The read APIs' limits hold across nodes: the same buckets, kept in PostgreSQL.
-  const limits = rateLimits(config);
-  for (const [name, limit] of Object.entries(limits)) {
-    const local = limit.limiter as RateLimiter;
-    limit.limiter = new SharedRateLimiter(pg, name, local.burst, local.perSecond);
-  }
-  const guard = authGuard(auth, limits);
+  const guard = authGuard(
+    auth,
+    rateLimits(config, (name, burst, perSecond) => new SharedRateLimiter(pg, name, burst, perSecond)),
+  );
   // Another node's change to keys, apps or projects: this node's caches go before the request is served.
   let seen = await controlVersion(pg);
   const app = httpShell(config, log, (method, route, status, ms) =>

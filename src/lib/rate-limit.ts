@@ -12,7 +12,7 @@ export class RateLimiter implements Limiter {
 
   constructor(
     readonly burst: number,
-    readonly perSecond: number,
+    private readonly perSecond: number,
   ) {}
 
   /** Takes one token; returns what is left, or the seconds to wait when there is none. */

@@ -423,7 +423,11 @@ async function preparedOn(connection: DuckDBConnection, sql: string): Promise<Du
   return statement;
 }
 
-function bindable(params: readonly Param[]): Array<string | number | boolean | null> {
+/**
+ * How values are bound, by this store and by the cluster's PostgreSQL one: times as ISO text,
+ * lists and objects as JSON text.
+ */
+export function bindable(params: readonly Param[]): Array<string | number | boolean | null> {
   return params.map((value) => {
     if (value instanceof Date) return value.toISOString();
     if (value !== null && typeof value === "object") return JSON.stringify(value);
@@ -431,8 +435,11 @@ function bindable(params: readonly Param[]): Array<string | number | boolean | n
   });
 }
 
-/** DuckDB hands back BIGINTs (counts, sums) as bigint; every number Roost keeps fits a double. */
-function plainRow(row: Record<string, unknown>): Row {
+/**
+ * DuckDB hands back BIGINTs (counts, sums) as bigint, and so does PostgreSQL through `bigint: true`;
+ * every number Roost keeps fits a double.
+ */
+export function plainRow(row: Record<string, unknown>): Row {
   for (const key in row) {
     if (typeof row[key] === "bigint") row[key] = Number(row[key]);
   }

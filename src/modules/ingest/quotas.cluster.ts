@@ -1,7 +1,7 @@
 import type { PgStore } from "../../store/postgres/db";
 import type { KeyCaller } from "../access/caller";
 import type { ProjectView } from "../projects/service";
-import { limitsFor, type QuotaGate, type QuotaRefusal } from "./quotas";
+import { limitsFor, type QuotaGate, type QuotaRefusal, refusalOf } from "./quotas";
 import { countUsage } from "./repository.cluster";
 
 /** Thrown inside the transaction to undo the limits it had already counted. */
@@ -36,13 +36,9 @@ export class SharedQuotas implements QuotaGate {
           if (
             !(await countUsage(tx, `${limit.reason}:${limit.key}`, new Date(start), n, limit.max as number))
           ) {
-            throw new OverLimit({
-              outcome: limit.outcome,
-              reason: limit.reason,
-              scope: limit.scope,
-              message: limit.message,
-              retryAfter: Math.max(1, Math.ceil((start + limit.windowMs - now) / 1000)),
-            });
+            throw new OverLimit(
+              refusalOf(limit, Math.max(1, Math.ceil((start + limit.windowMs - now) / 1000))),
+            );
           }
         }
       });

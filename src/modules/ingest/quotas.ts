@@ -35,6 +35,15 @@ export interface Limit {
   message: string;
 }
 
+/** The refusal a limit gives, with the seconds until its window ends. */
+export const refusalOf = (limit: Limit, retryAfter: number): QuotaRefusal => ({
+  outcome: limit.outcome,
+  reason: limit.reason,
+  scope: limit.scope,
+  message: limit.message,
+  retryAfter,
+});
+
 /** The limits a batch must fit, in the order they are checked. Imports skip the per-minute quotas. */
 export function limitsFor(caller: KeyCaller, project: ProjectView, mode: "ingest" | "import"): Limit[] {
   const limits: Limit[] = [
@@ -89,24 +98,12 @@ export class Quotas implements QuotaGate {
     mode: "ingest" | "import",
     now: number,
   ): QuotaRefusal | null {
-    for (const limit of limitsFor(caller, project, mode)) {
-      const counters = this.countersOf(limit);
-      if (counters.wouldExceed(limit.key, n, limit.max, now)) {
-        return {
-          outcome: limit.outcome,
-          reason: limit.reason,
-          scope: limit.scope,
-          message: limit.message,
-          retryAfter: counters.retryAfter(now),
-        };
-      }
-    }
-    return null;
+    return this.firstPassed(limitsFor(caller, project, mode), n, now);
   }
 
   /** Counts `n` events against every limit of the caller. */
   take(caller: KeyCaller, project: ProjectView, n: number, mode: "ingest" | "import", now: number): void {
-    for (const limit of limitsFor(caller, project, mode)) this.countersOf(limit).add(limit.key, n, now);
+    this.count(limitsFor(caller, project, mode), n, now);
   }
 
   async admit(
@@ -116,9 +113,23 @@ export class Quotas implements QuotaGate {
     mode: "ingest" | "import",
     now: number,
   ): Promise<QuotaRefusal | null> {
-    const refusal = this.check(caller, project, n, mode, now);
-    if (!refusal) this.take(caller, project, n, mode, now);
+    const limits = limitsFor(caller, project, mode);
+    const refusal = this.firstPassed(limits, n, now);
+    if (!refusal) this.count(limits, n, now);
     return refusal;
+  }
+
+  private firstPassed(limits: readonly Limit[], n: number, now: number): QuotaRefusal | null {
+    for (const limit of limits) {
+      const counters = this.countersOf(limit);
+      if (counters.wouldExceed(limit.key, n, limit.max, now))
+        return refusalOf(limit, counters.retryAfter(now));
+    }
+    return null;
+  }
+
+  private count(limits: readonly Limit[], n: number, now: number): void {
+    for (const limit of limits) this.countersOf(limit).add(limit.key, n, now);
   }
 
   /** One set of counters per limit (reason): the project's minute and hour are kept apart. */

@@ -58,12 +58,8 @@ export class LakeCache {
 
   /** Marks the files used now, and fetches those not on disk. */
   async ensure(paths: readonly string[]): Promise<void> {
-    const now = Date.now();
-    const wanted: string[] = [];
-    for (const path of paths) {
-      this.lastUsed.set(path, now);
-      if (this.absent.has(path)) wanted.push(path);
-    }
+    this.touch(paths);
+    const wanted = paths.filter((path) => this.absent.has(path));
     if (wanted.length === 0) return;
     const started = performance.now();
     await inParallel(wanted, (path) => this.fetch(path));
@@ -116,12 +112,7 @@ export class LakeCache {
    */
   async upload(store: Store): Promise<{ files: number; bytes: number; failed: number; ms: number }> {
     const started = performance.now();
-    const pending = await store.read<{ path: string; bytes: number }>(
-      `SELECT path, bytes FROM (
-         SELECT path, bytes, created_at FROM lake_files
-         UNION ALL SELECT path, bytes, created_at FROM lake_outcome_files)
-       WHERE path NOT IN (SELECT path FROM lake_uploaded) ORDER BY created_at, path`,
-    );
+    const pending = (await liveFiles(store)).filter((f) => !f.uploaded);
     let files = 0;
     let bytes = 0;
     let failed = 0;
@@ -163,14 +154,10 @@ export class LakeCache {
    * recently used (or written) first, never one used within `graceMs`.
    */
   async evict(store: Store, graceMs: number): Promise<{ files: number; bytes: number; cachedBytes: number }> {
-    const files = await store.read<{ path: string; bytes: number; created: number }>(
-      `SELECT path, bytes, epoch_ms(created_at) AS created FROM (
-         SELECT path, bytes, created_at FROM lake_files
-         UNION ALL SELECT path, bytes, created_at FROM lake_outcome_files)
-       WHERE path IN (SELECT path FROM lake_uploaded)`,
-    );
-    const cached = files.filter((f) => !this.absent.has(f.path));
-    let cachedBytes = await this.localBytesOf(store);
+    const live = await liveFiles(store);
+    const onDisk = live.filter((f) => !this.absent.has(f.path));
+    let cachedBytes = onDisk.reduce((n, f) => n + f.bytes, 0);
+    const cached = onDisk.filter((f) => f.uploaded);
     const recency = (f: { path: string; created: number }) =>
       Math.max(this.lastUsed.get(f.path) ?? 0, f.created);
     const protectedSince = Date.now() - graceMs;
@@ -190,14 +177,6 @@ export class LakeCache {
     return { files: evicted, bytes: freed, cachedBytes };
   }
 
-  /** Bytes of the live files on disk (uploaded or not). */
-  private async localBytesOf(store: Store): Promise<number> {
-    const files = await store.read<{ path: string; bytes: number }>(
-      "SELECT path, bytes FROM lake_files UNION ALL SELECT path, bytes FROM lake_outcome_files",
-    );
-    return files.reduce((n, f) => (this.absent.has(f.path) ? n : n + f.bytes), 0);
-  }
-
   /** Removes retired files from the bucket (before their rows go: a crash leaves none behind unlisted). */
   async deleteRetired(store: Store, paths: readonly string[]): Promise<void> {
     const uploaded = (
@@ -212,6 +191,16 @@ export class LakeCache {
       this.lastUsed.delete(path);
     }
   }
+}
+
+/** The live files (events and outcome rollups), oldest first, and whether each is in the bucket. */
+async function liveFiles(store: Store) {
+  return store.read<{ path: string; bytes: number; created: number; uploaded: boolean }>(
+    `SELECT f.path, f.bytes, epoch_ms(f.created_at) AS created, u.path IS NOT NULL AS uploaded FROM (
+       SELECT path, bytes, created_at FROM lake_files
+       UNION ALL SELECT path, bytes, created_at FROM lake_outcome_files) AS f
+     LEFT JOIN lake_uploaded u USING (path) ORDER BY f.created_at, f.path`,
+  );
 }
 
 /** The caches of the lakes open in this process, by data directory. */

@@ -1,5 +1,5 @@
 import { SQL } from "bun";
-import type { Param, Row, Tx, WriteTx } from "../db";
+import { bindable, type Param, plainRow, type Row, type Tx, type WriteTx } from "../db";
 import { toPostgres } from "./dialect";
 
 /** Every write transaction of the control plane takes this lock first (decision 017). */
@@ -41,10 +41,7 @@ export class PgStore implements Tx {
     return this.sql.begin(async (tx) => {
       await tx`SELECT pg_advisory_xact_lock(${WRITE_LOCK})`;
       return work({
-        run: async (sql, params = []) => {
-          await query(tx, sql, params);
-        },
-        all: (sql, params = []) => query(tx, sql, params),
+        ...txOn(tx),
         append: () => Promise.reject(new Error("the control plane has no appender: events go to ClickHouse")),
       });
     }) as Promise<T>;
@@ -55,26 +52,12 @@ export class PgStore implements Tx {
    * nodes (claims and counters by `ON CONFLICT`), which every ingest request runs.
    */
   atomic<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.sql.begin((tx) =>
-      work({
-        run: async (sql, params = []) => {
-          await query(tx, sql, params);
-        },
-        all: (sql, params = []) => query(tx, sql, params),
-      }),
-    ) as Promise<T>;
+    return this.sql.begin((tx) => work(txOn(tx))) as Promise<T>;
   }
 
   /** Several reads that see one snapshot. */
   snapshot<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.sql.begin("ISOLATION LEVEL REPEATABLE READ READ ONLY", (tx) =>
-      work({
-        run: async (sql, params = []) => {
-          await query(tx, sql, params);
-        },
-        all: (sql, params = []) => query(tx, sql, params),
-      }),
-    ) as Promise<T>;
+    return this.sql.begin("ISOLATION LEVEL REPEATABLE READ READ ONLY", (tx) => work(txOn(tx))) as Promise<T>;
   }
 
   /**
@@ -105,26 +88,26 @@ export class PgStore implements Tx {
   }
 }
 
+/** Each query text's PostgreSQL form, translated once: the same few texts run on every request. */
+const translated = new Map<string, string>();
+const TRANSLATED_TEXTS = 1024;
+
 async function query<T>(sql: SQL, text: string, params: readonly Param[]): Promise<T[]> {
-  const rows = (await sql.unsafe(toPostgres(text), bindable(params))) as Row[];
+  let pg = translated.get(text);
+  if (pg === undefined) {
+    pg = toPostgres(text);
+    // Texts built with a varying number of placeholders must not grow this without end.
+    if (translated.size >= TRANSLATED_TEXTS) translated.clear();
+    translated.set(text, pg);
+  }
+  const rows = (await sql.unsafe(pg, bindable(params))) as Row[];
   return rows.map(plainRow) as T[];
 }
 
-/** As the DuckDB store binds: times as ISO text, lists and objects as JSON text. */
-function bindable(params: readonly Param[]): Array<string | number | boolean | null> {
-  return params.map((value) => {
-    if (value instanceof Date) return value.toISOString();
-    if (value !== null && typeof value === "object") return JSON.stringify(value);
-    return value;
-  });
-}
-
-/** BIGINTs (counts, sums) as numbers, as the DuckDB store hands them back. */
-function plainRow(row: Row): Row {
-  const out: Row = {};
-  for (const key in row) {
-    const value = row[key];
-    out[key] = typeof value === "bigint" ? Number(value) : value;
-  }
-  return out;
-}
+/** A transaction's handle over a connection (or a transaction of one). */
+const txOn = (sql: SQL): Tx => ({
+  run: async (text, params = []) => {
+    await query(sql, text, params);
+  },
+  all: (text, params = []) => query(sql, text, params),
+});
