@@ -7,7 +7,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export ROOST_CLUSTER_DIR="${ROOST_CLUSTER_DIR:-$(mktemp -d /tmp/roost-cluster-test.XXXXXX)}"
 export ROOST_CLUSTER_PORT_BASE="${ROOST_CLUSTER_PORT_BASE:-27000}"
-trap 'scripts/cluster.sh clean >/dev/null 2>&1 || true' EXIT
+# On a failure, the nodes' logged errors are the only trace of what a node answered and why.
+on_exit() {
+  local status=$?
+  if [ "$status" -ne 0 ]; then
+    for log in "$ROOST_CLUSTER_DIR"/node*/node.log; do
+      [ -f "$log" ] && grep -E ' (ERROR|WARN) ' "$log" | tail -20 | sed "s|^|$(basename "$(dirname "$log")"): |" >&2
+    done
+  fi
+  scripts/cluster.sh clean >/dev/null 2>&1 || true
+  exit "$status"
+}
+trap on_exit EXIT
 started=$SECONDS
 # The read APIs' own limits are tested on nodes of their own (tests/cluster); these nodes serve
 # every other test, which would only trip over them.

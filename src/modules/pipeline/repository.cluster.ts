@@ -20,6 +20,7 @@ export async function claimEvents(
   events: readonly StoredEvent[],
 ): Promise<{ claimed: Set<string>; takenOver: Set<string> }> {
   if (events.length === 0) return { claimed: new Set(), takenOver: new Set() };
+  const ordered = inLockOrder(events, (e) => `${e.appId}|${e.clientEventId}`);
   const rows = await tx.all<{ app_id: string; client_event_id: string; taken_over: boolean }>(
     `INSERT INTO event_claims (app_id, client_event_id, event_id)
      SELECT * FROM unnest(?::JSON::UUID[], ?::JSON::VARCHAR[], ?::JSON::UUID[])
@@ -28,7 +29,7 @@ export async function claimEvents(
        WHERE event_claims.claimed_at < now() - INTERVAL '7 days'
           OR (NOT event_claims.stored AND event_claims.claimed_at < now() - INTERVAL '30 seconds')
      RETURNING app_id::VARCHAR AS app_id, client_event_id, (xmax <> 0) AS taken_over`,
-    [events.map((e) => e.appId), events.map((e) => e.clientEventId), events.map((e) => e.id)],
+    [ordered.map((e) => e.appId), ordered.map((e) => e.clientEventId), ordered.map((e) => e.id)],
   );
   const key = (r: { app_id: string; client_event_id: string }) => `${r.app_id}|${r.client_event_id}`;
   return {
@@ -74,13 +75,23 @@ export async function releaseEvents(tx: Tx, events: readonly StoredEvent[]): Pro
 /** The sessions seen here first: `app|session` of each new one. */
 export async function claimSessions(tx: Tx, sessions: ReadonlyArray<{ appId: string; sessionId: string }>) {
   if (sessions.length === 0) return new Set<string>();
+  const ordered = inLockOrder(sessions, (s) => `${s.appId}|${s.sessionId}`);
   const rows = await tx.all<{ app_id: string; session_id: string }>(
     `INSERT INTO session_claims (app_id, session_id)
      SELECT * FROM unnest(?::JSON::UUID[], ?::JSON::VARCHAR[])
      ON CONFLICT DO NOTHING RETURNING app_id::VARCHAR AS app_id, session_id`,
-    [sessions.map((s) => s.appId), sessions.map((s) => s.sessionId)],
+    [ordered.map((s) => s.appId), ordered.map((s) => s.sessionId)],
   );
   return new Set(rows.map((r) => `${r.app_id}|${r.session_id}`));
+}
+
+/**
+ * Two nodes claiming overlapping keys in different orders would each wait for a row the other
+ * inserted: a deadlock, which PostgreSQL ends by failing one of them. One order for every node
+ * makes the later claimer wait for the earlier one instead.
+ */
+function inLockOrder<T>(items: readonly T[], key: (item: T) => string): T[] {
+  return [...items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 export async function insertEvents(ch: ClickHouse, events: readonly StoredEvent[]): Promise<void> {
