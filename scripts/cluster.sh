@@ -50,6 +50,7 @@ export ROOST_DATABASE_URL=postgres://roost@127.0.0.1:${PG_PORT}/roost
 export ROOST_PROXY_URL=http://127.0.0.1:${PROXY_PORT}
 export ROOST_NODE_URLS=http://127.0.0.1:${NODE_PORTS[0]},http://127.0.0.1:${NODE_PORTS[1]}
 export ROOST_CLUSTER_DIR=${DIR}
+export ROOST_ATTACHMENTS_DIR=${DIR}/attachments
 EOF
 }
 
@@ -168,6 +169,8 @@ start_postgres() {
 
 start_nodes() {
   eval "$(env_vars)"
+  # Attachment bytes: one directory both nodes share (on real machines, NFS or the like).
+  mkdir -p "$ROOST_ATTACHMENTS_DIR"
   for i in 0 1; do
     local home="$DIR/node$i"
     mkdir -p "$home"

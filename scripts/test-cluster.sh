@@ -20,16 +20,17 @@ on_exit() {
 }
 trap on_exit EXIT
 started=$SECONDS
-# The read APIs' own limits are tested on nodes of their own (tests/cluster); these nodes serve
-# every other test, which would only trip over them.
 export ROOST_METRICS_TOKEN="${ROOST_METRICS_TOKEN:-cluster-metrics-token}"
+# The read APIs' own limits are tested on nodes of their own (tests/cluster); these nodes serve
+# every other test, which would only trip over them. The per-file attachment cap is the one the
+# attachments tests give their embedded server.
 ROOST_EVENTS_RATE_BURST=1000000 ROOST_EVENTS_RATE_PER_SECOND=1000000 ROOST_STATS_RATE_PER_SECOND=1000000 \
-  scripts/cluster.sh start >/dev/null
+  ROOST_ATTACHMENT_MAX_BYTES=1000000 scripts/cluster.sh start >/dev/null
 echo "cluster up in $((SECONDS - started)) s" >&2
 eval "$(scripts/cluster.sh env)"
 export ROOST_TEST_CLUSTER=1
 node_modules/.bin/bun test --timeout 60000 \
   tests/modules/teams.test.ts tests/modules/projects.test.ts tests/modules/apps.test.ts \
   tests/modules/keys.test.ts tests/modules/auth.test.ts tests/modules/ingest.test.ts \
-  tests/modules/events.test.ts tests/modules/stats.test.ts \
+  tests/modules/events.test.ts tests/modules/stats.test.ts tests/modules/attachments.test.ts \
   ./tests/cluster/cross-node.cluster.ts ./tests/cluster/literal.cluster.ts ./tests/cluster/export.cluster.ts "$@"

@@ -14,6 +14,7 @@ import { AppContexts } from "./modules/apps/context";
 import { findApp } from "./modules/apps/repository";
 import { AppsService } from "./modules/apps/service";
 import { attachmentsRoutes } from "./modules/attachments";
+import { embeddedAttachmentEvents } from "./modules/attachments/repository";
 import { AttachmentsService } from "./modules/attachments/service";
 import { attributionRoutes } from "./modules/attribution";
 import { AttributionService } from "./modules/attribution/service";
@@ -108,9 +109,9 @@ export async function createApp(config: Config, deps: Deps) {
   const contexts = new AppContexts(store);
   const attachments = new AttachmentsService(
     store,
-    new BlobStore(config.dataDir),
+    BlobStore.of(config.dataDir),
     new UrlSigner(secret),
-    eventKeys,
+    embeddedAttachmentEvents(store, eventKeys),
     contexts,
     { ...config.attachments, publicUrl: config.publicUrl },
     log,

@@ -31,6 +31,8 @@ export interface Config {
   clickhouse: { url: string; shards: string[]; cluster: string } | null;
   /** ROOST_DATABASE_URL: postgres://… (with ROOST_STORE=clickhouse). */
   databaseUrl: string | null;
+  /** ROOST_ATTACHMENTS_DIR: the directory a cluster's nodes share for attachment bytes. */
+  sharedAttachmentsDir: string | null;
   /** The lake in S3-compatible object storage (decision 016); `remote` null keeps it on local disk only. */
   lake: { remote: ObjectStorageConfig | null; cacheBytes: number };
   /** The events API's per-caller token bucket. */
@@ -259,9 +261,17 @@ function objectStorage(env: Env): ObjectStorageConfig | null {
   };
 }
 
-function clusterStore(env: Env): Pick<Config, "store" | "clickhouse" | "databaseUrl"> {
+function clusterStore(
+  env: Env,
+): Pick<Config, "store" | "clickhouse" | "databaseUrl" | "sharedAttachmentsDir"> {
   const store = env.ROOST_STORE ?? "duckdb";
-  if (store === "duckdb") return { store, clickhouse: null, databaseUrl: null };
+  if (store === "duckdb") {
+    if (env.ROOST_ATTACHMENTS_DIR)
+      throw new ConfigError(
+        "ROOST_ATTACHMENTS_DIR is for a cluster (ROOST_STORE=clickhouse); a single Roost keeps attachments in its data directory",
+      );
+    return { store, clickhouse: null, databaseUrl: null, sharedAttachmentsDir: null };
+  }
   if (store !== "clickhouse")
     throw new ConfigError(`ROOST_STORE must be duckdb or clickhouse, got '${store}'`);
   const url = env.ROOST_CLICKHOUSE_URL;
@@ -284,9 +294,15 @@ function clusterStore(env: Env): Pick<Config, "store" | "clickhouse" | "database
         `ROOST_CLICKHOUSE_SHARDS must be http(s) URLs separated by commas, got '${shard}'`,
       );
   }
+  const sharedAttachmentsDir = env.ROOST_ATTACHMENTS_DIR;
+  if (!sharedAttachmentsDir)
+    throw new ConfigError(
+      "ROOST_STORE=clickhouse needs ROOST_ATTACHMENTS_DIR, a directory every node shares (NFS or the like) for attachment bytes",
+    );
   return {
     store,
     clickhouse: { url, shards, cluster: env.ROOST_CLICKHOUSE_CLUSTER ?? "roost" },
     databaseUrl,
+    sharedAttachmentsDir,
   };
 }

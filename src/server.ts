@@ -33,7 +33,7 @@ export async function serve(config: Config): Promise<void> {
   await lake.recover();
   const run = await firstRun(store, config);
   if (config.demo) {
-    const report = await loadDemo(store, new BlobStore(config.dataDir));
+    const report = await loadDemo(store, BlobStore.of(config.dataDir));
     if (report)
       log.info("demo loaded", {
         team: report.team,
@@ -63,7 +63,7 @@ export async function serve(config: Config): Promise<void> {
   const url = `http://${config.host}:${app.server?.port ?? config.port}`;
   log.info("listening", { url, version: config.version, docs: `${url}/docs` });
 
-  const blobs = new BlobStore(config.dataDir);
+  const blobs = BlobStore.of(config.dataDir);
   const storage = new StorageJob(store, lake, log, {
     ...config.storage,
     purgeAttachments: (now) => purgeAttachments(store, blobs, now),

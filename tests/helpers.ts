@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type App, createApp, type Services } from "../src/app";
@@ -10,6 +10,7 @@ import { sumOutcomesClickHouse } from "../src/modules/outcomes/repository.clickh
 import { createTeamIn } from "../src/modules/teams/service";
 import { insertMembership } from "../src/modules/users/repository";
 import { findOrCreateUser } from "../src/modules/users/service";
+import { BlobStore } from "../src/store/blobs";
 import { ClickHouse } from "../src/store/clickhouse/client";
 import { literal } from "../src/store/clickhouse/literal";
 import { Store } from "../src/store/db";
@@ -102,7 +103,18 @@ export async function startRoost(overrides: Partial<Config> = {}) {
   const stored = (appId: string): Promise<Array<Record<string, any>>> =>
     ch ? storedOnClickHouse(ch, appId) : storedEmbedded(store, appId);
 
-  const roost = { dir, config, store, app, services, call, tenant, close, outcomes, stored };
+  /** Where the server keeps attachment bytes: its data directory, or the cluster's shared one. */
+  const blobs = CLUSTER ? new BlobStore(CLUSTER.attachments) : BlobStore.of(dir);
+
+  /** The secret the server signs sessions and URLs with. */
+  const secret = async (): Promise<string> =>
+    CLUSTER
+      ? ((
+          await store.read<{ value: string }>("SELECT value FROM cluster_settings WHERE name = 'jwt_secret'")
+        )[0]?.value as string)
+      : readFileSync(join(dir, "secret"), "utf8").trim();
+
+  const roost = { dir, config, store, app, services, call, tenant, close, outcomes, stored, blobs, secret };
   return roost;
 }
 
@@ -112,6 +124,7 @@ const CLUSTER = process.env.ROOST_TEST_CLUSTER
       proxy: process.env.ROOST_PROXY_URL as string,
       database: process.env.ROOST_DATABASE_URL as string,
       clickhouse: process.env.ROOST_CLICKHOUSE_URL as string,
+      attachments: process.env.ROOST_ATTACHMENTS_DIR as string,
     }
   : null;
 

@@ -162,7 +162,7 @@ export async function storageNow(config: Config, sealEverything: boolean): Promi
     const log = createLogger(config.logLevel, undefined, config.logFormat);
     const lake = openLake(store, config, log);
     await lake.recover();
-    const blobs = new BlobStore(config.dataDir);
+    const blobs = BlobStore.of(config.dataDir);
     const report = await new StorageJob(store, lake, log, {
       ...config.storage,
       purgeAttachments: (now) => purgeAttachments(store, blobs, now),
@@ -193,7 +193,7 @@ export async function issuesRebuild(config: Config): Promise<string> {
 /** `roost demo`: the demo team's sample week, loaded into a stopped server's data directory. */
 export async function demoNow(config: Config): Promise<string> {
   return withStore(config, async (store) => {
-    const report = await loadDemo(store, new BlobStore(config.dataDir));
+    const report = await loadDemo(store, BlobStore.of(config.dataDir));
     if (!report) return `Team '${DEMO_SLUG}' exists already: nothing loaded.`;
     return demoSummary(report);
   });

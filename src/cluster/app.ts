@@ -3,11 +3,15 @@ import type { Config } from "../config";
 import { httpShell, rateLimits } from "../http";
 import { useFastFormats } from "../lib/formats";
 import type { Logger } from "../lib/log";
+import { UrlSigner } from "../lib/signed-url";
 import { authGuard } from "../modules/access/guard";
 import { appsRoutes } from "../modules/apps";
 import { AppContexts } from "../modules/apps/context";
 import { findApp } from "../modules/apps/repository";
 import { AppsService } from "../modules/apps/service";
+import { attachmentsRoutes } from "../modules/attachments";
+import { clusterAttachmentEvents } from "../modules/attachments/repository.cluster";
+import { AttachmentsService } from "../modules/attachments/service";
 import { authRoutes } from "../modules/auth";
 import { AuthService, type TokenSigner } from "../modules/auth/service";
 import { eventsRoutes } from "../modules/events";
@@ -32,6 +36,7 @@ import { sumOutcomesClickHouse } from "../modules/stats/repository.clickhouse";
 import { StatsService } from "../modules/stats/service";
 import { teamsRoutes } from "../modules/teams";
 import { TeamsService } from "../modules/teams/service";
+import { BlobStore } from "../store/blobs";
 import type { ClickHouse } from "../store/clickhouse/client";
 import type { PgStore } from "../store/postgres/db";
 import { controlVersion, sharedSetting } from "../store/postgres/settings";
@@ -47,7 +52,8 @@ export interface ClusterDeps {
  * A stateless Roost node of a cluster (ROOST_STORE=clickhouse, decision 017): the same routes,
  * services and contracts as the embedded app, on PostgreSQL (control plane, dedup claims, quotas)
  * and ClickHouse (events, outcomes). Mounted so far: auth, teams, projects, apps, keys, Owlmetry
- * ingest and client reports, relayed outcomes, the events API, Sentry's stats and /metrics; the
+ * ingest and client reports, relayed outcomes, the events API, attachments (bytes in a shared
+ * directory), Sentry's stats and /metrics; the
  * rest of the API answers 404 on a cluster until its repository has a ClickHouse side.
  */
 export async function createClusterApp(config: Config, deps: ClusterDeps) {
@@ -67,10 +73,22 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
   const monitoring = new Monitoring(null, () => writer.depth);
   writer.watch((outcomes, ms) => monitoring.committed(outcomes, ms));
   const ingest = new IngestService(contexts, writer, new SharedQuotas(pg));
+  // Attachment bytes in the directory every node shares, their rows in PostgreSQL.
+  const blobs = new BlobStore(config.sharedAttachmentsDir as string);
+  const attachments = new AttachmentsService(
+    pg,
+    blobs,
+    new UrlSigner(secret),
+    clusterAttachmentEvents(pg, ch),
+    contexts,
+    { ...config.attachments, publicUrl: config.publicUrl },
+    log,
+  );
+  await attachments.start();
   const events = new EventsService(
     pg,
     clickhouseEvents(ch),
-    { ofEvent: async () => [] },
+    attachments,
     new RecentTimes(),
     new IdentityClaims(),
   );
@@ -106,6 +124,7 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
     .use(ingestRoutes(guard, ingest))
     .use(outcomesRoutes(guard, new OutcomesService(pg, writer)))
     .use(statsRoutes(guard, stats))
-    .use(eventsRoutes(guard, events));
-  return { app, services: { auth, writer } };
+    .use(eventsRoutes(guard, events))
+    .use(attachmentsRoutes(guard, attachments));
+  return { app, services: { auth, writer }, blobs };
 }

@@ -32,10 +32,10 @@ export async function serveCluster(config: Config): Promise<void> {
     ms: Math.round(performance.now() - opened),
   });
   const run = await firstRun(pg, config);
-  const { app, services } = await createClusterApp(config, { pg, ch, log });
+  const { app, services, blobs } = await createClusterApp(config, { pg, ch, log });
   if (run) console.log(firstRunMessage(run, `http://${config.host}:${config.port}`));
   app.listen({ hostname: config.host, port: config.port, reusePort: false, development: false });
-  const prune = schedulePrune(pg, log);
+  const prune = schedulePrune(pg, blobs, log);
   log.info("listening", {
     url: `http://${config.host}:${app.server?.port ?? config.port}`,
     store: "clickhouse",

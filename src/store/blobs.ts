@@ -5,8 +5,10 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  readdirSync,
   renameSync,
   rmSync,
+  statSync,
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -29,9 +31,15 @@ export class BlobStore {
   readonly root: string;
   private readonly incoming: string;
 
-  constructor(dataDir: string) {
-    this.root = join(dataDir, "attachments");
+  /** `root` is the data directory's `attachments/`, or a cluster's shared directory. */
+  constructor(root: string) {
+    this.root = root;
     this.incoming = join(this.root, "incoming");
+  }
+
+  /** A single Roost's: under its data directory. */
+  static of(dataDir: string): BlobStore {
+    return new BlobStore(join(dataDir, "attachments"));
   }
 
   pathOf(sha256: string): string {
@@ -43,9 +51,30 @@ export class BlobStore {
     return existsSync(this.pathOf(sha256));
   }
 
-  /** Uploads interrupted by a crash leave partial files behind; none is referenced. */
-  clearIncoming(): void {
-    rmSync(this.incoming, { recursive: true, force: true });
+  /**
+   * Uploads interrupted by a crash leave partial files behind; none is referenced. With
+   * `olderThanMs`, only files not written to for that long go (other processes' uploads in flight).
+   */
+  clearIncoming(olderThanMs = 0): void {
+    if (olderThanMs === 0) {
+      rmSync(this.incoming, { recursive: true, force: true });
+      return;
+    }
+    let names: string[];
+    try {
+      names = readdirSync(this.incoming);
+    } catch {
+      return;
+    }
+    const cutoff = Date.now() - olderThanMs;
+    for (const name of names) {
+      const path = join(this.incoming, name);
+      try {
+        if (statSync(path).mtimeMs < cutoff) rmSync(path, { force: true });
+      } catch {
+        // Finished (moved into place) or removed by another node meanwhile.
+      }
+    }
   }
 
   /** Streams `body` to a temporary file chunk by chunk (never the whole body in memory). */

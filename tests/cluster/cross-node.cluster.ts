@@ -133,6 +133,43 @@ describe("across nodes", () => {
     expect(after.status).toBe(401);
   });
 
+  test("an attachment reserved on one node is uploaded on the other, linked and downloaded on either", async () => {
+    const a = await freshApp();
+    const content = new TextEncoder().encode(`crash log ${crypto.randomUUID()}`);
+    const sha256 = new Bun.CryptoHasher("sha256").update(content).digest("hex");
+    const id = crypto.randomUUID();
+    const reserved = await onNode(0, "POST", "/v1/ingest/attachment", a.key, {
+      client_event_id: id,
+      original_filename: "crash.log",
+      content_type: "text/plain",
+      size_bytes: content.length,
+      sha256,
+    });
+    expect(reserved.status).toBe(201);
+    const upload = new URL(reserved.body.upload_url);
+    const put = await fetch(`${nodes[1]}${upload.pathname}${upload.search}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${a.key}` },
+      body: content,
+    });
+    expect(put.status).toBe(200);
+    // The event comes after its attachment, through the node that did not see the reservation.
+    expect((await onNode(1, "POST", "/v1/ingest", a.key, { events: [event(id)] })).body.accepted).toBe(1);
+    const [eventId] = (
+      await onNode(0, "GET", `/v1/events?app_id=${a.appId}&since=2000-01-01`, t.adminKey)
+    ).body.events.map((e: { id: string }) => e.id);
+    const detail = await onNode(1, "GET", `/v1/events/${eventId}`, t.adminKey);
+    expect(detail.body.attachments.map((x: { id: string }) => x.id)).toEqual([reserved.body.attachment_id]);
+    const row = await onNode(0, "GET", `/v1/attachments/${reserved.body.attachment_id}`, t.adminKey);
+    expect(row.body.event_id).toBe(eventId);
+    for (const n of [0, 1]) {
+      const link = new URL(row.body.download_url);
+      const download = await fetch(`${nodes[n]}${link.pathname}${link.search}`);
+      expect(download.status).toBe(200);
+      expect(new Uint8Array(await download.arrayBuffer())).toEqual(content);
+    }
+  });
+
   test("the events API's rate limit is one bucket across nodes", async () => {
     // Two more nodes with a small limit: 3 at once, one a second.
     const env = {

@@ -1,7 +1,7 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { BlobStore } from "../../store/blobs";
-import type { Store } from "../../store/db";
+import type { Database } from "../../store/db";
 import { dropExpired, referencedHashes } from "./repository";
 
 /**
@@ -9,9 +9,10 @@ import { dropExpired, referencedHashes } from "./repository";
  * projects, then deletes the bytes no live attachment references. The directory is listed before
  * the write, so ingest is not held up while it is walked; the check and the deletion happen inside
  * one write, and an upload moves its bytes into place and records them inside a write too, so
- * bytes listed here that an upload has since claimed are seen as referenced and kept.
+ * bytes listed here that an upload has since claimed are seen as referenced and kept. On a cluster
+ * the writes of every node are serialised by the control plane's write lock, so this holds there.
  */
-export function purgeAttachments(store: Store, blobs: BlobStore, now = new Date()) {
+export function purgeAttachments(store: Database, blobs: BlobStore, now = new Date()) {
   const stored = [...storedHashes(blobs.root)];
   return store.write(async (tx) => {
     const rows = await dropExpired(tx, now);

@@ -1,6 +1,9 @@
 import { join } from "node:path";
-import type { Param, Tx, WriteTx } from "../../store/db";
+import type { Param, Store, Tx, WriteTx } from "../../store/db";
 import { ensureLocal } from "../../store/lake";
+import { type RecentKeys, scopedKey } from "../pipeline/recent-keys";
+import { appendOutcomes } from "../pipeline/repository";
+import type { AttachmentEvents } from "./events";
 
 export interface AttachmentRow {
   id: string;
@@ -218,4 +221,30 @@ export async function referencedHashes(tx: Tx): Promise<Set<string>> {
     "SELECT DISTINCT sha256 FROM attachments WHERE uploaded_at IS NOT NULL AND deleted_at IS NULL",
   );
   return new Set(rows.map((r) => r.sha256));
+}
+
+/**
+ * The embedded store's side of attachments: outcomes in the attachment's own write; an event's id
+ * from the hot table or the lake files written since it arrived (the recent keys say when, so
+ * events never seen cost no file read); linking happens in the ingest commit itself.
+ */
+export function embeddedAttachmentEvents(store: Store, eventKeys: RecentKeys): AttachmentEvents {
+  return {
+    seesEveryReservation: true,
+    count: (tx, rows) => appendOutcomes(tx as WriteTx, rows),
+    async lookup(key) {
+      const lookedAt = Date.now();
+      const receivedAt = eventKeys.receivedAt(scopedKey(key.appId, key.clientEventId));
+      const seen =
+        receivedAt === null
+          ? null
+          : await store.snapshot((tx) =>
+              findEventId(tx, store.dataDir, { ...key, receivedSince: new Date(receivedAt - 1000) }),
+            );
+      // An event committed since the lookup began is hot, or in a file written since then.
+      return async (tx) =>
+        seen ?? (await findEventId(tx, store.dataDir, { ...key, receivedSince: new Date(lookedAt - 1000) }));
+    },
+    link: async () => {},
+  };
 }

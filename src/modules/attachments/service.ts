@@ -5,14 +5,13 @@ import type { Logger } from "../../lib/log";
 import type { UrlSigner } from "../../lib/signed-url";
 import type { Outcome } from "../../lib/vocab";
 import type { BlobStore } from "../../store/blobs";
-import type { Store, WriteTx } from "../../store/db";
+import type { Database, Tx, WriteTx } from "../../store/db";
 import { authorize, type Caller, type KeyCaller, teamsWith } from "../access/caller";
 import type { AppContexts } from "../apps/context";
 import { listApps } from "../apps/repository";
 import type { StoredEvent } from "../pipeline/event";
-import { type RecentKeys, scopedKey } from "../pipeline/recent-keys";
-import { appendOutcomes } from "../pipeline/repository";
 import { OutcomeTally } from "../pipeline/tally";
+import type { AttachmentEvents } from "./events";
 import type { ReserveBody } from "./model";
 import {
   type AttachmentRow,
@@ -20,7 +19,6 @@ import {
   bytesHeld,
   dropReservation,
   findAttachment,
-  findEventId,
   insertAttachment,
   linkableKeys,
   linkToEvents,
@@ -37,6 +35,8 @@ export interface AttachmentLimits {
 }
 
 const UPLOAD_TTL_MS = 15 * 60_000;
+/** An upload whose file has not grown for this long was cut off (its node died). */
+const STALE_UPLOAD_MS = 60 * 60_000;
 const DOWNLOAD_TTL_MS = 60_000;
 
 /** Executables: refused, by content type or by the file name's extension. */
@@ -96,10 +96,10 @@ export class AttachmentsService {
   private readonly linkable = new Set<string>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Database,
     private readonly blobs: BlobStore,
     private readonly signer: UrlSigner,
-    private readonly eventKeys: RecentKeys,
+    private readonly events: AttachmentEvents,
     /** The app and project a client key sends to (cached). */
     private readonly apps: Pick<AppContexts, "of">,
     private readonly limits: AttachmentLimits,
@@ -108,7 +108,9 @@ export class AttachmentsService {
 
   /** At start: forget uploads a crash interrupted, learn which events attachments wait for. */
   async start(): Promise<void> {
-    this.blobs.clearIncoming();
+    // A shared directory also holds other nodes' uploads in flight: only stale ones are dropped.
+    this.blobs.clearIncoming(this.events.seesEveryReservation ? 0 : STALE_UPLOAD_MS);
+    if (!this.events.seesEveryReservation) return;
     for (const row of await linkableKeys(this.store))
       this.linkable.add(linkKey(row.app_id, row.client_event_id));
   }
@@ -147,17 +149,8 @@ export class AttachmentsService {
     }
     // Linking, whichever comes first: the key is known before anything else, so every ingest commit
     // from here on links the event; a commit before that is found by the lookups below.
-    const key = { projectId, appId, clientEventId: body.client_event_id };
     this.linkable.add(linkKey(appId, body.client_event_id));
-    const lookedAt = Date.now();
-    const eventReceivedAt = this.eventKeys.receivedAt(scopedKey(appId, body.client_event_id));
-    // The slow part (lake files written since the event arrived) outside the writer.
-    const seen =
-      eventReceivedAt === null
-        ? null
-        : await this.store.snapshot((tx) =>
-            findEventId(tx, this.store.dataDir, { ...key, receivedSince: new Date(eventReceivedAt - 1000) }),
-          );
+    const eventIdIn = await this.events.lookup({ projectId, appId, clientEventId: body.client_event_id });
     const id = newId();
     const expiresAt = new Date(now.getTime() + UPLOAD_TTL_MS);
     const overQuota = await this.store.write(async (tx) => {
@@ -166,10 +159,7 @@ export class AttachmentsService {
         await this.recordOutcome(tx, source, "rate_limited", "attachment_quota", sizeBytes);
         return held;
       }
-      // An event committed since the lookup began is hot, or in a file written since then.
-      const eventId =
-        seen ??
-        (await findEventId(tx, this.store.dataDir, { ...key, receivedSince: new Date(lookedAt - 1000) }));
+      const eventId = await eventIdIn(tx);
       await insertAttachment(tx, {
         id,
         appId,
@@ -271,6 +261,7 @@ export class AttachmentsService {
     if (q.cursor !== undefined && !isUuid(q.cursor)) throw badRequest("Invalid cursor");
     const apps = await listApps(this.store, teamsWith(caller, "events:read"), null);
     if (apps.length === 0) return { attachments: [], cursor: null, has_more: false };
+    await this.events.link();
     const rows = await listAttachments(this.store, {
       appIds: apps.map((a) => a.id),
       eventId: q.event_id?.toLowerCase(),
@@ -289,6 +280,7 @@ export class AttachmentsService {
   }
 
   async get(caller: Caller, id: string, request: Request) {
+    await this.events.link();
     const row = await this.visible(caller, id, "events:read");
     const expiresAt = new Date(Date.now() + DOWNLOAD_TTL_MS);
     return {
@@ -392,7 +384,7 @@ export class AttachmentsService {
   async ofEvent(appId: string, clientEventId: string) {
     // Every live attachment's key is in `linkable` (a superset: deletions do not shrink it), so
     // most events, which have none, cost no query.
-    if (!this.linkable.has(linkKey(appId, clientEventId))) return [];
+    if (this.events.seesEveryReservation && !this.linkable.has(linkKey(appId, clientEventId))) return [];
     const rows = await attachmentsOfEvent(this.store, appId, clientEventId);
     return rows.map((r) => ({
       id: r.id,
@@ -422,7 +414,7 @@ export class AttachmentsService {
   }
 
   private async recordOutcome(
-    tx: WriteTx,
+    tx: Tx,
     source: { projectId: string; keyId: string; at: number },
     outcome: Outcome,
     reason: string | null,
@@ -430,7 +422,7 @@ export class AttachmentsService {
   ): Promise<void> {
     const tally = new OutcomeTally();
     tally.add({ ...source, outcome, reason, category: "attachment", quantity: bytes, timesSeen: 1 });
-    await appendOutcomes(tx, tally.list());
+    await this.events.count(tx, tally.list());
   }
 
   private url(request: Request, path: string, query: string): string {

@@ -128,4 +128,36 @@ CREATE TABLE quota_usage (
 );
 `,
   },
+  {
+    version: 2,
+    name: "attachments",
+    sql: `
+CREATE FUNCTION to_days(integer) RETURNS interval
+  LANGUAGE sql IMMUTABLE AS 'SELECT make_interval(days => $1)';
+-- The embedded store's attachments (decision 007); the bytes are in the nodes' shared directory.
+CREATE TABLE attachments (
+  id UUID PRIMARY KEY,
+  app_id UUID NOT NULL,
+  project_id UUID NOT NULL,
+  api_key_id UUID,
+  client_event_id VARCHAR NOT NULL,
+  event_id UUID,
+  user_id VARCHAR,
+  original_filename VARCHAR NOT NULL,
+  content_type VARCHAR NOT NULL,
+  size_bytes BIGINT NOT NULL,
+  sha256 VARCHAR NOT NULL,
+  is_dev BOOLEAN NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  expires_at TIMESTAMPTZ NOT NULL,
+  uploaded_at TIMESTAMPTZ,
+  deleted_at TIMESTAMPTZ
+);
+CREATE INDEX attachments_event ON attachments (app_id, client_event_id);
+CREATE INDEX attachments_project ON attachments (project_id) WHERE deleted_at IS NULL;
+-- The ones waiting for their event: every read that shows event ids links them first.
+CREATE INDEX attachments_unlinked ON attachments (app_id, client_event_id)
+  WHERE event_id IS NULL AND deleted_at IS NULL;
+`,
+  },
 ];
