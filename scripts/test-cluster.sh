@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run test:cluster`: the API tests on the scale-out backend (decision 017). Starts a fresh
 # cluster (scripts/cluster.sh: two ClickHouse shards, PostgreSQL, two Roost nodes, the proxy),
-# runs every admin, ingest, events and stats test through the proxy, then the cross-node tests,
+# runs every admin, ingest, events, stats, attachments and Sentry ingest test through the proxy, then the cross-node tests,
 # and removes the cluster. Extra arguments go to `bun test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,4 +33,5 @@ node_modules/.bin/bun test --timeout 60000 \
   tests/modules/teams.test.ts tests/modules/projects.test.ts tests/modules/apps.test.ts \
   tests/modules/keys.test.ts tests/modules/auth.test.ts tests/modules/ingest.test.ts \
   tests/modules/events.test.ts tests/modules/stats.test.ts tests/modules/attachments.test.ts \
+  tests/modules/sentry/ingest.test.ts \
   ./tests/cluster/cross-node.cluster.ts ./tests/cluster/literal.cluster.ts ./tests/cluster/export.cluster.ts "$@"

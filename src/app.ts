@@ -58,6 +58,7 @@ import { ProjectsService } from "./modules/projects/service";
 import { questionnairesRoutes } from "./modules/questionnaires";
 import { QuestionnairesService } from "./modules/questionnaires/service";
 import { releasesRoutes } from "./modules/releases";
+import { releaseHealth } from "./modules/releases/repository";
 import { ReleasesService } from "./modules/releases/service";
 import { sentryRoutes } from "./modules/sentry";
 import { SentryService } from "./modules/sentry/service";
@@ -218,7 +219,7 @@ export async function createApp(config: Config, deps: Deps) {
     .use(mcpRoutes((authorization) => auth.identify(authorization), tools, config.version))
     .use(eventsRoutes(guard, events))
     .use(appUsersRoutes(guard, new AppUsersService(store, events)))
-    .use(releasesRoutes(guard, new ReleasesService(store, events)));
+    .use(releasesRoutes(guard, new ReleasesService((...q) => releaseHealth(store, ...q), events)));
 
   return { app, services };
 }

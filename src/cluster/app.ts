@@ -31,6 +31,11 @@ import { ClusterWriter } from "../modules/pipeline/cluster-writer";
 import { RecentTimes } from "../modules/pipeline/recent-times";
 import { projectsRoutes } from "../modules/projects";
 import { ProjectsService } from "../modules/projects/service";
+import { releasesRoutes } from "../modules/releases";
+import { releaseHealthClickHouse } from "../modules/releases/repository.clickhouse";
+import { ReleasesService } from "../modules/releases/service";
+import { sentryRoutes } from "../modules/sentry";
+import { SentryService } from "../modules/sentry/service";
 import { statsRoutes } from "../modules/stats";
 import { sumOutcomesClickHouse } from "../modules/stats/repository.clickhouse";
 import { StatsService } from "../modules/stats/service";
@@ -52,8 +57,8 @@ export interface ClusterDeps {
  * A stateless Roost node of a cluster (ROOST_STORE=clickhouse, decision 017): the same routes,
  * services and contracts as the embedded app, on PostgreSQL (control plane, dedup claims, quotas)
  * and ClickHouse (events, outcomes). Mounted so far: auth, teams, projects, apps, keys, Owlmetry
- * ingest and client reports, relayed outcomes, the events API, attachments (bytes in a shared
- * directory), Sentry's stats and /metrics; the
+ * ingest and client reports, Sentry's envelopes and release health, relayed outcomes, the events
+ * API, attachments (bytes in a shared directory), Sentry's stats and /metrics; the
  * rest of the API answers 404 on a cluster until its repository has a ClickHouse side.
  */
 export async function createClusterApp(config: Config, deps: ClusterDeps) {
@@ -72,7 +77,8 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
   // Prometheus: requests, outcomes, rounds and the write queue of this node (no store gauges).
   const monitoring = new Monitoring(null, () => writer.depth);
   writer.watch((outcomes, ms) => monitoring.committed(outcomes, ms));
-  const ingest = new IngestService(contexts, writer, new SharedQuotas(pg));
+  const quotas = new SharedQuotas(pg);
+  const ingest = new IngestService(contexts, writer, quotas);
   // Attachment bytes in the directory every node shares, their rows in PostgreSQL.
   const blobs = new BlobStore(config.sharedAttachmentsDir as string);
   const attachments = new AttachmentsService(
@@ -125,6 +131,8 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
     .use(outcomesRoutes(guard, new OutcomesService(pg, writer)))
     .use(statsRoutes(guard, stats))
     .use(eventsRoutes(guard, events))
-    .use(attachmentsRoutes(guard, attachments));
+    .use(attachmentsRoutes(guard, attachments))
+    .use(sentryRoutes(new SentryService(auth, contexts, writer, quotas, attachments)))
+    .use(releasesRoutes(guard, new ReleasesService((...q) => releaseHealthClickHouse(ch, ...q), events)));
   return { app, services: { auth, writer }, blobs };
 }

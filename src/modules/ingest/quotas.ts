@@ -90,22 +90,6 @@ export function limitsFor(caller: KeyCaller, project: ProjectView, mode: "ingest
 export class Quotas implements QuotaGate {
   private readonly counters = new Map<string, WindowCounters>();
 
-  /** The first limit `n` more events would pass, or null; nothing is counted. */
-  check(
-    caller: KeyCaller,
-    project: ProjectView,
-    n: number,
-    mode: "ingest" | "import",
-    now: number,
-  ): QuotaRefusal | null {
-    return this.firstPassed(limitsFor(caller, project, mode), n, now);
-  }
-
-  /** Counts `n` events against every limit of the caller. */
-  take(caller: KeyCaller, project: ProjectView, n: number, mode: "ingest" | "import", now: number): void {
-    this.count(limitsFor(caller, project, mode), n, now);
-  }
-
   async admit(
     caller: KeyCaller,
     project: ProjectView,

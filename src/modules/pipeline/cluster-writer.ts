@@ -8,6 +8,7 @@ import {
   deleteOlderCopies,
   insertEvents,
   insertOutcomes,
+  insertSessions,
   markStored,
   releaseEvents,
   repointClaims,
@@ -27,7 +28,8 @@ interface Pending {
  * The write path on a cluster (decision 017): what is waiting goes in one round, as the embedded
  * group commit does, but to shared places. Each new (app, client_event_id) is claimed in
  * PostgreSQL (one statement: whatever another node or an earlier round claimed is a duplicate);
- * the claimed events go into ClickHouse synchronously across shards; the round's outcomes follow;
+ * the claimed events go into ClickHouse synchronously across shards; the round's release-health
+ * sessions and outcomes follow;
  * only then are the requests answered. If the events' insert fails, their claims are given back
  * and every request of the round is refused (503): nothing unacknowledged stays claimed.
  *
@@ -220,7 +222,8 @@ export class ClusterWriter implements Writer {
           result.updated++;
         } else if (as === "accepted") {
           result.accepted++;
-          const first = event.unkeyed ? null : newSessions.delete(`${event.appId}|${event.sessionId}`);
+          // A Sentry item (it has a kind) counts in no session: release health has its SDK's own.
+          const first = event.kind ? null : newSessions.delete(`${event.appId}|${event.sessionId}`);
           counts.accepted(categoryOfEvent(event), first);
         } else {
           result.duplicates++;
@@ -231,9 +234,13 @@ export class ClusterWriter implements Writer {
       return result;
     });
     try {
+      await insertSessions(
+        this.ch,
+        batch.flatMap((p) => p.job.sessions ?? []),
+      );
       await insertOutcomes(this.ch, outcomes.list());
     } catch (error) {
-      // The events are stored (a retry is a duplicate); their outcomes are not: say so.
+      // The events are stored (a retry is a duplicate); their sessions or outcomes are not: say so.
       this.log.error("cluster outcomes write failed", { error: String(error) });
       for (const p of batch) p.reject(error);
       return;
@@ -246,8 +253,10 @@ export class ClusterWriter implements Writer {
 
 const keyOf = (e: StoredEvent) => `${e.appId}|${e.clientEventId}`;
 
+/** The Owlmetry sessions of these events (a Sentry item, which has a kind, counts in none). */
 function uniqueSessions(events: readonly StoredEvent[]) {
   const seen = new Map<string, { appId: string; sessionId: string }>();
-  for (const e of events) seen.set(`${e.appId}|${e.sessionId}`, { appId: e.appId, sessionId: e.sessionId });
+  for (const e of events)
+    if (!e.kind) seen.set(`${e.appId}|${e.sessionId}`, { appId: e.appId, sessionId: e.sessionId });
   return [...seen.values()];
 }

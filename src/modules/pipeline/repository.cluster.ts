@@ -2,6 +2,7 @@ import type { ClickHouse } from "../../store/clickhouse/client";
 import { literal } from "../../store/clickhouse/literal";
 import type { Tx } from "../../store/db";
 import type { StoredEvent } from "./event";
+import type { ReleaseSessions } from "./repository";
 import type { OutcomeRow } from "./tally";
 
 /**
@@ -137,7 +138,7 @@ export async function insertOutcomes(ch: ClickHouse, rows: readonly OutcomeRow[]
       .map((r) => ({
         project_id: r.projectId,
         key_id: r.keyId ?? "",
-        minute: new Date(r.minute).toISOString().slice(0, 19).replace("T", " "),
+        minute: chDateTime(r.minute),
         outcome: r.outcome,
         reason: r.reason ?? "",
         category: r.category,
@@ -196,5 +197,25 @@ export async function repointClaims(tx: Tx, events: readonly StoredEvent[]): Pro
      FROM unnest(?::JSON::UUID[], ?::JSON::VARCHAR[], ?::JSON::UUID[]) AS u(app_id, client_event_id, event_id)
      WHERE c.app_id = u.app_id AND c.client_event_id = u.client_event_id`,
     [events.map((e) => e.appId), events.map((e) => e.clientEventId), events.map((e) => e.id)],
+  );
+}
+
+/** Epoch milliseconds as a DateTime's text (UTC: the servers run in UTC). */
+const chDateTime = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace("T", " ");
+
+/** Release-health session counts (Sentry's `session` and `sessions` items). */
+export async function insertSessions(ch: ClickHouse, rows: readonly ReleaseSessions[]): Promise<void> {
+  if (rows.length === 0) return;
+  await ch.insert(
+    "sentry_sessions",
+    rows.map((r) => ({
+      project_id: r.projectId,
+      app_id: r.appId,
+      release: r.release,
+      environment: r.environment ?? "",
+      hour: chDateTime(r.hour),
+      status: r.status,
+      quantity: r.quantity,
+    })),
   );
 }

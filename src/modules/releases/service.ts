@@ -1,10 +1,17 @@
 import { badRequest } from "../../lib/errors";
-import type { Store } from "../../store/db";
 import type { Caller } from "../access/caller";
 import { parseFilters, time } from "../events/params";
 import type { EventsService } from "../events/service";
 import type { ReleaseHealth } from "./model";
-import { releaseHealth } from "./repository";
+import type { ReleaseHealthRow } from "./repository";
+
+/** Session counts per (release, environment) of these apps: the store's query, by backend. */
+export type HealthQuery = (
+  appIds: readonly string[],
+  since: Date,
+  until: Date | null,
+  environment: string | null,
+) => Promise<ReleaseHealthRow[]>;
 
 const DEFAULT_SINCE = "30d";
 
@@ -14,7 +21,7 @@ const DEFAULT_SINCE = "30d";
  */
 export class ReleasesService {
   constructor(
-    private readonly store: Store,
+    private readonly query: HealthQuery,
     private readonly events: Pick<EventsService, "visible">,
   ) {}
 
@@ -28,7 +35,7 @@ export class ReleasesService {
     }
     const visible = await this.events.visible(caller, scope);
     if (!visible) return { releases: [] };
-    const rows = await releaseHealth(this.store, visible.appIds, since, until, q.environment || null);
+    const rows = await this.query(visible.appIds, since, until, q.environment || null);
     return {
       releases: rows.map((r): typeof ReleaseHealth.static => ({
         release: r.release,

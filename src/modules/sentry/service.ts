@@ -7,7 +7,7 @@ import type { Identifier } from "../access/guard";
 import type { AppContext, AppContexts } from "../apps/context";
 import type { AttachmentsService } from "../attachments/service";
 import { filterOf } from "../ingest/filters";
-import type { Quotas } from "../ingest/quotas";
+import type { QuotaGate } from "../ingest/quotas";
 import { categoryOfEvent } from "../pipeline/event";
 import { OutcomeTally } from "../pipeline/tally";
 import { outcomesOnly, refuse, type Writer } from "../pipeline/write-queue";
@@ -55,7 +55,7 @@ export class SentryService {
     private readonly auth: Identifier,
     private readonly apps: AppContexts,
     private readonly writer: Writer,
-    private readonly quotas: Quotas,
+    private readonly quotas: QuotaGate,
     private readonly attachments: Pick<AttachmentsService, "storeWithEvent">,
     private readonly limits: SentryLimits = SENTRY_LIMITS,
   ) {}
@@ -83,7 +83,7 @@ export class SentryService {
       eventId: typeof envelope.header.event_id === "string" ? envelope.header.event_id : undefined,
     };
     const collected = collect(envelope, arrival, at, app);
-    const { events, refusal, headers } = this.admit(collected, caller, app, at);
+    const { events, refusal, headers } = await this.admit(collected, caller, app, at);
     await this.storeAttachments(envelope, collected.events, events, at, app, refusal?.outcome ?? null);
     await this.writer.submit({
       mode: "ingest",
@@ -162,7 +162,7 @@ export class SentryService {
    * Over a quota, every event of the envelope is refused (and the spans and log bytes with them),
    * and the headers tell the SDK for how long to hold back which categories.
    */
-  private admit(collected: Collected, caller: KeyCaller, app: AppContext, at: Source) {
+  private async admit(collected: Collected, caller: KeyCaller, app: AppContext, at: Source) {
     const filter = filterOf(app.project);
     const kept: SentryEvent[] = [];
     for (const event of collected.events) {
@@ -171,16 +171,16 @@ export class SentryService {
       else kept.push(event);
     }
     const headers: Record<string, string> = {};
+    // Checked and counted in one step (across nodes, on a cluster).
     const refusal =
-      kept.length > 0 ? this.quotas.check(caller, app.project, kept.length, "ingest", at.receivedAt) : null;
+      kept.length > 0
+        ? await this.quotas.admit(caller, app.project, kept.length, "ingest", at.receivedAt)
+        : null;
     const outcome = refusal?.outcome ?? "accepted";
     const reason = refusal?.reason ?? null;
     for (const extra of collected.extra)
       collected.outcomes.count(at, outcome, reason, extra.category, extra.quantity);
-    if (!refusal) {
-      this.quotas.take(caller, app.project, kept.length, "ingest", at.receivedAt);
-      return { events: kept, refusal, headers };
-    }
+    if (!refusal) return { events: kept, refusal, headers };
     for (const event of kept)
       collected.outcomes.count(at, refusal.outcome, refusal.reason, categoryOfEvent(event));
     headers["retry-after"] = String(refusal.retryAfter);

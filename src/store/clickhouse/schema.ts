@@ -64,4 +64,25 @@ CREATE TABLE IF NOT EXISTS outcomes AS outcomes_local
 ENGINE = Distributed({cluster}, default, outcomes_local, cityHash64(toString(project_id)));
 `,
   },
+  {
+    version: 2,
+    name: "release health sessions",
+    // Sentry's session counts per (app, release, environment, hour, status), summed as they merge.
+    // An environment Sentry left out is '' (18.16 keeps Nullable columns out of a sorting key).
+    sql: `
+CREATE TABLE IF NOT EXISTS sentry_sessions_local (
+  project_id UUID,
+  app_id UUID,
+  release String,
+  environment String,
+  hour DateTime,
+  status String,
+  quantity UInt64
+) ENGINE = SummingMergeTree((quantity))
+PARTITION BY toDate(hour)
+ORDER BY (project_id, app_id, hour, release, environment, status);
+CREATE TABLE IF NOT EXISTS sentry_sessions AS sentry_sessions_local
+ENGINE = Distributed({cluster}, default, sentry_sessions_local, cityHash64(toString(app_id)));
+`,
+  },
 ];

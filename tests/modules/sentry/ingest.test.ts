@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { deflateSync, gzipSync } from "node:zlib";
-import { sumOutcomes } from "../../../src/modules/outcomes/repository";
 import { type Roost, startRoost, type Tenant } from "../../helpers";
+import { type Fresh, sentryFixture } from "./sentry.support";
 
 let roost: Roost;
 let t: Tenant;
@@ -12,97 +12,8 @@ beforeAll(async () => {
 });
 afterAll(() => roost.close());
 
-let seq = 0;
-
-/** A fresh project with one backend app, so each test reads only its own rows and outcomes. */
-async function freshProject(project: Record<string, unknown> = {}, tenant = () => t) {
-  const owner = tenant();
-  const p = await roost.call("POST", "/v1/projects", {
-    token: owner.token,
-    body: { team_id: owner.team.id, name: `p${seq++}`, ...project },
-  });
-  const a = await roost.call("POST", "/v1/apps", {
-    token: owner.token,
-    body: { project_id: p.body.id, name: "api", platform: "backend" },
-  });
-  return {
-    projectId: p.body.id as string,
-    sentryId: p.body.sentry_id as number,
-    appId: a.body.id as string,
-    keyId: a.body.client_key.id as string,
-    key: a.body.client_key.secret as string,
-    dsn: a.body.client_key.dsn as string,
-  };
-}
-type Fresh = Awaited<ReturnType<typeof freshProject>>;
-
-const hex = () => crypto.randomUUID().replaceAll("-", "");
-
-/** An envelope's bytes: a header line, then each item as a header line and its payload. */
-function envelope(
-  header: Record<string, unknown>,
-  items: Array<[Record<string, unknown>, unknown]>,
-): Uint8Array {
-  const parts: Uint8Array[] = [new TextEncoder().encode(JSON.stringify(header))];
-  for (const [itemHeader, payload] of items) {
-    const body =
-      payload instanceof Uint8Array
-        ? payload
-        : new TextEncoder().encode(typeof payload === "string" ? payload : JSON.stringify(payload));
-    parts.push(new TextEncoder().encode(`\n${JSON.stringify(itemHeader)}\n`), body);
-  }
-  return Buffer.concat(parts);
-}
-
-/** A session's first update, as `Sentry.startSession()` sends it. */
-const aSession = () => ({
-  sid: hex(),
-  init: true,
-  status: "ok",
-  started: new Date().toISOString(),
-  attrs: { release: "1.0" },
-});
-
-/** One error event as `@sentry/node` sends it. */
-const errorEvent = (over: Record<string, unknown> = {}) => ({
-  event_id: hex(),
-  timestamp: Date.now() / 1000,
-  platform: "node",
-  level: "error",
-  environment: "production",
-  release: "shop@2.4.1+77",
-  exception: {
-    values: [
-      {
-        type: "TypeError",
-        value: "cannot read properties of undefined",
-        stacktrace: { frames: [{ filename: "app.js", function: "checkout", lineno: 12, in_app: true }] },
-      },
-    ],
-  },
-  ...over,
-});
-
-const post = (
-  f: Pick<Fresh, "sentryId">,
-  body: Uint8Array | string,
-  options: { query?: string; headers?: Record<string, string>; path?: string } = {},
-) =>
-  roost.call("POST", `/api/${f.sentryId}/${options.path ?? "envelope"}/${options.query ?? ""}`, {
-    body,
-    headers: options.headers,
-  });
-const asKey = (f: Pick<Fresh, "key">) => `?sentry_version=7&sentry_key=${f.key}&sentry_client=test/1.0`;
-const sendEvent = (f: Fresh, event: Record<string, unknown> = errorEvent()) =>
-  post(f, envelope({ event_id: event.event_id }, [[{ type: "event" }, event]]), { query: asKey(f) });
-
-const stored = (appId: string) =>
-  roost.store.read<Record<string, any>>(
-    `SELECT *, id::VARCHAR AS id FROM events WHERE app_id = ?::UUID ORDER BY timestamp, client_event_id`,
-    [appId],
-  );
-const outcomes = async (projectId: string) =>
-  (await sumOutcomes(roost.store, projectId)).map((o) => [o.outcome, o.category, o.reason, o.quantity]);
+const { freshProject, hex, envelope, aSession, errorEvent, post, asKey, sendEvent, stored, outcomes } =
+  sentryFixture(() => ({ roost, t }));
 
 describe("DSN", () => {
   test("each project has its own sentry_id; a new app's client key comes with its DSN and a Sentry.init line", async () => {
@@ -113,22 +24,6 @@ describe("DSN", () => {
     expect(a.dsn).toBe(`http://${a.key}@localhost/${a.sentryId}`);
     const app = await roost.call("GET", `/v1/projects/${a.projectId}`, { token: t.token });
     expect(app.body.sentry_id).toBe(a.sentryId);
-  });
-
-  test("ROOST_PUBLIC_URL decides the DSN's host", async () => {
-    const other = await startRoost({ publicUrl: "https://roost.example.com/telemetry" });
-    try {
-      const owner = await other.tenant("Public");
-      const app = await other.call("POST", "/v1/apps", {
-        token: owner.token,
-        body: { project_id: owner.project.id, name: "api", platform: "backend" },
-      });
-      const { secret, dsn, sentry_init } = app.body.client_key;
-      expect(dsn).toBe(`https://${secret}@roost.example.com/telemetry/${owner.project.sentry_id}`);
-      expect(sentry_init).toBe(`Sentry.init({ dsn: "${dsn}" });`);
-    } finally {
-      await other.close();
-    }
   });
 });
 
@@ -547,16 +442,10 @@ describe("POST /api/{sentry_id}/envelope/: what is stored", () => {
       ["accepted", "transaction", null, 2],
       ["client_discard", "transaction", "sample_rate", 4],
     ]);
-    const sessions = await roost.store.read<{ status: string; n: number }>(
-      "SELECT status, sum(quantity)::INTEGER AS n FROM sentry_sessions WHERE app_id = ?::UUID GROUP BY status ORDER BY status",
-      [f.appId],
-    );
-    expect(sessions).toEqual([
-      { status: "crashed", n: 1 },
-      { status: "errored", n: 1 },
-      { status: "exited", n: 3 },
-      { status: "started", n: 5 },
-    ]);
+    const health = await roost.call("GET", `/v1/release-health?app_id=${f.appId}`, { token: t.token });
+    const total = (field: string) =>
+      health.body.releases.reduce((n: number, r: Record<string, number>) => n + (r[field] ?? 0), 0);
+    expect(["sessions", "exited", "errored", "crashed", "abnormal"].map(total)).toEqual([5, 3, 1, 1, 0]);
     const detail = await roost.call("GET", `/v1/events/${rows.find((e) => e.kind === "event")?.id}`, {
       token: t.token,
     });
@@ -718,63 +607,5 @@ describe("GET /v1/release-health", () => {
       token: stranger.token,
     });
     expect([theirs.status, theirs.body]).toEqual([200, { releases: [] }]);
-  });
-});
-
-describe("Sentry's user feedback", () => {
-  test("is filed as feedback, with its screenshot, beside Owlmetry's", async () => {
-    const f = await freshProject();
-    const eventId = hex();
-    const screenshot = new TextEncoder().encode("PNG…");
-    const body = envelope({ event_id: eventId, sent_at: new Date().toISOString() }, [
-      [
-        { type: "feedback" },
-        {
-          event_id: eventId,
-          user: { id: "u-77" },
-          release: "shop@3.0.0",
-          contexts: {
-            feedback: {
-              message: "The export button does nothing",
-              contact_email: "ann@example.com",
-              name: "Ann",
-              url: "https://shop.example.com/export",
-            },
-          },
-        },
-      ],
-      [
-        {
-          type: "attachment",
-          filename: "screenshot.png",
-          content_type: "image/png",
-          length: screenshot.length,
-        },
-        screenshot,
-      ],
-    ]);
-    expect((await post(f, body, { query: asKey(f) })).status).toBe(200);
-    const listed = await roost.call("GET", `/v1/projects/${f.projectId}/feedback?data_mode=all`, {
-      token: t.token,
-    });
-    expect(listed.body.feedback).toHaveLength(1);
-    const item = listed.body.feedback[0];
-    expect(item).toMatchObject({
-      app_id: f.appId,
-      message: "The export button does nothing",
-      submitter_name: "Ann",
-      submitter_email: "ann@example.com",
-      user_id: "u-77",
-      app_version: "3.0.0",
-      screen_name: "https://shop.example.com/export",
-      client_event_id: eventId,
-      status: "new",
-    });
-    const detail = await roost.call("GET", `/v1/projects/${f.projectId}/feedback/${item.id}`, {
-      token: t.token,
-    });
-    expect(detail.body.attachments.map((a: { original_filename: string }) => a.original_filename)).toEqual([
-      "screenshot.png",
-    ]);
   });
 });
