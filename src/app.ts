@@ -29,6 +29,7 @@ import { FeedbackService } from "./modules/feedback/service";
 import { funnelsRoutes } from "./modules/funnels";
 import { FunnelsService } from "./modules/funnels/service";
 import { identityRoutes } from "./modules/identity";
+import { embeddedClaimEvents } from "./modules/identity/repository";
 import { IdentityService } from "./modules/identity/service";
 import { loadIdentityClaims } from "./modules/identity/startup";
 import { ingestRoutes } from "./modules/ingest";
@@ -172,7 +173,7 @@ export async function createApp(config: Config, deps: Deps) {
     attachments,
     sentry: new SentryService(auth, contexts, writer, quotas, attachments),
     recentTimes,
-    identity: new IdentityService(store, writer, claims, contexts),
+    identity: new IdentityService(store, writer, claims, contexts, embeddedClaimEvents(store)),
     grouper,
     notifications: dispatcher,
     monitoring,

@@ -12,12 +12,20 @@ import { AppsService } from "../modules/apps/service";
 import { attachmentsRoutes } from "../modules/attachments";
 import { clusterAttachmentEvents } from "../modules/attachments/repository.cluster";
 import { AttachmentsService } from "../modules/attachments/service";
+import { attributionRoutes } from "../modules/attribution";
+import { AttributionService } from "../modules/attribution/service";
 import { authRoutes } from "../modules/auth";
 import { AuthService, type TokenSigner } from "../modules/auth/service";
 import { eventsRoutes } from "../modules/events";
 import { clickhouseEvents } from "../modules/events/repository.clickhouse";
 import { EventsService } from "../modules/events/service";
+import { feedbackRoutes } from "../modules/feedback";
+import { FeedbackService } from "../modules/feedback/service";
+import { identityRoutes } from "../modules/identity";
 import { IdentityClaims } from "../modules/identity/claims";
+import { loadClaims } from "../modules/identity/repository";
+import { clusterClaimEvents } from "../modules/identity/repository.cluster";
+import { IdentityService } from "../modules/identity/service";
 import { ingestRoutes } from "../modules/ingest";
 import { SharedQuotas } from "../modules/ingest/quotas.cluster";
 import { IngestService } from "../modules/ingest/service";
@@ -31,6 +39,8 @@ import { ClusterWriter } from "../modules/pipeline/cluster-writer";
 import { RecentTimes } from "../modules/pipeline/recent-times";
 import { projectsRoutes } from "../modules/projects";
 import { ProjectsService } from "../modules/projects/service";
+import { questionnairesRoutes } from "../modules/questionnaires";
+import { QuestionnairesService } from "../modules/questionnaires/service";
 import { releasesRoutes } from "../modules/releases";
 import { releaseHealthClickHouse } from "../modules/releases/repository.clickhouse";
 import { ReleasesService } from "../modules/releases/service";
@@ -57,8 +67,9 @@ export interface ClusterDeps {
  * A stateless Roost node of a cluster (ROOST_STORE=clickhouse, decision 017): the same routes,
  * services and contracts as the embedded app, on PostgreSQL (control plane, dedup claims, quotas)
  * and ClickHouse (events, outcomes). Mounted so far: auth, teams, projects, apps, keys, Owlmetry
- * ingest and client reports, Sentry's envelopes and release health, relayed outcomes, the events
- * API, attachments (bytes in a shared directory), Sentry's stats and /metrics; the
+ * ingest and client reports, Sentry's envelopes and release health, identity claims and user
+ * properties, feedback, questionnaires, relayed outcomes, the events API, attachments (bytes in a
+ * shared directory), Sentry's stats and /metrics; the
  * rest of the API answers 404 on a cluster until its repository has a ClickHouse side.
  */
 export async function createClusterApp(config: Config, deps: ClusterDeps) {
@@ -73,7 +84,10 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
   const signer = jwt({ name: "jwt", secret, alg: "HS256" }).decorator.jwt as unknown as TokenSigner;
   const auth = new AuthService(pg, signer, config.jwtTtlSeconds, log);
   const contexts = new AppContexts(pg);
-  const writer = new ClusterWriter(pg, ch, log);
+  // Every node knows every claim: loaded now, again whenever another node records one.
+  const claims = new IdentityClaims();
+  claims.replace(await loadClaims(pg));
+  const writer = new ClusterWriter(pg, ch, log, claims);
   // Prometheus: requests, outcomes, rounds and the write queue of this node (no store gauges).
   const monitoring = new Monitoring(null, () => writer.depth);
   writer.watch((outcomes, ms) => monitoring.committed(outcomes, ms));
@@ -91,13 +105,8 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
     log,
   );
   await attachments.start();
-  const events = new EventsService(
-    pg,
-    clickhouseEvents(ch),
-    attachments,
-    new RecentTimes(),
-    new IdentityClaims(),
-  );
+  const events = new EventsService(pg, clickhouseEvents(ch, claims), attachments, new RecentTimes(), claims);
+  const identity = new IdentityService(pg, pg.shared, claims, contexts, clusterClaimEvents(ch));
   const changed = () => {
     auth.forgetKeys();
     contexts.forget();
@@ -119,6 +128,7 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
       if (now !== seen) {
         seen = now;
         changed();
+        claims.replace(await loadClaims(pg));
       }
     })
     .use(monitoringRoutes(monitoring, config.metricsToken))
@@ -133,6 +143,10 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
     .use(eventsRoutes(guard, events))
     .use(attachmentsRoutes(guard, attachments))
     .use(sentryRoutes(new SentryService(auth, contexts, writer, quotas, attachments)))
+    .use(identityRoutes(guard, identity))
+    .use(attributionRoutes(guard, new AttributionService(contexts, identity, config.attribution)))
+    .use(feedbackRoutes(guard, new FeedbackService(pg, pg.shared, contexts, claims, attachments)))
+    .use(questionnairesRoutes(guard, new QuestionnairesService(pg, pg.shared, contexts, identity)))
     .use(releasesRoutes(guard, new ReleasesService((...q) => releaseHealthClickHouse(ch, ...q), events)));
   return { app, services: { auth, writer }, blobs };
 }

@@ -170,6 +170,39 @@ describe("across nodes", () => {
     }
   });
 
+  test("an identity claim through one node holds on the other at once: reads, counts, later events", async () => {
+    const a = await freshApp();
+    const anon = `owl_anon_${crypto.randomUUID()}`;
+    const send = (node: number, user: string) =>
+      onNode(node, "POST", "/v1/ingest", a.key, {
+        events: [{ ...event(crypto.randomUUID()), user_id: user }],
+      });
+    for (let i = 0; i < 3; i++) expect((await send(0, anon)).body.accepted).toBe(1);
+    expect((await send(1, "someone")).body.accepted).toBe(1);
+    const claimed = await onNode(1, "POST", "/v1/identity/claim", a.key, {
+      anonymous_id: anon,
+      user_id: "ann",
+    });
+    expect(claimed.body).toEqual({ claimed: true, events_reassigned_count: 3 });
+    // Node 0 did not see the claim made: its next request learns it.
+    const page = await onNode(
+      0,
+      "GET",
+      `/v1/events?app_id=${a.appId}&user_id=ann&since=2000-01-01`,
+      t.adminKey,
+    );
+    expect(page.body.events.map((e: { user_id: string }) => e.user_id)).toEqual(["ann", "ann", "ann"]);
+    const counted = await onNode(0, "GET", `/v1/events/count?app_id=${a.appId}&since=2000-01-01`, t.adminKey);
+    expect(counted.body).toMatchObject({ count: 4, unique_users: 2 });
+    // An event sent after the claim under the anonymous id is stored as the user's.
+    expect((await send(0, anon)).body.accepted).toBe(1);
+    const rows = await roost.stored(a.appId);
+    expect(rows.map((r) => r.user_id)).toEqual([anon, anon, anon, "someone", "ann"]);
+    expect(
+      (await onNode(0, "POST", "/v1/identity/claim", a.key, { anonymous_id: anon, user_id: "bob" })).status,
+    ).toBe(409);
+  });
+
   test("the events API's rate limit is one bucket across nodes", async () => {
     // Two more nodes with a small limit: 3 at once, one a second.
     const env = {

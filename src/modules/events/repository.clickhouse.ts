@@ -1,5 +1,6 @@
 import type { ClickHouse } from "../../store/clickhouse/client";
 import { type Literal, literal } from "../../store/clickhouse/literal";
+import type { IdentityClaims } from "../identity/claims";
 import type { EventFilters } from "./params";
 import type { EventRow, EventsStore, Visible } from "./repository";
 
@@ -8,7 +9,7 @@ import type { EventRow, EventsStore, Visible } from "./repository";
  * repository.ts: the same filters, order and cursor over the Distributed `events` table. Times are
  * epoch milliseconds; the cursor keeps microseconds (ms × 1000) so a cursor means the same on both.
  */
-export function clickhouseEvents(ch: ClickHouse): EventsStore {
+export function clickhouseEvents(ch: ClickHouse, claims: IdentityClaims | null = null): EventsStore {
   return {
     async list(visible, p) {
       const where = conditions(visible, p);
@@ -56,9 +57,17 @@ export function clickhouseEvents(ch: ClickHouse): EventsStore {
       return rows.sort((a, b) => (order.get(a.id_text) ?? 0) - (order.get(b.id_text) ?? 0)).map(eventRow);
     },
 
-    async count(visible, f) {
+    async count(visible, f, claimed) {
+      // A claimed anonymous id counts as its user: rows keep the id they were stored under.
+      const pairs = claimed && claims ? claims.pairsIn(visible.projectIds) : [];
+      const user =
+        pairs.length === 0
+          ? "user_id"
+          : `if(isNull(user_id), NULL, transform(concat(toString(project_id), '|', assumeNotNull(user_id)), [${pairs
+              .map((c) => literal(`${c.projectId}|${c.anonymousId}`))
+              .join(", ")}], [${pairs.map((c) => literal(c.userId)).join(", ")}], assumeNotNull(user_id)))`;
       const [row] = await ch.rows<{ count: number; unique_users: number; unique_sessions: number }>(
-        `SELECT count() AS count, uniqExact(user_id) AS unique_users, uniqExact(session_id) AS unique_sessions
+        `SELECT count() AS count, uniqExact(${user}) AS unique_users, uniqExact(session_id) AS unique_sessions
          FROM events WHERE ${conditions(visible, f).join(" AND ")}`,
       );
       return {

@@ -3,7 +3,7 @@ import { badRequest, forbidden, notFound } from "../../lib/errors";
 import { isUuid, newId, uuidParam } from "../../lib/ids";
 import { deviceFields, sessionIdOf, trimmed } from "../../lib/sdk-fields";
 import { triageStatus } from "../../lib/vocab";
-import type { SharedWriter, Store, Tx } from "../../store/db";
+import type { Database, SharedWriter, Tx } from "../../store/db";
 import type { Caller, KeyCaller } from "../access/caller";
 import type { AppContexts } from "../apps/context";
 import type { AttachmentsService } from "../attachments/service";
@@ -35,7 +35,7 @@ type Body = typeof FeedbackIngestBody.static;
 /** Feedback from apps (Owlmetry's `sendFeedback`), and its triage by the team. */
 export class FeedbackService {
   constructor(
-    private readonly store: Store,
+    private readonly store: Database,
     private readonly writer: SharedWriter,
     private readonly contexts: AppContexts,
     private readonly claims: IdentityClaims,

@@ -21,6 +21,13 @@ export class IdentityClaims {
   /** project → user id → the anonymous ids it claimed. */
   private readonly anonymous = new Map<string, Map<string, string[]>>();
 
+  /** Every claim anew (a cluster's node, after another node recorded one). */
+  replace(claims: readonly Claim[]): void {
+    this.users.clear();
+    this.anonymous.clear();
+    for (const claim of claims) this.add(claim);
+  }
+
   add({ projectId, anonymousId, userId }: Claim): void {
     let users = this.users.get(projectId);
     if (!users) {
@@ -51,6 +58,17 @@ export class IdentityClaims {
   /** The anonymous ids a user claimed in any of these projects. */
   claimedBy(projectIds: readonly string[], userId: string): string[] {
     return projectIds.flatMap((p) => this.anonymous.get(p)?.get(userId) ?? []);
+  }
+
+  /** Every claim in these projects. */
+  pairsIn(projectIds: readonly string[]): Claim[] {
+    return projectIds.flatMap((projectId) =>
+      [...(this.users.get(projectId) ?? [])].map(([anonymousId, userId]) => ({
+        projectId,
+        anonymousId,
+        userId,
+      })),
+    );
   }
 
   /** Whether any of these projects holds a claim. */

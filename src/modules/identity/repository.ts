@@ -1,10 +1,11 @@
 import { appUserId } from "../../lib/ids";
 import { foldUserStats } from "../../store/app-users";
-import type { Store, Tx } from "../../store/db";
+import type { Database, Store, Tx } from "../../store/db";
 import { eventsSource } from "../../store/events-source";
+import type { ClaimEvents } from "./claim-events";
 import type { Claim } from "./claims";
 
-export async function loadClaims(store: Store): Promise<Claim[]> {
+export async function loadClaims(store: Pick<Database, "read">): Promise<Claim[]> {
   return store.read<Claim>(
     `SELECT project_id::VARCHAR AS "projectId", anonymous_id AS "anonymousId", user_id AS "userId"
      FROM identity_claims ORDER BY claimed_at`,
@@ -32,18 +33,53 @@ export async function countUserEvents(tx: Tx, dataDir: string, projectId: string
  */
 export async function recordClaim(tx: Tx, claim: Claim, appId: string, at: Date): Promise<void> {
   const { projectId, anonymousId, userId } = claim;
+  await insertClaim(tx, claim, appId, at);
+  await tx.run("UPDATE events SET user_id = ? WHERE project_id = ?::UUID AND user_id = ?", [
+    userId,
+    projectId,
+    anonymousId,
+  ]);
+  await claimFeedbackAndResponses(tx, claim, at);
+  await claimIssueUsers(tx, claim);
+  await foldAppUser(
+    tx,
+    claim,
+    at,
+    `${foldUserStats("o", "n")},
+         properties = CASE WHEN n.properties IS NULL THEN o.properties
+           ELSE json_merge_patch(n.properties, coalesce(o.properties, '{}'::JSON)) END`,
+  );
+  await tx.run(
+    `INSERT INTO app_user_apps
+     SELECT project_id, ?, app_id, first_seen_at, last_seen_at, event_count FROM app_user_apps
+     WHERE project_id = ?::UUID AND user_id = ?
+     ON CONFLICT (project_id, user_id, app_id) DO UPDATE SET
+       first_seen_at = least(app_user_apps.first_seen_at, excluded.first_seen_at),
+       last_seen_at = greatest(app_user_apps.last_seen_at, excluded.last_seen_at),
+       event_count = app_user_apps.event_count + excluded.event_count`,
+    [userId, projectId, anonymousId],
+  );
+  await tx.run("DELETE FROM app_user_apps WHERE project_id = ?::UUID AND user_id = ?", [
+    projectId,
+    anonymousId,
+  ]);
+}
+
+export async function insertClaim(tx: Tx, claim: Claim, appId: string, at: Date): Promise<void> {
   await tx.run(
     "INSERT INTO identity_claims (project_id, anonymous_id, user_id, app_id, claimed_at) VALUES (?::UUID, ?, ?, ?::UUID, ?)",
-    [projectId, anonymousId, userId, appId, at],
+    [claim.projectId, claim.anonymousId, claim.userId, appId, at],
   );
-  for (const table of ["events", "feedback"]) {
-    await tx.run(`UPDATE ${table} SET user_id = ? WHERE project_id = ?::UUID AND user_id = ?`, [
-      userId,
-      projectId,
-      anonymousId,
-    ]);
-  }
-  await claimIssueUsers(tx, claim);
+}
+
+/** The anonymous id's feedback and questionnaire responses become the user's. */
+export async function claimFeedbackAndResponses(tx: Tx, claim: Claim, at: Date): Promise<void> {
+  const { projectId, anonymousId, userId } = claim;
+  await tx.run("UPDATE feedback SET user_id = ? WHERE project_id = ?::UUID AND user_id = ?", [
+    userId,
+    projectId,
+    anonymousId,
+  ]);
   // One response per (slug, user): where the user already answered, theirs wins (Owlmetry's rule).
   await tx.run(
     `UPDATE questionnaire_responses SET user_id = ? WHERE project_id = ?::UUID AND user_id = ? AND deleted_at IS NULL
@@ -55,6 +91,15 @@ export async function recordClaim(tx: Tx, claim: Claim, appId: string, at: Date)
     "UPDATE questionnaire_responses SET deleted_at = ? WHERE project_id = ?::UUID AND user_id = ? AND deleted_at IS NULL",
     [at, projectId, anonymousId],
   );
+}
+
+/**
+ * The anonymous user's row folds into the user's (`fold`: the SET list over the user's row `o`
+ * and the anonymous one's `n`, the user's own properties winning), or becomes it; a user with
+ * neither gets a row.
+ */
+export async function foldAppUser(tx: Tx, claim: Claim, at: Date, fold: string): Promise<void> {
+  const { projectId, anonymousId, userId } = claim;
   const present = new Set(
     (
       await tx.all<{ user_id: string }>(
@@ -64,11 +109,8 @@ export async function recordClaim(tx: Tx, claim: Claim, appId: string, at: Date)
     ).map((r) => r.user_id),
   );
   if (present.has(anonymousId) && present.has(userId)) {
-    // The user's own properties win over the anonymous user's.
     await tx.run(
-      `UPDATE app_users AS o SET ${foldUserStats("o", "n")},
-         properties = CASE WHEN n.properties IS NULL THEN o.properties
-           ELSE json_merge_patch(n.properties, coalesce(o.properties, '{}'::JSON)) END
+      `UPDATE app_users AS o SET ${fold}
        FROM (SELECT * FROM app_users WHERE project_id = ?::UUID AND user_id = ?) AS n
        WHERE o.project_id = ?::UUID AND o.user_id = ?`,
       [projectId, anonymousId, projectId, userId],
@@ -85,20 +127,6 @@ export async function recordClaim(tx: Tx, claim: Claim, appId: string, at: Date)
   } else if (!present.has(userId)) {
     await insertUser(tx, projectId, userId, null, at);
   }
-  await tx.run(
-    `INSERT INTO app_user_apps
-     SELECT project_id, ?, app_id, first_seen_at, last_seen_at, event_count FROM app_user_apps
-     WHERE project_id = ?::UUID AND user_id = ?
-     ON CONFLICT (project_id, user_id, app_id) DO UPDATE SET
-       first_seen_at = least(app_user_apps.first_seen_at, excluded.first_seen_at),
-       last_seen_at = greatest(app_user_apps.last_seen_at, excluded.last_seen_at),
-       event_count = app_user_apps.event_count + excluded.event_count`,
-    [userId, projectId, anonymousId],
-  );
-  await tx.run("DELETE FROM app_user_apps WHERE project_id = ?::UUID AND user_id = ?", [
-    projectId,
-    anonymousId,
-  ]);
 }
 
 /** A user row before any of their events is sealed: seen now, nothing counted yet. */
@@ -177,3 +205,9 @@ async function claimIssueUsers(tx: Tx, { projectId, anonymousId, userId }: Claim
     projectId,
   ]);
 }
+
+/** The embedded store's side of a claim: its events hot and sealed, its hot rows rewritten. */
+export const embeddedClaimEvents = (store: Store): ClaimEvents => ({
+  count: (tx, projectId, userId) => countUserEvents(tx, store.dataDir, projectId, userId),
+  record: recordClaim,
+});

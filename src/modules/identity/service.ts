@@ -1,10 +1,11 @@
 import { badRequest, conflict } from "../../lib/errors";
-import type { SharedWriter, Store } from "../../store/db";
+import type { Database, SharedWriter } from "../../store/db";
 import type { KeyCaller } from "../access/caller";
 import type { AppContexts } from "../apps/context";
+import type { ClaimEvents } from "./claim-events";
 import { ANONYMOUS_ID_PREFIX, type IdentityClaims, isAnonymousId } from "./claims";
 import type { ClaimBody, PropertiesBody } from "./model";
-import { countUserEvents, recordClaim, saveProperties, userProperties } from "./repository";
+import { saveProperties, userProperties } from "./repository";
 
 /** Owlmetry's limits on user properties and ids. */
 const MAX_PROPERTY_KEY_LENGTH = 50;
@@ -15,10 +16,11 @@ const MAX_USER_ID_LENGTH = 255;
 /** Owlmetry's identity calls: claiming an anonymous id for a user, and user properties. */
 export class IdentityService {
   constructor(
-    private readonly store: Store,
+    private readonly store: Database,
     private readonly writer: SharedWriter,
     private readonly claims: IdentityClaims,
     private readonly contexts: AppContexts,
+    private readonly events: ClaimEvents,
   ) {}
 
   /**
@@ -40,9 +42,9 @@ export class IdentityService {
       if (holder !== undefined) {
         throw conflict("anonymous_id is already claimed by another user_id in this project");
       }
-      const n = await countUserEvents(tx, this.store.dataDir, project.id, anonymousId);
+      const n = await this.events.count(tx, project.id, anonymousId);
       return async (tx) => {
-        await recordClaim(tx, claim, appId, now);
+        await this.events.record(tx, claim, appId, now);
         // Inside the transaction: what the commit stores after this already resolves it.
         this.claims.add(claim);
         return n;

@@ -1,6 +1,7 @@
 import type { Logger } from "../../lib/log";
 import type { ClickHouse } from "../../store/clickhouse/client";
 import type { PgStore } from "../../store/postgres/db";
+import type { IdentityClaims } from "../identity/claims";
 import { categoryOfEvent, type StoredEvent } from "./event";
 import {
   claimEvents,
@@ -45,6 +46,8 @@ export class ClusterWriter implements Writer {
     private readonly control: PgStore,
     private readonly ch: ClickHouse,
     private readonly log: Logger,
+    /** A claimed anonymous id's events are stored under the claiming user. */
+    private readonly claims: IdentityClaims | null = null,
     private readonly maxRows = 10_000,
   ) {}
 
@@ -97,7 +100,7 @@ export class ClusterWriter implements Writer {
         (e) => e.unkeyed || (claimed.has(keyOf(e)) && !landed.has(keyOf(e)) && firsts.get(keyOf(e)) === e),
       );
       try {
-        await insertEvents(this.ch, stored);
+        await insertEvents(this.ch, stored.map(this.resolved));
       } catch (error) {
         await this.control
           .atomic((tx) =>
@@ -166,7 +169,7 @@ export class ClusterWriter implements Writer {
         return [copy.ts === e.timestamp ? { ...e, id: copy.id } : e];
       });
       try {
-        await insertEvents(this.ch, [...fresh, ...replaced]);
+        await insertEvents(this.ch, [...fresh, ...replaced].map(this.resolved));
       } catch (error) {
         await this.control
           .atomic((tx) =>
@@ -200,6 +203,15 @@ export class ClusterWriter implements Writer {
       last.get(event.clientEventId) === event && !updates.has(event.clientEventId) ? "accepted" : "updated",
     );
   }
+
+  /**
+   * The event as stored: under the claiming user when its anonymous id is claimed (as this node
+   * knows the claims: a claim made through another node moments ago is resolved when read).
+   */
+  private readonly resolved = (event: StoredEvent): StoredEvent => {
+    const user = event.userId && this.claims ? this.claims.resolve(event.projectId, event.userId) : null;
+    return user && user !== event.userId ? { ...event, userId: user } : event;
+  };
 
   /**
    * Counts each job's outcomes by each event's role (accepted, duplicate, or an import's update,

@@ -3,7 +3,7 @@ import { ApiError, badRequest, conflict, forbidden, notFound } from "../../lib/e
 import { isUuid, newId, uuidParam } from "../../lib/ids";
 import { deviceFields, sessionIdOf } from "../../lib/sdk-fields";
 import { TRIAGE_STATUSES, triageStatus } from "../../lib/vocab";
-import type { SharedWriter, Store } from "../../store/db";
+import type { Database, SharedWriter } from "../../store/db";
 import type { Caller, KeyCaller } from "../access/caller";
 import type { AppContext, AppContexts } from "../apps/context";
 import { findApp } from "../apps/repository";
@@ -63,7 +63,7 @@ const spec = <T>(check: () => T): T => {
 /** Owlmetry's questionnaires: defined per project, fetched and answered by its SDKs. */
 export class QuestionnairesService {
   constructor(
-    private readonly store: Store,
+    private readonly store: Database,
     private readonly writer: SharedWriter,
     private readonly contexts: AppContexts,
     private readonly identity: Pick<IdentityService, "mergeProperties" | "propertiesOf" | "resolve">,

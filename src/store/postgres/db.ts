@@ -1,5 +1,5 @@
 import { SQL } from "bun";
-import { bindable, type Param, plainRow, type Row, type Tx, type WriteTx } from "../db";
+import { bindable, type Param, plainRow, type Row, type SharedWriter, type Tx, type WriteTx } from "../db";
 import { toPostgres } from "./dialect";
 
 /** Every write transaction of the control plane takes this lock first (decision 017). */
@@ -77,6 +77,14 @@ export class PgStore implements Tx {
       connection.release();
     }
   }
+
+  /**
+   * The features' writes (feedback, questionnaires, identity) as the embedded writer runs them:
+   * the check, then the write, in one transaction under the write lock.
+   */
+  readonly shared: SharedWriter = {
+    run: (write) => this.write(async (tx) => (await write(tx))(tx)),
+  };
 
   /** PostgreSQL checkpoints by itself. */
   async checkpoint(): Promise<boolean> {

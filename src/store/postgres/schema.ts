@@ -160,4 +160,115 @@ CREATE INDEX attachments_unlinked ON attachments (app_id, client_event_id)
   WHERE event_id IS NULL AND deleted_at IS NULL;
 `,
   },
+  {
+    version: 3,
+    name: "identity, feedback, questionnaires",
+    // The embedded store's tables (its migrations 10 and 11). app_users holds what a cluster has
+    // of a user: properties (the counts the embedded seal folds in are not kept here).
+    sql: `
+-- DuckDB's: the lists' cursors are (created_at in epoch microseconds, id).
+CREATE FUNCTION epoch_us(timestamptz) RETURNS bigint
+  LANGUAGE sql IMMUTABLE AS 'SELECT (extract(epoch FROM $1) * 1000000)::bigint';
+CREATE TABLE identity_claims (
+  project_id UUID NOT NULL,
+  anonymous_id VARCHAR NOT NULL,
+  user_id VARCHAR NOT NULL,
+  app_id UUID NOT NULL,
+  claimed_at TIMESTAMPTZ NOT NULL,
+  PRIMARY KEY (project_id, anonymous_id)
+);
+-- A claim made through one node is known to every node at its next request (see control_version).
+CREATE TRIGGER identity_claims_changed AFTER INSERT OR UPDATE OR DELETE ON identity_claims FOR EACH STATEMENT EXECUTE FUNCTION bump_control_version();
+CREATE TABLE app_users (
+  id UUID NOT NULL,
+  project_id UUID NOT NULL,
+  user_id VARCHAR NOT NULL,
+  properties TEXT,
+  first_seen_at TIMESTAMPTZ NOT NULL,
+  last_seen_at TIMESTAMPTZ NOT NULL,
+  event_count BIGINT NOT NULL,
+  is_dev BOOLEAN NOT NULL,
+  last_app_version VARCHAR,
+  last_sdk_name VARCHAR,
+  last_sdk_version VARCHAR,
+  last_locale VARCHAR,
+  last_country_code VARCHAR,
+  PRIMARY KEY (project_id, user_id)
+);
+CREATE TABLE feedback (
+  id UUID PRIMARY KEY,
+  app_id UUID NOT NULL,
+  project_id UUID NOT NULL,
+  session_id VARCHAR,
+  user_id VARCHAR,
+  message VARCHAR NOT NULL,
+  submitter_name VARCHAR,
+  submitter_email VARCHAR,
+  status VARCHAR NOT NULL,
+  is_dev BOOLEAN NOT NULL,
+  environment VARCHAR,
+  os_version VARCHAR,
+  app_version VARCHAR,
+  sdk_name VARCHAR,
+  sdk_version VARCHAR,
+  device_model VARCHAR,
+  country_code VARCHAR,
+  screen_name VARCHAR,
+  client_event_id VARCHAR,
+  created_at TIMESTAMPTZ NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL,
+  deleted_at TIMESTAMPTZ
+);
+CREATE INDEX feedback_project ON feedback (project_id, created_at);
+CREATE TABLE feedback_comments (
+  id UUID PRIMARY KEY,
+  feedback_id UUID NOT NULL,
+  author_type VARCHAR NOT NULL,
+  author_id UUID NOT NULL,
+  author_name VARCHAR NOT NULL,
+  body VARCHAR NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL,
+  deleted_at TIMESTAMPTZ
+);
+CREATE TABLE questionnaires (
+  id UUID PRIMARY KEY,
+  project_id UUID NOT NULL,
+  app_id UUID,
+  slug VARCHAR NOT NULL,
+  name VARCHAR NOT NULL,
+  description VARCHAR,
+  schema TEXT NOT NULL,
+  is_active BOOLEAN NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL,
+  deleted_at TIMESTAMPTZ
+);
+CREATE TABLE questionnaire_responses (
+  id UUID PRIMARY KEY,
+  questionnaire_id UUID NOT NULL,
+  slug VARCHAR NOT NULL,
+  app_id UUID NOT NULL,
+  project_id UUID NOT NULL,
+  session_id VARCHAR,
+  user_id VARCHAR,
+  answers TEXT NOT NULL,
+  schema_snapshot TEXT,
+  submitted_at TIMESTAMPTZ,
+  status VARCHAR NOT NULL,
+  is_dev BOOLEAN NOT NULL,
+  environment VARCHAR,
+  os_version VARCHAR,
+  app_version VARCHAR,
+  sdk_name VARCHAR,
+  sdk_version VARCHAR,
+  device_model VARCHAR,
+  country_code VARCHAR,
+  created_at TIMESTAMPTZ NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL,
+  deleted_at TIMESTAMPTZ
+);
+CREATE INDEX questionnaire_responses_user ON questionnaire_responses (project_id, user_id);
+`,
+  },
 ];
