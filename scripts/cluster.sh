@@ -176,7 +176,7 @@ start_nodes() {
     mkdir -p "$home"
     if running "$home/node.pid"; then continue; fi
     ROOST_DATA_DIR="$home/data" ROOST_PORT="${NODE_PORTS[$i]}" \
-      "$ROOT/node_modules/.bin/bun" "$ROOT/src/main.ts" serve >"$home/node.log" 2>&1 &
+      "$ROOT/node_modules/.bin/bun" "$ROOT/src/main.ts" serve >>"$home/node.log" 2>&1 &
     echo $! >"$home/node.pid"
   done
   for i in 0 1; do wait_http "http://127.0.0.1:${NODE_PORTS[$i]}/health" "Roost node $i"; done

@@ -35,4 +35,5 @@ node_modules/.bin/bun test --timeout 60000 \
   tests/modules/keys.test.ts tests/modules/auth.test.ts tests/modules/ingest.test.ts \
   tests/modules/events.test.ts tests/modules/stats.test.ts tests/modules/attachments.test.ts \
   tests/modules/sentry/ingest.test.ts tests/modules/feedback.test.ts tests/modules/questionnaires.test.ts \
-  ./tests/cluster/cross-node.cluster.ts ./tests/cluster/literal.cluster.ts ./tests/cluster/export.cluster.ts "$@"
+  ./tests/cluster/cross-node.cluster.ts ./tests/cluster/issues.cluster.ts ./tests/cluster/literal.cluster.ts \
+  ./tests/cluster/export.cluster.ts "$@"

@@ -29,6 +29,8 @@ import { IdentityService } from "../modules/identity/service";
 import { ingestRoutes } from "../modules/ingest";
 import { SharedQuotas } from "../modules/ingest/quotas.cluster";
 import { IngestService } from "../modules/ingest/service";
+import { issuesRoutes } from "../modules/issues";
+import { IssuesService } from "../modules/issues/service";
 import { keysRoutes } from "../modules/keys";
 import { KeysService } from "../modules/keys/service";
 import { monitoringRoutes } from "../modules/monitoring";
@@ -55,7 +57,17 @@ import { BlobStore } from "../store/blobs";
 import type { ClickHouse } from "../store/clickhouse/client";
 import type { PgStore } from "../store/postgres/db";
 import { controlVersion, sharedSetting } from "../store/postgres/settings";
+import { IssueFeed } from "./issue-feed";
 import { SharedRateLimiter } from "./rate-limit";
+
+/**
+ * A merge needs no wait on a cluster: rounds run on the grouping node under the same write lock,
+ * and that node reloads its memory when a merge moved it (its feed's `stale` check).
+ */
+const MERGES_NEED_NO_WAIT = {
+  exclusive: <T>(work: () => Promise<T>) => work(),
+  merged: () => {},
+};
 
 export interface ClusterDeps {
   pg: PgStore;
@@ -68,8 +80,8 @@ export interface ClusterDeps {
  * services and contracts as the embedded app, on PostgreSQL (control plane, dedup claims, quotas)
  * and ClickHouse (events, outcomes). Mounted so far: auth, teams, projects, apps, keys, Owlmetry
  * ingest and client reports, Sentry's envelopes and release health, identity claims and user
- * properties, feedback, questionnaires, relayed outcomes, the events API, attachments (bytes in a
- * shared directory), Sentry's stats and /metrics; the
+ * properties, feedback, questionnaires, issues, relayed outcomes, the events API, attachments
+ * (bytes in a shared directory), Sentry's stats and /metrics; the
  * rest of the API answers 404 on a cluster until its repository has a ClickHouse side.
  */
 export async function createClusterApp(config: Config, deps: ClusterDeps) {
@@ -147,6 +159,10 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
     .use(attributionRoutes(guard, new AttributionService(contexts, identity, config.attribution)))
     .use(feedbackRoutes(guard, new FeedbackService(pg, pg.shared, contexts, claims, attachments)))
     .use(questionnairesRoutes(guard, new QuestionnairesService(pg, pg.shared, contexts, identity)))
+    .use(issuesRoutes(guard, new IssuesService(pg, pg.shared, MERGES_NEED_NO_WAIT)))
     .use(releasesRoutes(guard, new ReleasesService((...q) => releaseHealthClickHouse(ch, ...q), events)));
-  return { app, services: { auth, writer }, blobs };
+  // One node groups errors into issues: whichever holds the lock (cluster/issue-feed.ts).
+  const issueFeed = new IssueFeed(pg, ch, claims, log);
+  monitoring.watchGrouping(() => issueFeed.grouping);
+  return { app, services: { auth, writer }, blobs, issueFeed };
 }

@@ -32,10 +32,11 @@ export async function serveCluster(config: Config): Promise<void> {
     ms: Math.round(performance.now() - opened),
   });
   const run = await firstRun(pg, config);
-  const { app, services, blobs } = await createClusterApp(config, { pg, ch, log });
+  const { app, services, blobs, issueFeed } = await createClusterApp(config, { pg, ch, log });
   if (run) console.log(firstRunMessage(run, `http://${config.host}:${config.port}`));
   app.listen({ hostname: config.host, port: config.port, reusePort: false, development: false });
   const prune = schedulePrune(pg, blobs, log);
+  issueFeed.start();
   log.info("listening", {
     url: `http://${config.host}:${app.server?.port ?? config.port}`,
     store: "clickhouse",
@@ -48,6 +49,7 @@ export async function serveCluster(config: Config): Promise<void> {
     log.info("shutting down", { signal });
     const deadline = setTimeout(() => process.exit(1), config.shutdownDeadlineMs);
     prune.stop();
+    await issueFeed.stop();
     await app.stop();
     await services.writer.idle();
     await Promise.all([pg.close(), ch.close()]);

@@ -413,7 +413,7 @@ export async function issuePageSpan(
   const [row] = await store.read<{ lo: string | null; hi: string | null }>(
     `SELECT min(us)::VARCHAR AS lo, max(us)::VARCHAR AS hi FROM (
        SELECT epoch_us(timestamp) AS us FROM issue_events WHERE issue_id = ?::UUID ${after}
-       ORDER BY timestamp ${order === "desc" ? "DESC" : "ASC"} LIMIT ?)`,
+       ORDER BY timestamp ${order === "desc" ? "DESC" : "ASC"} LIMIT ?) AS span`,
     cursorUs === undefined ? [issueId, limit] : [issueId, cursorUs, limit],
   );
   if (!row?.lo || !row.hi) return null;

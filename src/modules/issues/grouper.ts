@@ -1,5 +1,5 @@
 import type { Logger } from "../../lib/log";
-import type { SharedWriter, Store, Tx, WriteTx } from "../../store/db";
+import type { Database, SharedWriter, Tx, WriteTx } from "../../store/db";
 import { categoryOfEvent, type StoredEvent } from "../pipeline/event";
 import { discriminatorOf, type ErrorFields, type Grouping, groupingOf } from "./fingerprint";
 import { BURST_MEMORY_MS, type ErrorOccurrence, IssueMemory } from "./grouping";
@@ -97,7 +97,7 @@ export class IssueGrouper {
   private wakeTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Database, "snapshot"> & { readonly isOpen: boolean },
     private readonly log: Logger,
     /** Each round's new, regressed and reopened issues: `queue` in its transaction, `after` once it commits. */
     private readonly news: {
@@ -106,14 +106,22 @@ export class IssueGrouper {
     } | null = null,
     /** The user who claimed an anonymous id (identity claims), applied when an error is grouped. */
     private readonly resolveUser: (projectId: string, userId: string) => string = (_, userId) => userId,
+    /**
+     * Whether another process changed the grouping tables since memory was loaded (a merge on
+     * another node of a cluster): then a round reloads memory first, inside its transaction.
+     */
+    private readonly stale: ((tx: Tx) => Promise<boolean>) | null = null,
   ) {}
 
-  /** Loads memory and starts grouping through `writer` (the queue whose commits feed `collect`). */
-  async start(writer: SharedWriter): Promise<void> {
+  /**
+   * Loads memory and starts grouping through `writer` (the queue whose commits feed `collect`);
+   * with `findUngrouped`, what a stop or a crash left ungrouped in the hot table goes first (a
+   * cluster's feed finds its own from ClickHouse).
+   */
+  async start(writer: SharedWriter, findUngrouped = true): Promise<void> {
     this.writer = writer;
     this.memory = await this.store.snapshot((tx) => loadMemory(tx));
-    // What a stop or a crash left ungrouped goes first.
-    const left = await this.store.snapshot((tx) => ungroupedErrors(tx));
+    const left = findUngrouped ? await this.store.snapshot((tx) => ungroupedErrors(tx)) : [];
     const errors = left.map(storedErrorOf).filter((e) => e !== null);
     if (errors.length > 0) {
       // In round-sized pieces: a large backlog must not hold the writer in one long round.
@@ -154,6 +162,11 @@ export class IssueGrouper {
       this.pending.push(errors);
       this.schedule(ROUND_DELAY_MS);
     };
+  }
+
+  /** Errors read back from the store, for the next round (a cluster's feed, which then settles). */
+  add(errors: readonly ErrorOccurrence[]): void {
+    if (errors.length > 0) this.pending.push([...errors]);
   }
 
   /** Runs `work` after every round, merge or rebuild queued before it. */
@@ -207,7 +220,6 @@ export class IssueGrouper {
   /** One round: returns whether more errors wait. */
   private async round(): Promise<boolean> {
     const started = performance.now();
-    const memory = this.memory;
     if (!this.writer) throw new Error("The issue grouper is not started");
     // Whole commits, up to about a round's size, in grouping's order.
     let taken = 0;
@@ -216,7 +228,12 @@ export class IssueGrouper {
       count += (this.pending[taken++] as unknown[]).length;
     if (taken === 0) return false;
     const batches = this.pending.slice(0, taken);
-    const { errors, round, result } = await this.writer.run(async () => {
+    const { errors, round, result } = await this.writer.run(async (tx) => {
+      if (this.stale && (await this.stale(tx))) {
+        this.memory = await loadMemory(tx);
+        this.known = new KnownPairs();
+      }
+      const memory = this.memory;
       // Users as the claims have them now (a claim may have come after the error's commit).
       const errors = batches
         .flat()

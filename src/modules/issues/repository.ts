@@ -60,7 +60,7 @@ export async function insertIssues(
     `INSERT INTO issues (id, seq, project_id, app_id, is_dev, status, title, source_module, event_count, session_count,
        user_count, first_seen, last_seen, created_at, updated_at)
      SELECT id, seq, project_id, app_id, is_dev, 'new', title, source_module, 0, 0, 0, seen, seen, now, now
-     FROM (${rows.sql})`,
+     FROM (${rows.sql}) AS v`,
     rows.params,
   );
 }
@@ -165,7 +165,7 @@ export async function addDays(
     ["events", "BIGINT", days.map((d) => d.events)],
   ]);
   await tx.run(
-    `INSERT INTO issue_days ${rows.sql} ON CONFLICT DO UPDATE SET events = issue_days.events + excluded.events`,
+    `INSERT INTO issue_days ${rows.sql} ON CONFLICT (issue_id, day) DO UPDATE SET events = issue_days.events + excluded.events`,
     rows.params,
   );
 }
@@ -388,7 +388,7 @@ export async function daysOf(tx: Tx, issueIds: readonly string[], from?: Date) {
   const out = new Map<string, Array<{ day: string; events: number }>>();
   if (issueIds.length === 0) return out;
   const rows = await tx.all<{ issue_id: string; day: string; events: number }>(
-    `SELECT issue_id::VARCHAR AS issue_id, strftime(day, '%Y-%m-%d') AS day, events::DOUBLE AS events FROM issue_days
+    `SELECT issue_id::VARCHAR AS issue_id, day::VARCHAR AS day, events::DOUBLE AS events FROM issue_days
      WHERE issue_id IN (SELECT unnest(?::JSON::UUID[])) AND day >= ?::DATE ORDER BY day`,
     [issueIds, (from ?? new Date(0)).toISOString().slice(0, 10)],
   );
@@ -461,7 +461,7 @@ export interface StatusChange {
 export async function setStatus(tx: WriteTx, id: string, c: StatusChange, now: Date) {
   await tx.run(
     `UPDATE issues SET status = ?, resolved_at_version = ?, snoozed_at = ?, snooze_until = ?, snooze_count = ?,
-       snooze_events = CASE WHEN ? IS NULL THEN NULL ELSE 0 END, updated_at = ?
+       snooze_events = CASE WHEN ?::BIGINT IS NULL THEN NULL ELSE 0 END, updated_at = ?
      WHERE id = ?::UUID`,
     [c.status, c.resolvedAtVersion, c.snoozedAt, c.snoozeUntil, c.snoozeCount, c.snoozeCount, now, id],
   );
@@ -501,7 +501,7 @@ export async function mergeIssues(tx: WriteTx, sourceId: string, targetId: strin
   );
   await tx.run(
     `INSERT INTO issue_days SELECT ?::UUID, day, events FROM issue_days WHERE issue_id = ?::UUID
-     ON CONFLICT DO UPDATE SET events = issue_days.events + excluded.events`,
+     ON CONFLICT (issue_id, day) DO UPDATE SET events = issue_days.events + excluded.events`,
     [targetId, sourceId],
   );
   for (const table of ["issue_occurrences", "issue_users", "issue_days"] as const) {

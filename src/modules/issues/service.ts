@@ -7,7 +7,7 @@ import {
 } from "../../lib/cursor";
 import { badRequest, notFound } from "../../lib/errors";
 import { appUserId, isUuid, uuidParam } from "../../lib/ids";
-import type { SharedWriter, Store, Tx } from "../../store/db";
+import type { Database, SharedWriter, Tx } from "../../store/db";
 import type { Caller } from "../access/caller";
 import { commentsOf, moveComments } from "../comments/repository";
 import { Comments, presentComment } from "../comments/service";
@@ -54,9 +54,9 @@ export class IssuesService {
   private readonly comments: Comments;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Database,
     private readonly writer: SharedWriter,
-    private readonly grouper: IssueGrouper,
+    private readonly grouper: Pick<IssueGrouper, "exclusive" | "merged">,
   ) {
     this.comments = new Comments(writer, "issues", (tx, projectId, id) => this.live(tx, projectId, id));
   }

@@ -94,6 +94,17 @@ export class Monitoring {
     });
     if (store) embeddedStoreGauges(store, registers);
   }
+  /** On a cluster node: whether it is the one grouping errors into issues (cluster/issue-feed.ts). */
+  watchGrouping(grouping: () => boolean): void {
+    new Gauge({
+      name: "roost_issue_grouping",
+      help: "1 on the cluster node that groups errors into issues (the lock holder), else 0",
+      registers: [this.registry],
+      collect() {
+        this.set(grouping() ? 1 : 0);
+      },
+    });
+  }
 
   /** One answered request; `route` is the route's declared path (a bounded set). */
   request(method: string, route: string, status: number, ms: number): void {

@@ -1,5 +1,15 @@
 import { SQL } from "bun";
-import { bindable, type Param, plainRow, type Row, type SharedWriter, type Tx, type WriteTx } from "../db";
+import {
+  bindable,
+  type ColumnKind,
+  type ColumnValue,
+  type Param,
+  plainRow,
+  type Row,
+  type SharedWriter,
+  type Tx,
+  type WriteTx,
+} from "../db";
 import { toPostgres } from "./dialect";
 
 /** Every write transaction of the control plane takes this lock first (decision 017). */
@@ -40,9 +50,10 @@ export class PgStore implements Tx {
   write<T>(work: (tx: WriteTx) => Promise<T>): Promise<T> {
     return this.sql.begin(async (tx) => {
       await tx`SELECT pg_advisory_xact_lock(${WRITE_LOCK})`;
+      const handle = txOn(tx);
       return work({
-        ...txOn(tx),
-        append: () => Promise.reject(new Error("the control plane has no appender: events go to ClickHouse")),
+        ...handle,
+        append: (table, kinds, columns) => appendRows(handle, table, kinds, columns),
       });
     }) as Promise<T>;
   }
@@ -91,7 +102,19 @@ export class PgStore implements Tx {
     return true;
   }
 
+  private closed = false;
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  /** A connection of its own, for a session-level lock held as long as it lives. */
+  reserve() {
+    return this.sql.reserve();
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     await this.sql.close();
   }
 }
@@ -110,6 +133,45 @@ async function query<T>(sql: SQL, text: string, params: readonly Param[]): Promi
   }
   const rows = (await sql.unsafe(pg, bindable(params))) as Row[];
   return rows.map(plainRow) as T[];
+}
+
+/** Each table's column types, in order (for the appender's casts), read once. */
+const columnTypes = new Map<string, string[]>();
+
+/**
+ * The appender's rows as one INSERT: a column per array, in the table's column order (as DuckDB's
+ * appender takes them), each cast to its column's type (DuckDB casts text to UUID by itself;
+ * PostgreSQL does not); times from epoch microseconds. For the features' tables (the issue
+ * index): events go to ClickHouse.
+ */
+async function appendRows(
+  tx: Tx,
+  table: string,
+  kinds: readonly ColumnKind[],
+  columns: readonly (readonly ColumnValue[])[],
+): Promise<void> {
+  if ((columns[0]?.length ?? 0) === 0) return;
+  let types = columnTypes.get(table);
+  if (!types) {
+    types = (
+      await tx.all<{ type: string }>(
+        `SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute
+         WHERE attrelid = ?::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+        [table],
+      )
+    ).map((r) => r.type);
+    columnTypes.set(table, types);
+  }
+  // Lists are bound as JSON text, as every query binds them (store/postgres/dialect.ts).
+  const values = kinds.map((kind, i) =>
+    kind === "micros"
+      ? "to_timestamp(unnest(?::JSON::BIGINT[]) / 1000000.0)"
+      : `unnest(?::JSON::TEXT[])::${types[i] ?? "TEXT"}`,
+  );
+  await tx.run(
+    `INSERT INTO ${table} SELECT ${values.join(", ")}`,
+    columns.map((column) => column.map((v) => (typeof v === "bigint" ? v.toString() : v))),
+  );
 }
 
 /** A transaction's handle over a connection (or a transaction of one). */

@@ -5,7 +5,8 @@
  * - a list bound as JSON text (`?::JSON::UUID[]`, how DuckDB takes arrays) becomes an array of
  *   its elements, and `?::JSON` a json value of the text (Bun would send a string typed json
  *   as a JSON string);
- * - `INSERT OR IGNORE INTO` becomes `INSERT INTO … ON CONFLICT DO NOTHING`.
+ * - `INSERT OR IGNORE INTO` becomes `INSERT INTO … ON CONFLICT DO NOTHING`;
+ * - a cast to `DOUBLE` becomes one to `DOUBLE PRECISION`.
  * DuckDB's `list_contains` and `epoch_ms` exist in PostgreSQL as functions of the control plane's
  * first migration. Anything else engine-specific is written twice, side by side, in its repository.
  */
@@ -22,6 +23,8 @@ export function toPostgres(sql: string): string {
       ignore = true;
       return "INSERT INTO";
     });
+    // DuckDB's DOUBLE is PostgreSQL's DOUBLE PRECISION.
+    code = code.replace(/::DOUBLE\b(?!\s+PRECISION)/gi, "::DOUBLE PRECISION");
     code = code.replace(
       /\?(::JSON::(\w+)\[\]|::JSON\b)?/gi,
       (_, cast: string | undefined, element: string | undefined) => {

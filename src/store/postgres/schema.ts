@@ -271,4 +271,97 @@ CREATE TABLE questionnaire_responses (
 CREATE INDEX questionnaire_responses_user ON questionnaire_responses (project_id, user_id);
 `,
   },
+  {
+    version: 4,
+    name: "issues",
+    // The embedded store's tables (its migration 13). One node groups (the lock holder, see
+    // cluster/issue-feed.ts); every node reads and triages.
+    sql: `
+CREATE TABLE issues (
+  id UUID PRIMARY KEY,
+  seq BIGINT NOT NULL,
+  project_id UUID NOT NULL,
+  app_id UUID NOT NULL,
+  is_dev BOOLEAN NOT NULL,
+  status VARCHAR NOT NULL,
+  title VARCHAR NOT NULL,
+  source_module VARCHAR,
+  event_count BIGINT NOT NULL,
+  session_count BIGINT NOT NULL,
+  user_count BIGINT NOT NULL,
+  first_seen TIMESTAMPTZ NOT NULL,
+  last_seen TIMESTAMPTZ NOT NULL,
+  first_release VARCHAR,
+  first_release_at TIMESTAMPTZ,
+  last_release VARCHAR,
+  last_release_at TIMESTAMPTZ,
+  first_sdk_version VARCHAR,
+  first_sdk_at TIMESTAMPTZ,
+  last_sdk_version VARCHAR,
+  last_sdk_at TIMESTAMPTZ,
+  resolved_at_version VARCHAR,
+  snoozed_at TIMESTAMPTZ,
+  snooze_until TIMESTAMPTZ,
+  snooze_count BIGINT,
+  snooze_events BIGINT,
+  regressed_at TIMESTAMPTZ,
+  last_notified_at TIMESTAMPTZ,
+  created_at TIMESTAMPTZ NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE issue_fingerprints (
+  fingerprint VARCHAR NOT NULL,
+  app_id UUID NOT NULL,
+  is_dev BOOLEAN NOT NULL,
+  issue_id UUID NOT NULL,
+  PRIMARY KEY (fingerprint, app_id, is_dev)
+);
+CREATE TABLE issue_events (
+  issue_id UUID NOT NULL,
+  event_id UUID NOT NULL,
+  app_id UUID NOT NULL,
+  is_dev BOOLEAN NOT NULL,
+  session_id VARCHAR NOT NULL,
+  app_version VARCHAR,
+  timestamp TIMESTAMPTZ NOT NULL,
+  received_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE issue_occurrences (
+  issue_id UUID NOT NULL,
+  session_id VARCHAR NOT NULL,
+  user_id VARCHAR,
+  event_id UUID NOT NULL,
+  app_version VARCHAR,
+  sdk_name VARCHAR,
+  sdk_version VARCHAR,
+  environment VARCHAR,
+  country_code VARCHAR,
+  timestamp TIMESTAMPTZ NOT NULL,
+  PRIMARY KEY (issue_id, session_id)
+);
+CREATE TABLE issue_users (issue_id UUID NOT NULL, user_id VARCHAR NOT NULL, PRIMARY KEY (issue_id, user_id));
+CREATE TABLE issue_days (issue_id UUID NOT NULL, day DATE NOT NULL, events BIGINT NOT NULL, PRIMARY KEY (issue_id, day));
+CREATE TABLE issue_merges (source_id UUID PRIMARY KEY, target_id UUID NOT NULL, merged_at TIMESTAMPTZ NOT NULL);
+CREATE TABLE issue_comments (
+  id UUID PRIMARY KEY,
+  issue_id UUID NOT NULL,
+  author_type VARCHAR NOT NULL,
+  author_id UUID NOT NULL,
+  author_name VARCHAR NOT NULL,
+  body VARCHAR NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL,
+  deleted_at TIMESTAMPTZ
+);
+CREATE INDEX issue_events_event ON issue_events (event_id);
+CREATE INDEX issue_events_issue ON issue_events (issue_id, timestamp);
+CREATE INDEX issue_events_received ON issue_events (received_at);
+CREATE INDEX issues_project ON issues (project_id, last_seen);
+-- Moved by every merge: the grouping node reloads its memory before its next round.
+CREATE TABLE issue_memory_version (version BIGINT NOT NULL);
+INSERT INTO issue_memory_version VALUES (0);
+CREATE FUNCTION bump_issue_memory_version() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN UPDATE issue_memory_version SET version = version + 1; RETURN NULL; END';
+CREATE TRIGGER issue_merges_changed AFTER INSERT OR UPDATE OR DELETE ON issue_merges FOR EACH STATEMENT EXECUTE FUNCTION bump_issue_memory_version();
+`,
+  },
 ];

@@ -1,0 +1,190 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { type Roost, startRoost, type Tenant } from "../helpers";
+
+/**
+ * Issues on a cluster (decision 017): one node groups (the PostgreSQL lock holder) what every
+ * node stored; every node reads and triages; a merge made on any node steers later errors; when
+ * the grouping node dies another takes over, and no error is grouped twice or left out.
+ */
+const nodes = (process.env.ROOST_NODE_URLS ?? "").split(",").filter(Boolean);
+const clusterDir = process.env.ROOST_CLUSTER_DIR as string;
+const ROOT = join(import.meta.dir, "../..");
+const METRICS_TOKEN = process.env.ROOST_METRICS_TOKEN as string;
+
+let roost: Roost;
+let t: Tenant;
+
+beforeAll(async () => {
+  if (nodes.length !== 2 || !clusterDir) throw new Error("run through npm run test:cluster");
+  roost = await startRoost();
+  t = await roost.tenant("Issues");
+});
+afterAll(() => roost.close());
+
+async function onNode(node: number, method: string, path: string, token: string, body?: unknown) {
+  const r = await fetch(`${nodes[node]}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: r.status, body: (await r.json()) as any };
+}
+
+/** Errors through one node (or the proxy), each its own session unless told. */
+async function send(
+  node: number | null,
+  errors: Array<{ message: string; session?: string; version?: string }>,
+  key = t.clientKey,
+) {
+  const body = {
+    bundle_id: t.app.bundle_id,
+    events: errors.map((e) => ({
+      client_event_id: crypto.randomUUID(),
+      session_id: e.session ?? crypto.randomUUID(),
+      level: "error",
+      message: e.message,
+      environment: "ios",
+      app_version: e.version ?? "1.0.0",
+    })),
+  };
+  const r =
+    node === null
+      ? await roost.call("POST", "/v1/ingest", { token: key, body })
+      : await onNode(node, "POST", "/v1/ingest", key, body);
+  expect(r.status).toBe(200);
+  expect(r.body.accepted).toBe(errors.length);
+}
+
+const listed = async (node: number | null = null) => {
+  const path = `/v1/projects/${t.project.id}/issues?data_mode=all&limit=100`;
+  const r =
+    node === null
+      ? await roost.call("GET", path, { token: t.token })
+      : await onNode(node, "GET", path, t.token);
+  expect(r.status).toBe(200);
+  return r.body.issues as any[];
+};
+
+/** The issue titled so once `ready` holds of it (grouping runs a moment behind ingest). */
+async function issueWhen(title: string | RegExp, ready: (issue: any) => boolean, node: number | null = null) {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const all = await listed(node);
+    // The first error of an issue names it: of errors received together, either may be first.
+    const issue = all.find((i) => (typeof title === "string" ? i.title === title : title.test(i.title)));
+    if (issue && ready(issue)) return issue;
+    if (Date.now() > deadline)
+      throw new Error(
+        `no issue '${title}' as expected, of ${JSON.stringify(all.map((i) => [i.title, i.event_count]))}`,
+      );
+    await Bun.sleep(200);
+  }
+}
+
+/** Which node holds the grouping lock, by its /metrics. */
+async function groupingNode(): Promise<number> {
+  for (let tries = 0; tries < 100; tries++) {
+    for (const [i, base] of nodes.entries()) {
+      const r = await fetch(`${base}/metrics`, {
+        headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+      }).catch(() => null); // a node killed meanwhile
+      if (r?.ok && (await r.text()).includes("roost_issue_grouping 1")) return i;
+    }
+    await Bun.sleep(200);
+  }
+  throw new Error("no node is grouping");
+}
+
+const shell = (...args: string[]) =>
+  Bun.spawn(["bash", join(ROOT, "scripts/cluster.sh"), ...args], {
+    env: { ...process.env },
+    stdout: "ignore",
+    stderr: "ignore",
+  }).exited;
+
+describe("issues across nodes", () => {
+  test("the same error through both nodes is one issue, grouped within seconds, read on either node", async () => {
+    await send(0, [{ message: "Cart 17 is empty" }, { message: "Cart 18 is empty" }]);
+    await send(1, [{ message: "Cart 19 is empty" }, { message: "Payment declined" }]);
+    const issue = await issueWhen(/^Cart 1[789] is empty$/, (i) => i.event_count === 3);
+    expect(issue).toMatchObject({ status: "new", event_count: 3, occurrence_count: 3, app_id: t.app.id });
+    expect((await issueWhen("Payment declined", (i) => i.event_count === 1, 1)).fingerprints).toHaveLength(1);
+    expect(await groupingNode()).toBeOneOf([0, 1]);
+  });
+
+  test("a Sentry error event becomes an issue under its exception", async () => {
+    const sentryId = t.project.sentry_id;
+    const eventId = crypto.randomUUID().replaceAll("-", "");
+    const event = {
+      event_id: eventId,
+      timestamp: Date.now() / 1000,
+      platform: "node",
+      level: "error",
+      exception: { values: [{ type: "RangeError", value: "index 3 out of range" }] },
+    };
+    const body = `${JSON.stringify({ event_id: eventId })}\n{"type":"event"}\n${JSON.stringify(event)}`;
+    const r = await fetch(`${nodes[1]}/api/${sentryId}/envelope/?sentry_key=${t.clientKey}`, {
+      method: "POST",
+      body,
+    });
+    expect(r.status).toBe(200);
+    const issue = await issueWhen("RangeError: index 3 out of range", (i) => i.event_count === 1);
+    expect(issue.status).toBe("new");
+  });
+
+  test("resolved on one node, regressed by a newer version's error through the other", async () => {
+    await send(0, [{ message: "Sync failed for folder 4", version: "2.0.0" }]);
+    const issue = await issueWhen("Sync failed for folder 4", (i) => i.event_count === 1);
+    const path = `/v1/projects/${t.project.id}/issues/${issue.id}`;
+    const resolved = await onNode(0, "PATCH", path, t.token, {
+      status: "resolved",
+      resolved_at_version: "2.0.0",
+    });
+    expect([resolved.status, resolved.body.status]).toEqual([200, "resolved"]);
+    await send(1, [{ message: "Sync failed for folder 9", version: "2.1.0" }]);
+    const regressed = await issueWhen("Sync failed for folder 4", (i) => i.status === "regressed", 1);
+    expect(regressed).toMatchObject({ event_count: 2, resolved_at_version: null });
+  });
+
+  test("a merge made on the node that does not group steers the next errors", async () => {
+    await send(null, [{ message: "Disk quota exceeded" }, { message: "Socket closed by peer" }]);
+    const target = await issueWhen("Disk quota exceeded", (i) => i.event_count === 1);
+    const source = await issueWhen("Socket closed by peer", (i) => i.event_count === 1);
+    const other = 1 - (await groupingNode());
+    const merged = await onNode(
+      other,
+      "POST",
+      `/v1/projects/${t.project.id}/issues/${target.id}/merge`,
+      t.token,
+      {
+        source_issue_id: source.id,
+      },
+    );
+    expect(merged.status).toBe(200);
+    expect(merged.body).toMatchObject({ event_count: 2, merged_issue_id: source.id });
+    await send(0, [{ message: "Socket closed by peer" }]);
+    await send(1, [{ message: "Socket closed by peer" }]);
+    await issueWhen("Disk quota exceeded", (i) => i.event_count === 4);
+    expect((await listed()).some((i) => i.id === source.id)).toBe(false);
+  });
+
+  test("the grouping node killed -9: another takes over; every error is grouped once", async () => {
+    const grouping = await groupingNode();
+    const survivor = 1 - grouping;
+    await send(grouping, [{ message: "Token 1 expired" }, { message: "Token 2 expired" }]);
+    const pid = Number(await Bun.file(join(clusterDir, `node${grouping}`, "node.pid")).text());
+    process.kill(pid, "SIGKILL");
+    try {
+      await send(survivor, [{ message: "Token 3 expired" }, { message: "Token 4 expired" }]);
+      const issue = await issueWhen(/^Token \d expired$/, (i) => i.event_count >= 4, survivor);
+      expect(issue.event_count).toBe(4);
+      expect(await groupingNode()).toBe(survivor);
+    } finally {
+      expect(await shell("start")).toBe(0);
+    }
+    // Both nodes up again: nothing was grouped twice meanwhile.
+    await Bun.sleep(2_500);
+    expect((await issueWhen(/^Token \d expired$/, () => true)).event_count).toBe(4);
+  });
+});
