@@ -117,7 +117,13 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
     log,
   );
   await attachments.start();
-  const events = new EventsService(pg, clickhouseEvents(ch, claims), attachments, new RecentTimes(), claims);
+  const events = new EventsService(
+    pg,
+    clickhouseEvents(ch, claims, pg),
+    attachments,
+    new RecentTimes(),
+    claims,
+  );
   const identity = new IdentityService(pg, pg.shared, claims, contexts, clusterClaimEvents(ch));
   const changed = () => {
     auth.forgetKeys();

@@ -147,6 +147,62 @@ describe("issues across nodes", () => {
     expect(regressed).toMatchObject({ event_count: 2, resolved_at_version: null });
   });
 
+  test("an issue's detail, comments, list filters and sorts, and its events, read as on one Roost", async () => {
+    await send(0, [
+      { message: "Image 5 failed to decode", session: "s1", version: "3.0.0" },
+      { message: "Image 6 failed to decode", session: "s1", version: "3.1.0" },
+      { message: "Image 7 failed to decode", session: "s2", version: "3.1.0" },
+      { message: "Font missing", session: "s3", version: "3.2.0" },
+    ]);
+    await issueWhen("Font missing", (i) => i.event_count === 1);
+    const issue = await issueWhen(/^Image \d failed to decode$/, (i) => i.event_count === 3);
+    const path = `/v1/projects/${t.project.id}/issues/${issue.id}`;
+    const detail = await onNode(1, "GET", path, t.token);
+    expect(detail.status).toBe(200);
+    expect(detail.body).toMatchObject({ event_count: 3, occurrence_count: 2 });
+    expect(detail.body.occurrences.map((o: { session_id: string }) => o.session_id).sort()).toEqual([
+      "s1",
+      "s2",
+    ]);
+    expect(detail.body.days).toEqual([{ day: new Date().toISOString().slice(0, 10), events: 3 }]);
+    const comment = await onNode(0, "POST", `${path}/comments`, t.token, { body: "Looking into it" });
+    expect(comment.status).toBe(201);
+    const comments = await onNode(1, "GET", `${path}/comments`, t.token);
+    expect(comments.body.comments.map((c: { body: string }) => c.body)).toEqual(["Looking into it"]);
+    const query = async (q: string) =>
+      (
+        await onNode(1, "GET", `/v1/projects/${t.project.id}/issues?data_mode=all${q}`, t.token)
+      ).body.issues.map((i: { id: string }) => i.id);
+    expect(await query("&release=3.1.0")).toEqual([issue.id]);
+    expect(await query("&status=new")).toContain(issue.id);
+    expect(await query("&status=silenced")).toEqual([]);
+    for (const sort of ["first_seen", "events", "users", "sessions"])
+      expect(await query(`&sort=${sort}`)).toContain(issue.id);
+    // Pages by cursor, across nodes: every issue once.
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const q: string = `/v1/projects/${t.project.id}/issues?data_mode=all&limit=1${cursor ? `&cursor=${cursor}` : ""}`;
+      const page: any = await onNode(ids.length % 2, "GET", q, t.token);
+      ids.push(...page.body.issues.map((i: { id: string }) => i.id));
+      cursor = page.body.cursor;
+    } while (cursor);
+    expect(ids.sort()).toEqual((await query("")).sort());
+    const events = await onNode(0, "GET", `/v1/events?issue_id=${issue.id}&limit=2`, t.token);
+    expect(events.body.events).toHaveLength(2);
+    const rest = await onNode(
+      1,
+      "GET",
+      `/v1/events?issue_id=${issue.id}&limit=2&cursor=${events.body.cursor}`,
+      t.token,
+    );
+    expect(
+      [...events.body.events, ...rest.body.events].map((e: { message: string }) => e.message).sort(),
+    ).toEqual(["Image 5 failed to decode", "Image 6 failed to decode", "Image 7 failed to decode"]);
+    const counted = await onNode(1, "GET", `/v1/events/count?issue_id=${issue.id}`, t.token);
+    expect(counted.body).toMatchObject({ count: 3, unique_sessions: 2 });
+  });
+
   test("a merge made on the node that does not group steers the next errors", async () => {
     await send(null, [{ message: "Disk quota exceeded" }, { message: "Socket closed by peer" }]);
     const target = await issueWhen("Disk quota exceeded", (i) => i.event_count === 1);

@@ -1,17 +1,36 @@
 import type { ClickHouse } from "../../store/clickhouse/client";
 import { type Literal, literal } from "../../store/clickhouse/literal";
+import type { Database } from "../../store/db";
 import type { IdentityClaims } from "../identity/claims";
 import type { EventFilters } from "./params";
-import type { EventRow, EventsStore, Visible } from "./repository";
+import {
+  type EventRow,
+  type EventsStore,
+  issueEventIds,
+  issuePageSpan,
+  issueScope,
+  type Visible,
+} from "./repository";
 
 /**
  * The events API's queries on ClickHouse (decision 017), side by side with the embedded store's in
  * repository.ts: the same filters, order and cursor over the Distributed `events` table. Times are
  * epoch milliseconds; the cursor keeps microseconds (ms × 1000) so a cursor means the same on both.
  */
-export function clickhouseEvents(ch: ClickHouse, claims: IdentityClaims | null = null): EventsStore {
+export function clickhouseEvents(
+  ch: ClickHouse,
+  claims: IdentityClaims | null = null,
+  /** The control plane, where the issue index is (decision 017); null: no issue filter. */
+  issues: Pick<Database, "read"> | null = null,
+): EventsStore {
+  /** An issue filter without the service's span names every error of the issue. */
+  const withIssueIds = async <F extends EventFilters>(f: F): Promise<F> =>
+    f.issueId === undefined || f.issueEventIds || !issues
+      ? f
+      : { ...f, issueEventIds: await issueEventIds(issues, f.issueId) };
   return {
-    async list(visible, p) {
+    async list(visible, params) {
+      const p = await withIssueIds(params);
       const where = conditions(visible, p);
       if (p.cursor) {
         const ts = Number(BigInt(p.cursor.ts) / 1000n);
@@ -57,7 +76,8 @@ export function clickhouseEvents(ch: ClickHouse, claims: IdentityClaims | null =
       return rows.sort((a, b) => (order.get(a.id_text) ?? 0) - (order.get(b.id_text) ?? 0)).map(eventRow);
     },
 
-    async count(visible, f, claimed) {
+    async count(visible, filters, claimed) {
+      const f = await withIssueIds(filters);
       // A claimed anonymous id counts as its user: rows keep the id they were stored under.
       const pairs = claimed && claims ? claims.pairsIn(visible.projectIds) : [];
       const user =
@@ -86,9 +106,9 @@ export function clickhouseEvents(ch: ClickHouse, claims: IdentityClaims | null =
       return row ? { ...eventRow(row), kind: row.kind, payload: row.payload } : null;
     },
 
-    // Issues are not grouped on a cluster yet (decision 017): an issue_id filter finds nothing.
-    issueScope: async () => null,
-    issuePageSpan: async () => null,
+    issueScope: async (issueId) => (issues ? issueScope(issues, issueId) : null),
+    issuePageSpan: async (issueId, order, cursorUs, limit) =>
+      issues ? issuePageSpan(issues, issueId, order, cursorUs, limit) : null,
   };
 }
 
@@ -150,6 +170,8 @@ function conditions(visible: Visible, f: EventFilters): string[] {
   if (f.since) where.push(`ts >= ${literal(f.since.getTime())}`);
   if (f.until) where.push(`ts < ${literal(f.until.getTime())}`);
   if (f.isDev !== null) where.push(`is_dev = ${literal(f.isDev)}`);
-  if (f.issueId !== undefined) where.push("0");
+  // An issue's errors by id, from its index in PostgreSQL (the service's page span, or all of them).
+  if (f.issueEventIds) where.push(f.issueEventIds.length > 0 ? `id IN (${uuids(f.issueEventIds)})` : "0");
+  else if (f.issueId !== undefined) where.push("0");
   return where;
 }

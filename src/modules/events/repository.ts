@@ -1,4 +1,4 @@
-import type { Param, Store, Tx } from "../../store/db";
+import type { Database, Param, Store, Tx } from "../../store/db";
 import { type PageWindow, planLookup, planPage } from "../../store/event-pages";
 import { type EventScope, eventsSource, type IdKey, lakeSource, sourceOver } from "../../store/events-source";
 import { ensureLocal } from "../../store/lake";
@@ -388,7 +388,7 @@ export async function countEvents(store: Store, visible: Visible, f: EventFilter
 }
 
 /** An issue's app and the span of its errors: an issue_id filter reads only that app and time. */
-export async function issueScope(store: Store, issueId: string) {
+export async function issueScope(store: Pick<Database, "read">, issueId: string) {
   const [row] = await store.read<{ app_id: string; first: Date; last: Date }>(
     "SELECT app_id::VARCHAR AS app_id, first_seen AS first, last_seen AS last FROM issues WHERE id = ?::UUID",
     [issueId],
@@ -402,7 +402,7 @@ export async function issueScope(store: Store, issueId: string) {
  * then reads only the files of that span instead of the issue's whole life.
  */
 export async function issuePageSpan(
-  store: Store,
+  store: Pick<Database, "read">,
   issueId: string,
   order: "desc" | "asc",
   cursorUs: string | undefined,
@@ -431,6 +431,15 @@ export async function issuePageSpan(
     [issueId, from, to, SPAN_IDS + 1],
   );
   return { from, to, ids: ids.length > SPAN_IDS ? undefined : ids.map((r) => r.id) };
+}
+
+/** Every error of an issue, by id (a cluster's issue filter without a page span: counts). */
+export async function issueEventIds(store: Pick<Database, "read">, issueId: string): Promise<string[]> {
+  const rows = await store.read<{ id: string }>(
+    "SELECT event_id::VARCHAR AS id FROM issue_events WHERE issue_id = ?::UUID",
+    [issueId],
+  );
+  return rows.map((r) => r.id);
 }
 
 /** More errors than this in one page's span (a burst in one millisecond): the index is read instead. */
