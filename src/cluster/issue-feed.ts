@@ -57,7 +57,7 @@ export class IssueFeed {
     return this.term !== null;
   }
 
-  /** One step: take the lock if free, then group what arrived (tests call it to wait for issues). */
+  /** One step: take the lock if free, then group what arrived. */
   async tick(): Promise<void> {
     if (this.busy) return;
     this.busy = true;
@@ -109,11 +109,11 @@ export class IssueFeed {
     const until = Date.now() - SETTLE_MS;
     const fresh = await errorsAfter(this.ch, term.cursor, until, BATCH);
     const lookBack = await errorIdsBetween(this.ch, term.cursor.ms - LATE_MS, term.cursor.ms);
-    const candidates = [...fresh.map((e) => e.id), ...lookBack];
-    const done = await indexed(this.pg, candidates);
+    const done = await indexed(this.pg, [...fresh.map((e) => e.id), ...lookBack]);
+    const freshIds = new Set(fresh.map((e) => e.id));
     const late = await errorsById(
       this.ch,
-      lookBack.filter((id) => !done.has(id) && !fresh.some((e) => e.id === id)),
+      lookBack.filter((id) => !done.has(id) && !freshIds.has(id)),
     );
     const errors = [...late, ...fresh.filter((e) => !done.has(e.id))]
       .map(storedErrorOf)

@@ -4,13 +4,6 @@ import { insertOutcomes } from "../pipeline/repository.cluster";
 import type { AttachmentEvents } from "./events";
 
 /**
- * A cluster's side of attachments (decision 017). Attachment rows are in PostgreSQL with the
- * dedup claims, which name each stored event's id for the dedup window: a reservation takes the
- * id from its event's claim, and an attachment that came first is linked when a read next shows
- * ids (the ingest round does not look for attachments: any node may have reserved one).
- * Outcomes go to ClickHouse inside the attachment's write, so a failed insert undoes the write.
- */
-/**
  * Attachments not yet pointed at their event whose event is now stored. Claims last the dedup
  * window, so an attachment reserved for an event older than that keeps a null id (its event's
  * detail still lists it: that goes by the client id).
@@ -19,6 +12,13 @@ const LINKABLE = `FROM attachments a JOIN event_claims c
   ON c.app_id = a.app_id AND c.client_event_id = a.client_event_id AND c.stored
   WHERE a.event_id IS NULL AND a.deleted_at IS NULL`;
 
+/**
+ * A cluster's side of attachments (decision 017). Attachment rows are in PostgreSQL with the
+ * dedup claims, which name each stored event's id for the dedup window: a reservation takes the
+ * id from its event's claim, and an attachment that came first is linked when a read next shows
+ * ids (the ingest round does not look for attachments: any node may have reserved one).
+ * Outcomes go to ClickHouse inside the attachment's write, so a failed insert undoes the write.
+ */
 export function clusterAttachmentEvents(pg: PgStore, ch: ClickHouse): AttachmentEvents {
   return {
     seesEveryReservation: false,
