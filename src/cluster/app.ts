@@ -20,6 +20,7 @@ import { eventsRoutes } from "../modules/events";
 import { clickhouseEvents } from "../modules/events/repository.clickhouse";
 import { EventsService } from "../modules/events/service";
 import { feedbackRoutes } from "../modules/feedback";
+import { fileSentryFeedback } from "../modules/feedback/sentry";
 import { FeedbackService } from "../modules/feedback/service";
 import { identityRoutes } from "../modules/identity";
 import { IdentityClaims } from "../modules/identity/claims";
@@ -99,7 +100,7 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
   // Every node knows every claim: loaded now, again whenever another node records one.
   const claims = new IdentityClaims();
   claims.replace(await loadClaims(pg));
-  const writer = new ClusterWriter(pg, ch, log, claims);
+  const writer = new ClusterWriter(pg, ch, log, claims, fileSentryFeedback);
   // Prometheus: requests, outcomes, rounds and the write queue of this node (no store gauges).
   const monitoring = new Monitoring(null, () => writer.depth);
   writer.watch((outcomes, ms) => monitoring.committed(outcomes, ms));

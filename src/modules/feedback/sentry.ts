@@ -1,6 +1,6 @@
 import { newId } from "../../lib/ids";
 import { trimmed } from "../../lib/sdk-fields";
-import type { WriteTx } from "../../store/db";
+import type { Tx } from "../../store/db";
 import type { StoredEvent } from "../pipeline/event";
 import { insertFeedback } from "./repository";
 
@@ -12,7 +12,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
  * Owlmetry's on the Feedback page. Its `client_event_id` is the Sentry event id, which the
  * envelope's attachments (the widget's screenshot) are linked to.
  */
-export async function fileSentryFeedback(tx: WriteTx, events: readonly StoredEvent[]): Promise<void> {
+export async function fileSentryFeedback(tx: Tx, events: readonly StoredEvent[]): Promise<void> {
   for (const event of events) {
     if (event.kind !== "feedback" || !event.payload) continue;
     const item = JSON.parse(event.payload) as { contexts?: { feedback?: Record<string, unknown> } };

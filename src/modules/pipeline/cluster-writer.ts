@@ -1,5 +1,6 @@
 import type { Logger } from "../../lib/log";
 import type { ClickHouse } from "../../store/clickhouse/client";
+import type { Tx } from "../../store/db";
 import type { PgStore } from "../../store/postgres/db";
 import type { IdentityClaims } from "../identity/claims";
 import { categoryOfEvent, type StoredEvent } from "./event";
@@ -48,6 +49,11 @@ export class ClusterWriter implements Writer {
     private readonly log: Logger,
     /** A claimed anonymous id's events are stored under the claiming user. */
     private readonly claims: IdentityClaims | null = null,
+    /**
+     * What else a round records of the events it stored, in the transaction that marks them
+     * stored (Sentry's user feedback filed as feedback).
+     */
+    private readonly filed: (tx: Tx, events: readonly StoredEvent[]) => Promise<void> = async () => {},
     private readonly maxRows = 10_000,
   ) {}
 
@@ -115,6 +121,7 @@ export class ClusterWriter implements Writer {
       const keyed = stored.filter((e) => !e.unkeyed);
       newSessions = await this.control.atomic(async (tx) => {
         await markStored(tx, [...keyed, ...[...landed].map((k) => firsts.get(k) as StoredEvent)]);
+        await this.filed(tx, stored);
         return claimSessions(tx, uniqueSessions(keyed));
       });
     } catch (error) {
@@ -189,6 +196,7 @@ export class ClusterWriter implements Writer {
       );
       newSessions = await this.control.atomic(async (tx) => {
         await markStored(tx, fresh);
+        await this.filed(tx, fresh);
         await repointClaims(tx, [...replaced, ...fresh.filter((e) => !claimed.has(keyOf(e)))]);
         return claimSessions(tx, uniqueSessions(fresh));
       });

@@ -609,3 +609,61 @@ describe("GET /v1/release-health", () => {
     expect([theirs.status, theirs.body]).toEqual([200, { releases: [] }]);
   });
 });
+
+describe("Sentry's user feedback", () => {
+  test("is filed as feedback, with its screenshot, beside Owlmetry's", async () => {
+    const f = await freshProject();
+    const eventId = hex();
+    const screenshot = new TextEncoder().encode("PNG…");
+    const body = envelope({ event_id: eventId, sent_at: new Date().toISOString() }, [
+      [
+        { type: "feedback" },
+        {
+          event_id: eventId,
+          user: { id: "u-77" },
+          release: "shop@3.0.0",
+          contexts: {
+            feedback: {
+              message: "The export button does nothing",
+              contact_email: "ann@example.com",
+              name: "Ann",
+              url: "https://shop.example.com/export",
+            },
+          },
+        },
+      ],
+      [
+        {
+          type: "attachment",
+          filename: "screenshot.png",
+          content_type: "image/png",
+          length: screenshot.length,
+        },
+        screenshot,
+      ],
+    ]);
+    expect((await post(f, body, { query: asKey(f) })).status).toBe(200);
+    const listed = await roost.call("GET", `/v1/projects/${f.projectId}/feedback?data_mode=all`, {
+      token: t.token,
+    });
+    expect(listed.body.feedback).toHaveLength(1);
+    const item = listed.body.feedback[0];
+    expect(item).toMatchObject({
+      app_id: f.appId,
+      message: "The export button does nothing",
+      submitter_name: "Ann",
+      submitter_email: "ann@example.com",
+      user_id: "u-77",
+      app_version: "3.0.0",
+      screen_name: "https://shop.example.com/export",
+      client_event_id: eventId,
+      status: "new",
+    });
+    const detail = await roost.call("GET", `/v1/projects/${f.projectId}/feedback/${item.id}`, {
+      token: t.token,
+    });
+    expect(detail.body.attachments.map((a: { original_filename: string }) => a.original_filename)).toEqual([
+      "screenshot.png",
+    ]);
+  });
+});
