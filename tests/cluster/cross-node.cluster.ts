@@ -6,6 +6,7 @@ import type { PgStore } from "../../src/store/postgres/db";
 import { type Roost, startRoost, type Tenant } from "../helpers";
 import { ingestLoad, type LoadLedger } from "../support/load";
 import { killServersAfterAll, type RunningServer, startServer, stopServer, tempDir } from "../support/server";
+import { clusterDir, clusterScript, nodes, onNode, requireCluster } from "./nodes";
 
 /**
  * What a cluster promises across its nodes (decision 017), on the cluster `npm run test:cluster`
@@ -14,34 +15,16 @@ import { killServersAfterAll, type RunningServer, startServer, stopServer, tempD
  * under load loses nothing it acknowledged; a ClickHouse shard down makes writes a 503 that loses
  * nothing, and reads a 503 that names the shard.
  */
-const nodes = (process.env.ROOST_NODE_URLS ?? "").split(",").filter(Boolean);
-const clusterDir = process.env.ROOST_CLUSTER_DIR as string;
-const ROOT = join(import.meta.dir, "../..");
 
 let roost: Roost;
 let t: Tenant;
 
 beforeAll(async () => {
-  if (nodes.length !== 2 || !clusterDir) throw new Error("run through npm run test:cluster");
+  requireCluster();
   roost = await startRoost();
   t = await roost.tenant("Cluster");
 });
 afterAll(() => roost.close());
-
-/** A request straight to one node (not through the proxy). */
-async function onNode(node: number, method: string, path: string, token: string, body?: unknown) {
-  const r = await fetch(`${nodes[node]}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  let parsed: any = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {}
-  return { status: r.status, body: parsed, headers: r.headers };
-}
 
 /** A new backend app (no bundle id) in a new project with these settings. */
 async function freshApp(project: Record<string, unknown> = {}) {
@@ -81,13 +64,6 @@ async function listedIds(appId: string): Promise<string[]> {
   } while (cursor);
   return ids;
 }
-
-const shell = (...args: string[]) =>
-  Bun.spawn(["bash", join(ROOT, "scripts/cluster.sh"), ...args], {
-    env: { ...process.env },
-    stdout: "ignore",
-    stderr: "ignore",
-  }).exited;
 
 describe("across nodes", () => {
   test("the same events sent through both nodes at once are stored once; the other copy says duplicate", async () => {
@@ -241,7 +217,7 @@ describe("across nodes", () => {
     await Bun.sleep(1500);
     stop.now = true;
     await load;
-    expect(await shell("start")).toBe(0);
+    expect(await clusterScript("start")).toBe(0);
     expect(ledger.acked.size).toBeGreaterThan(100);
     const stored = await listedIds(a.appId);
     expect(new Set(stored).size).toBe(stored.length);
@@ -265,7 +241,7 @@ describe("across nodes", () => {
       expect(read.status).toBe(503);
       expect(read.body.error).toMatch(/a ClickHouse shard \(127\.0\.0\.1:\d+\) did not answer while reading/);
     } finally {
-      expect(await shell("start-db")).toBe(0);
+      expect(await clusterScript("start-db")).toBe(0);
     }
     // Nothing of the refused batch was kept or claimed: sent again, all of it is stored.
     let again = await roost.call("POST", "/v1/ingest", { token: a.key, body: batch });

@@ -1,35 +1,24 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { type Roost, startRoost, type Tenant } from "../helpers";
+import { clusterDir, clusterScript, nodes, onNode, requireCluster } from "./nodes";
 
 /**
  * Issues on a cluster (decision 017): one node groups (the PostgreSQL lock holder) what every
  * node stored; every node reads and triages; a merge made on any node steers later errors; when
  * the grouping node dies another takes over, and no error is grouped twice or left out.
  */
-const nodes = (process.env.ROOST_NODE_URLS ?? "").split(",").filter(Boolean);
-const clusterDir = process.env.ROOST_CLUSTER_DIR as string;
-const ROOT = join(import.meta.dir, "../..");
 const METRICS_TOKEN = process.env.ROOST_METRICS_TOKEN as string;
 
 let roost: Roost;
 let t: Tenant;
 
 beforeAll(async () => {
-  if (nodes.length !== 2 || !clusterDir) throw new Error("run through npm run test:cluster");
+  requireCluster();
   roost = await startRoost();
   t = await roost.tenant("Issues");
 });
 afterAll(() => roost.close());
-
-async function onNode(node: number, method: string, path: string, token: string, body?: unknown) {
-  const r = await fetch(`${nodes[node]}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: r.status, body: (await r.json()) as any };
-}
 
 /** Errors through one node (or the proxy), each its own session unless told. */
 async function send(
@@ -95,13 +84,6 @@ async function groupingNode(): Promise<number> {
   }
   throw new Error("no node is grouping");
 }
-
-const shell = (...args: string[]) =>
-  Bun.spawn(["bash", join(ROOT, "scripts/cluster.sh"), ...args], {
-    env: { ...process.env },
-    stdout: "ignore",
-    stderr: "ignore",
-  }).exited;
 
 describe("issues across nodes", () => {
   test("the same error through both nodes is one issue, grouped within seconds, read on either node", async () => {
@@ -237,7 +219,7 @@ describe("issues across nodes", () => {
       expect(issue.event_count).toBe(4);
       expect(await groupingNode()).toBe(survivor);
     } finally {
-      expect(await shell("start")).toBe(0);
+      expect(await clusterScript("start")).toBe(0);
     }
     // Both nodes up again: nothing was grouped twice meanwhile.
     await Bun.sleep(2_500);

@@ -1,4 +1,5 @@
 import type { Migration } from "../schema";
+import { ATTACHMENT_TABLES, ISSUE_TABLES, identityTables, questionnaireTables } from "../shared-tables";
 
 /**
  * The control plane's migrations on PostgreSQL (ROOST_STORE=clickhouse, decision 017), numbered and
@@ -134,25 +135,7 @@ CREATE TABLE quota_usage (
     sql: `
 CREATE FUNCTION to_days(integer) RETURNS interval
   LANGUAGE sql IMMUTABLE AS 'SELECT make_interval(days => $1)';
--- The embedded store's attachments (decision 007); the bytes are in the nodes' shared directory.
-CREATE TABLE attachments (
-  id UUID PRIMARY KEY,
-  app_id UUID NOT NULL,
-  project_id UUID NOT NULL,
-  api_key_id UUID,
-  client_event_id VARCHAR NOT NULL,
-  event_id UUID,
-  user_id VARCHAR,
-  original_filename VARCHAR NOT NULL,
-  content_type VARCHAR NOT NULL,
-  size_bytes BIGINT NOT NULL,
-  sha256 VARCHAR NOT NULL,
-  is_dev BOOLEAN NOT NULL,
-  created_at TIMESTAMPTZ NOT NULL,
-  expires_at TIMESTAMPTZ NOT NULL,
-  uploaded_at TIMESTAMPTZ,
-  deleted_at TIMESTAMPTZ
-);
+${ATTACHMENT_TABLES}
 CREATE INDEX attachments_event ON attachments (app_id, client_event_id);
 CREATE INDEX attachments_project ON attachments (project_id) WHERE deleted_at IS NULL;
 -- The ones waiting for their event: every read that shows event ids links them first.
@@ -169,105 +152,11 @@ CREATE INDEX attachments_unlinked ON attachments (app_id, client_event_id)
 -- DuckDB's: the lists' cursors are (created_at in epoch microseconds, id).
 CREATE FUNCTION epoch_us(timestamptz) RETURNS bigint
   LANGUAGE sql IMMUTABLE AS 'SELECT (extract(epoch FROM $1) * 1000000)::bigint';
-CREATE TABLE identity_claims (
-  project_id UUID NOT NULL,
-  anonymous_id VARCHAR NOT NULL,
-  user_id VARCHAR NOT NULL,
-  app_id UUID NOT NULL,
-  claimed_at TIMESTAMPTZ NOT NULL,
-  PRIMARY KEY (project_id, anonymous_id)
-);
+${identityTables("TEXT")}
 -- A claim made through one node is known to every node at its next request (see control_version).
 CREATE TRIGGER identity_claims_changed AFTER INSERT OR UPDATE OR DELETE ON identity_claims FOR EACH STATEMENT EXECUTE FUNCTION bump_control_version();
-CREATE TABLE app_users (
-  id UUID NOT NULL,
-  project_id UUID NOT NULL,
-  user_id VARCHAR NOT NULL,
-  properties TEXT,
-  first_seen_at TIMESTAMPTZ NOT NULL,
-  last_seen_at TIMESTAMPTZ NOT NULL,
-  event_count BIGINT NOT NULL,
-  is_dev BOOLEAN NOT NULL,
-  last_app_version VARCHAR,
-  last_sdk_name VARCHAR,
-  last_sdk_version VARCHAR,
-  last_locale VARCHAR,
-  last_country_code VARCHAR,
-  PRIMARY KEY (project_id, user_id)
-);
-CREATE TABLE feedback (
-  id UUID PRIMARY KEY,
-  app_id UUID NOT NULL,
-  project_id UUID NOT NULL,
-  session_id VARCHAR,
-  user_id VARCHAR,
-  message VARCHAR NOT NULL,
-  submitter_name VARCHAR,
-  submitter_email VARCHAR,
-  status VARCHAR NOT NULL,
-  is_dev BOOLEAN NOT NULL,
-  environment VARCHAR,
-  os_version VARCHAR,
-  app_version VARCHAR,
-  sdk_name VARCHAR,
-  sdk_version VARCHAR,
-  device_model VARCHAR,
-  country_code VARCHAR,
-  screen_name VARCHAR,
-  client_event_id VARCHAR,
-  created_at TIMESTAMPTZ NOT NULL,
-  updated_at TIMESTAMPTZ NOT NULL,
-  deleted_at TIMESTAMPTZ
-);
 CREATE INDEX feedback_project ON feedback (project_id, created_at);
-CREATE TABLE feedback_comments (
-  id UUID PRIMARY KEY,
-  feedback_id UUID NOT NULL,
-  author_type VARCHAR NOT NULL,
-  author_id UUID NOT NULL,
-  author_name VARCHAR NOT NULL,
-  body VARCHAR NOT NULL,
-  created_at TIMESTAMPTZ NOT NULL,
-  updated_at TIMESTAMPTZ NOT NULL,
-  deleted_at TIMESTAMPTZ
-);
-CREATE TABLE questionnaires (
-  id UUID PRIMARY KEY,
-  project_id UUID NOT NULL,
-  app_id UUID,
-  slug VARCHAR NOT NULL,
-  name VARCHAR NOT NULL,
-  description VARCHAR,
-  schema TEXT NOT NULL,
-  is_active BOOLEAN NOT NULL,
-  created_at TIMESTAMPTZ NOT NULL,
-  updated_at TIMESTAMPTZ NOT NULL,
-  deleted_at TIMESTAMPTZ
-);
-CREATE TABLE questionnaire_responses (
-  id UUID PRIMARY KEY,
-  questionnaire_id UUID NOT NULL,
-  slug VARCHAR NOT NULL,
-  app_id UUID NOT NULL,
-  project_id UUID NOT NULL,
-  session_id VARCHAR,
-  user_id VARCHAR,
-  answers TEXT NOT NULL,
-  schema_snapshot TEXT,
-  submitted_at TIMESTAMPTZ,
-  status VARCHAR NOT NULL,
-  is_dev BOOLEAN NOT NULL,
-  environment VARCHAR,
-  os_version VARCHAR,
-  app_version VARCHAR,
-  sdk_name VARCHAR,
-  sdk_version VARCHAR,
-  device_model VARCHAR,
-  country_code VARCHAR,
-  created_at TIMESTAMPTZ NOT NULL,
-  updated_at TIMESTAMPTZ NOT NULL,
-  deleted_at TIMESTAMPTZ
-);
+${questionnaireTables("TEXT")}
 CREATE INDEX questionnaire_responses_user ON questionnaire_responses (project_id, user_id);
 `,
   },
@@ -277,82 +166,7 @@ CREATE INDEX questionnaire_responses_user ON questionnaire_responses (project_id
     // The embedded store's tables (its migration 13). One node groups (the lock holder, see
     // cluster/issue-feed.ts); every node reads and triages.
     sql: `
-CREATE TABLE issues (
-  id UUID PRIMARY KEY,
-  seq BIGINT NOT NULL,
-  project_id UUID NOT NULL,
-  app_id UUID NOT NULL,
-  is_dev BOOLEAN NOT NULL,
-  status VARCHAR NOT NULL,
-  title VARCHAR NOT NULL,
-  source_module VARCHAR,
-  event_count BIGINT NOT NULL,
-  session_count BIGINT NOT NULL,
-  user_count BIGINT NOT NULL,
-  first_seen TIMESTAMPTZ NOT NULL,
-  last_seen TIMESTAMPTZ NOT NULL,
-  first_release VARCHAR,
-  first_release_at TIMESTAMPTZ,
-  last_release VARCHAR,
-  last_release_at TIMESTAMPTZ,
-  first_sdk_version VARCHAR,
-  first_sdk_at TIMESTAMPTZ,
-  last_sdk_version VARCHAR,
-  last_sdk_at TIMESTAMPTZ,
-  resolved_at_version VARCHAR,
-  snoozed_at TIMESTAMPTZ,
-  snooze_until TIMESTAMPTZ,
-  snooze_count BIGINT,
-  snooze_events BIGINT,
-  regressed_at TIMESTAMPTZ,
-  last_notified_at TIMESTAMPTZ,
-  created_at TIMESTAMPTZ NOT NULL,
-  updated_at TIMESTAMPTZ NOT NULL
-);
-CREATE TABLE issue_fingerprints (
-  fingerprint VARCHAR NOT NULL,
-  app_id UUID NOT NULL,
-  is_dev BOOLEAN NOT NULL,
-  issue_id UUID NOT NULL,
-  PRIMARY KEY (fingerprint, app_id, is_dev)
-);
-CREATE TABLE issue_events (
-  issue_id UUID NOT NULL,
-  event_id UUID NOT NULL,
-  app_id UUID NOT NULL,
-  is_dev BOOLEAN NOT NULL,
-  session_id VARCHAR NOT NULL,
-  app_version VARCHAR,
-  timestamp TIMESTAMPTZ NOT NULL,
-  received_at TIMESTAMPTZ NOT NULL
-);
-CREATE TABLE issue_occurrences (
-  issue_id UUID NOT NULL,
-  session_id VARCHAR NOT NULL,
-  user_id VARCHAR,
-  event_id UUID NOT NULL,
-  app_version VARCHAR,
-  sdk_name VARCHAR,
-  sdk_version VARCHAR,
-  environment VARCHAR,
-  country_code VARCHAR,
-  timestamp TIMESTAMPTZ NOT NULL,
-  PRIMARY KEY (issue_id, session_id)
-);
-CREATE TABLE issue_users (issue_id UUID NOT NULL, user_id VARCHAR NOT NULL, PRIMARY KEY (issue_id, user_id));
-CREATE TABLE issue_days (issue_id UUID NOT NULL, day DATE NOT NULL, events BIGINT NOT NULL, PRIMARY KEY (issue_id, day));
-CREATE TABLE issue_merges (source_id UUID PRIMARY KEY, target_id UUID NOT NULL, merged_at TIMESTAMPTZ NOT NULL);
-CREATE TABLE issue_comments (
-  id UUID PRIMARY KEY,
-  issue_id UUID NOT NULL,
-  author_type VARCHAR NOT NULL,
-  author_id UUID NOT NULL,
-  author_name VARCHAR NOT NULL,
-  body VARCHAR NOT NULL,
-  created_at TIMESTAMPTZ NOT NULL,
-  updated_at TIMESTAMPTZ NOT NULL,
-  deleted_at TIMESTAMPTZ
-);
+${ISSUE_TABLES}
 CREATE INDEX issue_events_event ON issue_events (event_id);
 CREATE INDEX issue_events_issue ON issue_events (issue_id, timestamp);
 CREATE INDEX issue_events_received ON issue_events (received_at);
