@@ -87,10 +87,15 @@ describe("kill -9 under claims, properties, feedback and events", () => {
   test("keeps every acknowledged shared write, once", async () => {
     let server = await startServer(dir);
     const { client } = firstRunKeys(server.startup);
-    for (const wait of [600, 900]) {
+    // Killed mid-load once each kind has been acknowledged this often (at least half a second in,
+    // at most ten): a busy machine acknowledges less per second, and a fixed wait left too few.
+    for (const enough of [12, 24]) {
       const stop = { now: false };
       const running = load(server, client, stop);
-      await Bun.sleep(wait);
+      const started = Date.now();
+      const least = () => Math.min(acked.feedback.size, acked.claims.size, acked.properties.size);
+      while ((Date.now() - started < 500 || least() < enough) && Date.now() - started < 10_000)
+        await Bun.sleep(25);
       server.child.kill("SIGKILL");
       await server.child.exited;
       stop.now = true;
