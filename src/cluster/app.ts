@@ -36,6 +36,9 @@ import { keysRoutes } from "../modules/keys";
 import { KeysService } from "../modules/keys/service";
 import { monitoringRoutes } from "../modules/monitoring";
 import { Monitoring } from "../modules/monitoring/service";
+import { notificationsRoutes } from "../modules/notifications";
+import { NotificationDispatcher } from "../modules/notifications/dispatcher";
+import { NotificationsService } from "../modules/notifications/service";
 import { outcomesRoutes } from "../modules/outcomes";
 import { OutcomesService } from "../modules/outcomes/service";
 import { ClusterWriter } from "../modules/pipeline/cluster-writer";
@@ -167,9 +170,21 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
     .use(feedbackRoutes(guard, new FeedbackService(pg, pg.shared, contexts, claims, attachments)))
     .use(questionnairesRoutes(guard, new QuestionnairesService(pg, pg.shared, contexts, identity)))
     .use(issuesRoutes(guard, new IssuesService(pg, pg.shared, MERGES_NEED_NO_WAIT)))
+    .use(
+      notificationsRoutes(
+        guard,
+        new NotificationsService(pg, pg.shared, config.notifications.smtpUrl !== null),
+      ),
+    )
     .use(releasesRoutes(guard, new ReleasesService((...q) => releaseHealthClickHouse(ch, ...q), events)));
   // One node groups errors into issues: whichever holds the lock (cluster/issue-feed.ts).
-  const issueFeed = new IssueFeed(pg, ch, claims, log);
+  const issueFeed = new IssueFeed(
+    pg,
+    ch,
+    claims,
+    log,
+    () => new NotificationDispatcher(pg, pg.shared, config.notifications, config.version, log),
+  );
   monitoring.watchGrouping(() => issueFeed.grouping);
   return { app, services: { auth, writer }, blobs, issueFeed };
 }

@@ -9,6 +9,7 @@ import {
   indexed,
   memoryVersion,
 } from "../modules/issues/repository.cluster";
+import { type NotificationDispatcher, queueIssueNews } from "../modules/notifications/dispatcher";
 import type { ClickHouse } from "../store/clickhouse/client";
 import type { PgStore } from "../store/postgres/db";
 
@@ -32,12 +33,18 @@ type Reserved = Awaited<ReturnType<PgStore["reserve"]>>;
  * the order they were received, after a cursor that starts where the issue index ends, and groups
  * them with the embedded store's grouper into the tables in PostgreSQL. An error whose insert
  * landed behind the cursor is found by a look back over the last minute, checked against the
- * index, so each error is grouped once. Any failure ends the term: the lock is released, and the
- * next term starts again from the index.
+ * index, so each error is grouped once. The holder also delivers the issue notifications its
+ * rounds queue. Any failure ends the term: the lock is released, and the next term starts again
+ * from the index.
  */
 export class IssueFeed {
   private timer: ReturnType<typeof setInterval> | null = null;
-  private term: { lock: Reserved; grouper: IssueGrouper; cursor: { ms: number; id: string } } | null = null;
+  private term: {
+    lock: Reserved;
+    grouper: IssueGrouper;
+    dispatcher: NotificationDispatcher;
+    cursor: { ms: number; id: string };
+  } | null = null;
   private busy = false;
   private seenVersion = 0;
 
@@ -46,6 +53,11 @@ export class IssueFeed {
     private readonly ch: ClickHouse,
     private readonly claims: IdentityClaims,
     private readonly log: Logger,
+    /**
+     * The issue notifications' dispatcher of a term: the grouping node queues them in its rounds
+     * and delivers them, so no two nodes deliver the same one.
+     */
+    private readonly dispatcher: () => NotificationDispatcher,
   ) {}
 
   start(): void {
@@ -85,10 +97,11 @@ export class IssueFeed {
       lock.release();
       return null;
     }
+    const dispatcher = this.dispatcher();
     const grouper = new IssueGrouper(
       this.pg,
       this.log,
-      null,
+      { queue: (tx, result, now) => queueIssueNews(tx, result, now), after: () => dispatcher.wake() },
       (projectId, userId) => this.claims.resolve(projectId, userId),
       async (tx) => {
         const version = await memoryVersion(tx);
@@ -100,8 +113,9 @@ export class IssueFeed {
     this.seenVersion = await memoryVersion(this.pg);
     await grouper.start(this.pg.shared, false);
     const cursor = await groupedUpTo(this.pg);
+    dispatcher.start();
     this.log.info("issue grouping taken on", { after_ms: cursor.ms });
-    return { lock, grouper, cursor };
+    return { lock, grouper, dispatcher, cursor };
   }
 
   /** Groups the next errors; whether more wait. */
@@ -130,6 +144,7 @@ export class IssueFeed {
     this.term = null;
     if (!term) return;
     await term.grouper.stop().catch(() => {});
+    await term.dispatcher.stop().catch(() => {});
     try {
       await term.lock`SELECT pg_advisory_unlock(${GROUPING_LOCK})`;
     } catch {

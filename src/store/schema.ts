@@ -1,4 +1,10 @@
-import { ATTACHMENT_TABLES, ISSUE_TABLES, identityTables, questionnaireTables } from "./shared-tables";
+import {
+  ATTACHMENT_TABLES,
+  ISSUE_TABLES,
+  identityTables,
+  notificationTables,
+  questionnaireTables,
+} from "./shared-tables";
 
 /** One numbered step of the schema, applied once and recorded in `schema_migrations`. */
 export interface Migration {
@@ -298,41 +304,7 @@ INSERT INTO users_uncounted_files SELECT path FROM lake_files;
   {
     version: 14,
     name: "notifications",
-    sql: `
--- Where a project's issue news goes (decision 011), and a durable outbox: a notification is
--- queued in the grouping round that decided it, and marked delivered in its own commit.
-CREATE TABLE notification_destinations (
-  id UUID PRIMARY KEY,
-  project_id UUID NOT NULL,
-  kind VARCHAR NOT NULL,
-  url VARCHAR NOT NULL,
-  secret VARCHAR NOT NULL,
-  -- issue.new, issue.regressed, issue.digest
-  events VARCHAR[] NOT NULL,
-  last_digest_at TIMESTAMPTZ,
-  created_at TIMESTAMPTZ NOT NULL,
-  deleted_at TIMESTAMPTZ
-);
-CREATE TABLE notification_outbox (
-  id UUID PRIMARY KEY,
-  destination_id UUID NOT NULL,
-  event VARCHAR NOT NULL,
-  payload JSON NOT NULL,
-  attempts INTEGER NOT NULL,
-  next_attempt_at TIMESTAMPTZ NOT NULL,
-  delivered_at TIMESTAMPTZ,
-  failed_at TIMESTAMPTZ,
-  created_at TIMESTAMPTZ NOT NULL
-);
-CREATE TABLE notification_attempts (
-  outbox_id UUID NOT NULL,
-  attempt INTEGER NOT NULL,
-  status INTEGER,
-  error VARCHAR,
-  ms DOUBLE NOT NULL,
-  attempted_at TIMESTAMPTZ NOT NULL
-);
-`,
+    sql: notificationTables("JSON", "DOUBLE"),
   },
   {
     version: 15,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { signature } from "../../src/modules/notifications/webhook";
 import { type Roost, startRoost, type Tenant } from "../helpers";
 import { clusterDir, clusterScript, nodes, onNode, requireCluster } from "./nodes";
 
@@ -205,6 +206,50 @@ describe("issues across nodes", () => {
     await send(1, [{ message: "Socket closed by peer" }]);
     await issueWhen("Disk quota exceeded", (i) => i.event_count === 4);
     expect((await listed()).some((i) => i.id === source.id)).toBe(false);
+  });
+
+  test("a new issue's webhook is delivered once, signed, whichever node the error came through", async () => {
+    const seen: Array<{ headers: Headers; body: string }> = [];
+    const hook = Bun.serve({
+      port: 0,
+      async fetch(request) {
+        seen.push({ headers: request.headers, body: await request.text() });
+        return new Response("ok");
+      },
+    });
+    try {
+      const created = await onNode(1, "POST", `/v1/projects/${t.project.id}/notifications`, t.token, {
+        url: `http://127.0.0.1:${hook.port}/hook`,
+        events: ["issue.new"],
+      });
+      expect(created.status).toBe(201);
+      await send(0, [{ message: "Checkout button missing" }]);
+      await send(1, [{ message: "Printer offline" }]);
+      const deadline = Date.now() + 15_000;
+      while (seen.length < 2 && Date.now() < deadline) await Bun.sleep(100);
+      await Bun.sleep(1_500); // a second delivery of either would come now
+      const payloads = seen.map((s) => JSON.parse(s.body));
+      expect(payloads.map((p) => p.issue.title).sort()).toEqual([
+        "Checkout button missing",
+        "Printer offline",
+      ]);
+      expect(new Set(payloads.map((p) => p.delivery_id)).size).toBe(2);
+      for (const { headers, body } of seen) {
+        const timestamp = headers.get("x-roost-timestamp") as string;
+        expect(headers.get("x-roost-signature")).toBe(
+          `sha256=${signature(created.body.secret, timestamp, body)}`,
+        );
+      }
+      const deliveries = await onNode(
+        0,
+        "GET",
+        `/v1/projects/${t.project.id}/notifications/${created.body.id}/deliveries`,
+        t.token,
+      );
+      expect(deliveries.status).toBe(200);
+    } finally {
+      hook.stop(true);
+    }
   });
 
   test("the grouping node killed -9: another takes over; every error is grouped once", async () => {

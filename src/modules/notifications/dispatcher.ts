@@ -1,7 +1,7 @@
 import type { Config } from "../../config";
 import { newId } from "../../lib/ids";
 import type { Logger } from "../../lib/log";
-import type { SharedWriter, Store, WriteTx } from "../../store/db";
+import type { Database, SharedWriter, WriteTx } from "../../store/db";
 import { mailOf } from "./mail";
 import {
   dueDigests,
@@ -92,7 +92,7 @@ export class NotificationDispatcher {
   private digestsCheckedAt = 0;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Database, "snapshot"> & { readonly isOpen: boolean },
     private readonly writer: SharedWriter,
     private readonly config: Config["notifications"],
     private readonly version: string,

@@ -71,18 +71,31 @@ export interface IssueNews {
 const NEWS = `i.id::VARCHAR AS id, i.seq::DOUBLE AS short_id, i.project_id::VARCHAR AS project_id, p.name AS project_name,
   i.app_id::VARCHAR AS app_id, a.name AS app_name, i.title, i.status, i.event_count::DOUBLE AS event_count,
   i.session_count::DOUBLE AS occurrence_count, i.user_count::DOUBLE AS unique_user_count,
-  strftime(i.first_seen, '%Y-%m-%dT%H:%M:%S.%gZ') AS first_seen_at, strftime(i.last_seen, '%Y-%m-%dT%H:%M:%S.%gZ') AS last_seen_at,
+  i.first_seen AS first_seen_at, i.last_seen AS last_seen_at,
   i.last_release AS last_seen_app_version`;
 const NEWS_FROM =
   "issues AS i JOIN projects AS p ON p.id = i.project_id LEFT JOIN apps AS a ON a.id = i.app_id";
 
+/** As stored: the times as times (each engine formats its own way; JavaScript formats them once). */
+type StoredNews = Omit<IssueNews, "first_seen_at" | "last_seen_at"> & {
+  first_seen_at: Date;
+  last_seen_at: Date;
+};
+
+const newsOf = (row: StoredNews): IssueNews => ({
+  ...row,
+  first_seen_at: row.first_seen_at.toISOString(),
+  last_seen_at: row.last_seen_at.toISOString(),
+});
+
 /** Production issues among `ids` (development issues are never sent to people, as in Owlmetry). */
 export async function productionNews(tx: Tx, ids: readonly string[]): Promise<IssueNews[]> {
   if (ids.length === 0) return [];
-  return tx.all(
+  const rows = await tx.all<StoredNews>(
     `SELECT ${NEWS} FROM ${NEWS_FROM} WHERE i.id IN (SELECT unnest(?::JSON::UUID[])) AND NOT i.is_dev ORDER BY i.seq`,
     [ids],
   );
+  return rows.map(newsOf);
 }
 
 /** Live destinations of these projects that take `event`. */
@@ -216,13 +229,13 @@ export async function dueDigests(tx: Tx, now: Date, everyMs: number) {
   );
   const out: Array<{ id: string; projectId: string; since: Date; issues: IssueNews[] }> = [];
   for (const d of due) {
-    const issues = await tx.all<IssueNews>(
+    const issues = await tx.all<StoredNews>(
       `SELECT ${NEWS} FROM ${NEWS_FROM}
        WHERE i.project_id = ?::UUID AND NOT i.is_dev AND i.status IN ('new', 'regressed') AND i.last_seen > ?
        ORDER BY i.event_count DESC, i.seq LIMIT 50`,
       [d.project_id, d.since],
     );
-    out.push({ id: d.id, projectId: d.project_id, since: d.since, issues });
+    out.push({ id: d.id, projectId: d.project_id, since: d.since, issues: issues.map(newsOf) });
   }
   return out;
 }

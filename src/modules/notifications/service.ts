@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { badRequest, notFound } from "../../lib/errors";
 import { isUuid, newId } from "../../lib/ids";
-import type { SharedWriter, Store, Tx } from "../../store/db";
+import type { Database, SharedWriter, Tx } from "../../store/db";
 import type { Caller } from "../access/caller";
 import { projectFor } from "../projects/scope";
 import {
@@ -19,7 +19,7 @@ import {
 /** A project's notification destinations (webhooks) and their delivery log. */
 export class NotificationsService {
   constructor(
-    private readonly store: Store,
+    private readonly store: Database,
     private readonly writer: SharedWriter,
     /** Whether the server can send mail (ROOST_SMTP_URL): e-mail destinations need it. */
     private readonly mail: boolean,

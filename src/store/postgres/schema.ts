@@ -1,5 +1,11 @@
 import type { Migration } from "../schema";
-import { ATTACHMENT_TABLES, ISSUE_TABLES, identityTables, questionnaireTables } from "../shared-tables";
+import {
+  ATTACHMENT_TABLES,
+  ISSUE_TABLES,
+  identityTables,
+  notificationTables,
+  questionnaireTables,
+} from "../shared-tables";
 
 /**
  * The control plane's migrations on PostgreSQL (ROOST_STORE=clickhouse, decision 017), numbered and
@@ -176,6 +182,17 @@ CREATE TABLE issue_memory_version (version BIGINT NOT NULL);
 INSERT INTO issue_memory_version VALUES (0);
 CREATE FUNCTION bump_issue_memory_version() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN UPDATE issue_memory_version SET version = version + 1; RETURN NULL; END';
 CREATE TRIGGER issue_merges_changed AFTER INSERT OR UPDATE OR DELETE ON issue_merges FOR EACH STATEMENT EXECUTE FUNCTION bump_issue_memory_version();
+`,
+  },
+  {
+    version: 5,
+    name: "notifications",
+    // The embedded store's tables (its migration 14); the grouping node delivers them.
+    sql: `
+CREATE FUNCTION to_milliseconds(bigint) RETURNS interval
+  LANGUAGE sql IMMUTABLE AS 'SELECT make_interval(secs => $1 / 1000.0)';
+${notificationTables("TEXT", "DOUBLE PRECISION")}
+CREATE INDEX notification_outbox_due ON notification_outbox (next_attempt_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
 `,
   },
 ];
