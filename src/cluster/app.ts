@@ -34,6 +34,8 @@ import { issuesRoutes } from "../modules/issues";
 import { IssuesService } from "../modules/issues/service";
 import { keysRoutes } from "../modules/keys";
 import { KeysService } from "../modules/keys/service";
+import { mcpRoutes } from "../modules/mcp";
+import { roostTools } from "../modules/mcp/tools";
 import { monitoringRoutes } from "../modules/monitoring";
 import { Monitoring } from "../modules/monitoring/service";
 import { notificationsRoutes } from "../modules/notifications";
@@ -135,6 +137,11 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
     events.forget();
   };
   const stats = new StatsService(pg, (projectIds, p) => sumOutcomesClickHouse(ch, projectIds, p));
+  const issues = new IssuesService(pg, pg.shared, MERGES_NEED_NO_WAIT);
+  const projects = new ProjectsService(pg, changed);
+  const apps = new AppsService(pg, changed);
+  // The MCP tools but metrics (not built on a cluster yet).
+  const tools = roostTools({ events, projects, apps, stats, issues, metrics: null });
   // The read APIs' limits hold across nodes: the same buckets, kept in PostgreSQL.
   const guard = authGuard(
     auth,
@@ -156,8 +163,8 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
     .use(monitoringRoutes(monitoring, config.metricsToken))
     .use(authRoutes(guard, auth, pg))
     .use(teamsRoutes(guard, new TeamsService(pg)))
-    .use(projectsRoutes(guard, new ProjectsService(pg, changed)))
-    .use(appsRoutes(guard, new AppsService(pg, changed), config.publicUrl))
+    .use(projectsRoutes(guard, projects))
+    .use(appsRoutes(guard, apps, config.publicUrl))
     .use(keysRoutes(guard, new KeysService(pg, changed, findApp), config.publicUrl))
     .use(ingestRoutes(guard, ingest))
     .use(outcomesRoutes(guard, new OutcomesService(pg, writer)))
@@ -169,13 +176,14 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
     .use(attributionRoutes(guard, new AttributionService(contexts, identity, config.attribution)))
     .use(feedbackRoutes(guard, new FeedbackService(pg, pg.shared, contexts, claims, attachments)))
     .use(questionnairesRoutes(guard, new QuestionnairesService(pg, pg.shared, contexts, identity)))
-    .use(issuesRoutes(guard, new IssuesService(pg, pg.shared, MERGES_NEED_NO_WAIT)))
+    .use(issuesRoutes(guard, issues))
     .use(
       notificationsRoutes(
         guard,
         new NotificationsService(pg, pg.shared, config.notifications.smtpUrl !== null),
       ),
     )
+    .use(mcpRoutes((authorization) => auth.identify(authorization), tools, config.version))
     .use(releasesRoutes(guard, new ReleasesService((...q) => releaseHealthClickHouse(ch, ...q), events)));
   // One node groups errors into issues: whichever holds the lock (cluster/issue-feed.ts).
   const issueFeed = new IssueFeed(

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { signature } from "../../src/modules/notifications/webhook";
 import { type Roost, startRoost, type Tenant } from "../helpers";
 import { clusterDir, clusterScript, nodes, onNode, requireCluster } from "./nodes";
@@ -249,6 +251,46 @@ describe("issues across nodes", () => {
       expect(deliveries.status).toBe(200);
     } finally {
       hook.stop(true);
+    }
+  });
+
+  test("/mcp on a node: the tools but query_metric; events and issues read across nodes", async () => {
+    await send(0, [{ message: "Keychain item not found" }]);
+    await issueWhen("Keychain item not found", (i) => i.event_count === 1);
+    const client = new Client({ name: "roost-cluster-test", version: "1.0.0" });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${nodes[1]}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${t.token}` } },
+      }),
+    );
+    try {
+      const { tools } = await client.listTools();
+      expect(tools.map((x) => x.name).sort()).toEqual([
+        "count_events",
+        "get_event",
+        "list_apps",
+        "list_events",
+        "list_issues",
+        "list_projects",
+        "usage_stats",
+      ]);
+      const text = (result: any) => JSON.parse(result.content[0].text);
+      const issues = text(
+        await client.callTool({
+          name: "list_issues",
+          arguments: { project_id: t.project.id, data_mode: "all" },
+        }),
+      );
+      expect(issues.issues.map((i: { title: string }) => i.title)).toContain("Keychain item not found");
+      const events = text(
+        await client.callTool({
+          name: "list_events",
+          arguments: { project_id: t.project.id, data_mode: "all", since: "2000-01-01" },
+        }),
+      );
+      expect(events.events.map((e: { message: string }) => e.message)).toContain("Keychain item not found");
+    } finally {
+      await client.close();
     }
   });
 

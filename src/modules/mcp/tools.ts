@@ -34,9 +34,11 @@ export function roostTools(s: {
   apps: AppsService;
   stats: StatsService;
   issues: IssuesService;
-  metrics: MetricsService;
+  /** null where metrics are not built (a cluster, decision 017): the tool is left out. */
+  metrics: MetricsService | null;
 }): Tool[] {
-  return [
+  const { metrics } = s;
+  const tools: Tool[] = [
     {
       name: "list_events",
       description:
@@ -93,7 +95,9 @@ export function roostTools(s: {
       input: TeamIssueQuery,
       run: (caller, args) => s.issues.listTeam(caller, text(args)),
     },
-    {
+  ];
+  if (metrics) {
+    tools.push({
       name: "query_metric",
       description:
         "A metric's counts per phase, success rate, duration percentiles and top errors over a time range (24 h by default), optionally grouped (group_by time:hour|day|week, app_version, environment, device_model, country_code, experiment:<name> …).",
@@ -103,7 +107,8 @@ export function roostTools(s: {
         MetricQuery,
       ]),
       run: (caller, { project_id, slug, ...q }) =>
-        s.metrics.query(caller, String(project_id), String(slug), q as Query),
-    },
-  ];
+        metrics.query(caller, String(project_id), String(slug), q as Query),
+    });
+  }
+  return tools;
 }
