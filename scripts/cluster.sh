@@ -130,10 +130,22 @@ running() {
   kill -0 "$pid" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null
 }
 
+# A port another process holds (another cluster on the same port base, say) is named before the
+# part that needs it fails with a message of its own ("pg_ctl: could not start server").
+need_free_port() {
+  local port="$1" what="$2"
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    log "port $port ($what) is taken by another process: stop it, or set ROOST_CLUSTER_PORT_BASE"
+    exit 1
+  fi
+}
+
 start_clickhouse() {
   for i in 0 1; do
     local home="$DIR/ch$i"
     if running "$home/server.pid"; then continue; fi
+    need_free_port "${CH_HTTP[$i]}" "ClickHouse shard $i, http"
+    need_free_port "${CH_TCP[$i]}" "ClickHouse shard $i, tcp"
     clickhouse_config "$i"
     clickhouse-server --config-file="$home/config.xml" --pid-file="$home/server.pid" \
       >"$home/log/stdout.log" 2>&1 &
@@ -157,6 +169,7 @@ start_postgres() {
     as_postgres "$PG_BIN/initdb" -D "$home/data" -U roost --auth=trust -E UTF8 >/dev/null
   fi
   if ! as_postgres "$PG_BIN/pg_ctl" -D "$home/data" status >/dev/null 2>&1; then
+    need_free_port "$PG_PORT" "PostgreSQL"
     as_postgres "$PG_BIN/pg_ctl" -D "$home/data" -l "$home/server.log" -w \
       -o "-p $PG_PORT -k $home -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200" start >/dev/null
   fi
@@ -175,6 +188,7 @@ start_nodes() {
     local home="$DIR/node$i"
     mkdir -p "$home"
     if running "$home/node.pid"; then continue; fi
+    need_free_port "${NODE_PORTS[$i]}" "Roost node $i"
     ROOST_DATA_DIR="$home/data" ROOST_PORT="${NODE_PORTS[$i]}" \
       "$ROOT/node_modules/.bin/bun" "$ROOT/src/main.ts" serve >>"$home/node.log" 2>&1 &
     echo $! >"$home/node.pid"
