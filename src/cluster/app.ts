@@ -62,7 +62,7 @@ import { TeamsService } from "../modules/teams/service";
 import { BlobStore } from "../store/blobs";
 import type { ClickHouse } from "../store/clickhouse/client";
 import type { PgStore } from "../store/postgres/db";
-import { controlVersion, sharedSetting } from "../store/postgres/settings";
+import { sharedSetting, sharedVersions } from "../store/postgres/settings";
 import { IssueFeed } from "./issue-feed";
 import { SharedRateLimiter } from "./rate-limit";
 
@@ -102,7 +102,9 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
   const signer = jwt({ name: "jwt", secret, alg: "HS256" }).decorator.jwt as unknown as TokenSigner;
   const auth = new AuthService(pg, signer, config.jwtTtlSeconds, log);
   const contexts = new AppContexts(pg);
-  // Every node knows every claim: loaded now, again whenever another node records one.
+  // Every node knows every claim: loaded now, again whenever another node records one. The versions
+  // are read first, so a change made meanwhile is seen at the first request.
+  let seen = await sharedVersions(pg);
   const claims = new IdentityClaims();
   claims.replace(await loadClaims(pg));
   const writer = new ClusterWriter(pg, ch, log, claims, fileSentryFeedback);
@@ -147,18 +149,16 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
     auth,
     rateLimits(config, (name, burst, perSecond) => new SharedRateLimiter(pg, name, burst, perSecond)),
   );
-  // Another node's change to keys, apps or projects: this node's caches go before the request is served.
-  let seen = await controlVersion(pg);
   const app = httpShell(config, log, (method, route, status, ms) =>
     monitoring.request(method, route, status, ms),
   )
+    // Another node's change, before the request is served: to keys, apps or projects drops this
+    // node's caches; a claim reloads the claims.
     .onRequest(async () => {
-      const now = await controlVersion(pg);
-      if (now !== seen) {
-        seen = now;
-        changed();
-        claims.replace(await loadClaims(pg));
-      }
+      const now = await sharedVersions(pg);
+      if (now.control !== seen.control) changed();
+      if (now.claims !== seen.claims) claims.replace(await loadClaims(pg));
+      seen = now;
     })
     .use(monitoringRoutes(monitoring, config.metricsToken))
     .use(authRoutes(guard, auth, pg))

@@ -7,11 +7,11 @@ import {
   errorsById,
   groupedUpTo,
   indexed,
-  memoryVersion,
 } from "../modules/issues/repository.cluster";
 import { type NotificationDispatcher, queueIssueNews } from "../modules/notifications/dispatcher";
 import type { ClickHouse } from "../store/clickhouse/client";
 import type { PgStore } from "../store/postgres/db";
+import { clusterVersion } from "../store/postgres/settings";
 
 /** The session lock whose holder groups errors into issues. */
 const GROUPING_LOCK = 7_017_020;
@@ -44,6 +44,8 @@ export class IssueFeed {
     grouper: IssueGrouper;
     dispatcher: NotificationDispatcher;
     cursor: { ms: number; id: string };
+    /** Errors this term has grouped or found indexed, by when received (dropped past the look-back). */
+    handled: Map<string, number>;
   } | null = null;
   private busy = false;
   private seenVersion = 0;
@@ -104,38 +106,48 @@ export class IssueFeed {
       { queue: (tx, result, now) => queueIssueNews(tx, result, now), after: () => dispatcher.wake() },
       (projectId, userId) => this.claims.resolve(projectId, userId),
       async (tx) => {
-        const version = await memoryVersion(tx);
+        const version = await clusterVersion(tx, "issue_memory");
         const moved = version !== this.seenVersion;
         this.seenVersion = version;
         return moved;
       },
     );
-    this.seenVersion = await memoryVersion(this.pg);
+    this.seenVersion = await clusterVersion(this.pg, "issue_memory");
     await grouper.start(this.pg.shared, false);
     const cursor = await groupedUpTo(this.pg);
     dispatcher.start();
     this.log.info("issue grouping taken on", { after_ms: cursor.ms });
-    return { lock, grouper, dispatcher, cursor };
+    return { lock, grouper, dispatcher, cursor, handled: new Map<string, number>() };
   }
 
   /** Groups the next errors; whether more wait. */
   private async read(term: NonNullable<IssueFeed["term"]>): Promise<boolean> {
     const until = Date.now() - SETTLE_MS;
     const fresh = await errorsAfter(this.ch, term.cursor, until, BATCH);
-    const lookBack = await errorIdsBetween(this.ch, term.cursor.ms - LATE_MS, term.cursor.ms);
+    // Of the look-back, only ids this term has not handled are checked against the index: the
+    // rest were checked (or grouped) by an earlier read.
+    const lookBack = (await errorIdsBetween(this.ch, term.cursor.ms - LATE_MS, term.cursor.ms)).filter(
+      (id) => !term.handled.has(id),
+    );
     const done = await indexed(this.pg, [...fresh.map((e) => e.id), ...lookBack]);
     const freshIds = new Set(fresh.map((e) => e.id));
     const late = await errorsById(
       this.ch,
       lookBack.filter((id) => !done.has(id) && !freshIds.has(id)),
     );
-    const errors = [...late, ...fresh.filter((e) => !done.has(e.id))]
-      .map(storedErrorOf)
-      .filter((e) => e !== null);
-    term.grouper.add(errors);
+    const read = [...late, ...fresh];
+    term.grouper.add(
+      read
+        .filter((e) => !done.has(e.id))
+        .map(storedErrorOf)
+        .filter((e) => e !== null),
+    );
     await term.grouper.settle();
+    for (const e of read) term.handled.set(e.id, e.receivedAt);
+    for (const id of lookBack) if (done.has(id)) term.handled.set(id, term.cursor.ms);
     const last = fresh.at(-1);
     if (last) term.cursor = { ms: last.receivedAt, id: last.id };
+    for (const [id, ms] of term.handled) if (ms < term.cursor.ms - LATE_MS) term.handled.delete(id);
     return fresh.length === BATCH;
   }
 

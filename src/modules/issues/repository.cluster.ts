@@ -83,9 +83,3 @@ export async function groupedUpTo(tx: Tx): Promise<{ ms: number; id: string }> {
   );
   return { ms: row?.ms ?? 0, id: row?.id ?? "" };
 }
-
-/** Whether a merge moved the grouping tables since `seen` (and the version now). */
-export async function memoryVersion(tx: Tx): Promise<number> {
-  const [row] = await tx.all<{ version: number }>("SELECT version FROM issue_memory_version");
-  return row?.version ?? 0;
-}

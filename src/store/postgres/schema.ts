@@ -159,8 +159,13 @@ CREATE INDEX attachments_unlinked ON attachments (app_id, client_event_id)
 CREATE FUNCTION epoch_us(timestamptz) RETURNS bigint
   LANGUAGE sql IMMUTABLE AS 'SELECT (extract(epoch FROM $1) * 1000000)::bigint';
 ${identityTables("TEXT")}
--- A claim made through one node is known to every node at its next request (see control_version).
-CREATE TRIGGER identity_claims_changed AFTER INSERT OR UPDATE OR DELETE ON identity_claims FOR EACH STATEMENT EXECUTE FUNCTION bump_control_version();
+-- Counters that a change to some shared state moves, so every node can tell cheaply that what it
+-- holds in memory is stale (as control_version does for the caches of keys, apps and projects).
+CREATE TABLE cluster_versions (name VARCHAR PRIMARY KEY, version BIGINT NOT NULL);
+CREATE FUNCTION bump_cluster_version() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN UPDATE cluster_versions SET version = version + 1 WHERE name = TG_ARGV[0]; RETURN NULL; END';
+-- A claim made through one node is known to every node at its next request.
+INSERT INTO cluster_versions VALUES ('identity_claims', 0);
+CREATE TRIGGER identity_claims_changed AFTER INSERT OR UPDATE OR DELETE ON identity_claims FOR EACH STATEMENT EXECUTE FUNCTION bump_cluster_version('identity_claims');
 CREATE INDEX feedback_project ON feedback (project_id, created_at);
 ${questionnaireTables("TEXT")}
 CREATE INDEX questionnaire_responses_user ON questionnaire_responses (project_id, user_id);
@@ -178,10 +183,8 @@ CREATE INDEX issue_events_issue ON issue_events (issue_id, timestamp);
 CREATE INDEX issue_events_received ON issue_events (received_at);
 CREATE INDEX issues_project ON issues (project_id, last_seen);
 -- Moved by every merge: the grouping node reloads its memory before its next round.
-CREATE TABLE issue_memory_version (version BIGINT NOT NULL);
-INSERT INTO issue_memory_version VALUES (0);
-CREATE FUNCTION bump_issue_memory_version() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN UPDATE issue_memory_version SET version = version + 1; RETURN NULL; END';
-CREATE TRIGGER issue_merges_changed AFTER INSERT OR UPDATE OR DELETE ON issue_merges FOR EACH STATEMENT EXECUTE FUNCTION bump_issue_memory_version();
+INSERT INTO cluster_versions VALUES ('issue_memory', 0);
+CREATE TRIGGER issue_merges_changed AFTER INSERT OR UPDATE OR DELETE ON issue_merges FOR EACH STATEMENT EXECUTE FUNCTION bump_cluster_version('issue_memory');
 `,
   },
   {

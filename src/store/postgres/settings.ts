@@ -1,3 +1,4 @@
+import type { Tx } from "../db";
 import type { PgStore } from "./db";
 
 /** A value every node shares (the session signing secret): the first node to ask makes it. */
@@ -10,8 +11,23 @@ export async function sharedSetting(pg: PgStore, name: string, make: () => strin
   return row.value;
 }
 
-/** The control plane's version (bumped by every change to it, decision 017). */
-export async function controlVersion(pg: PgStore): Promise<number> {
-  const [row] = await pg.read<{ version: number }>("SELECT version FROM control_version");
+/**
+ * What a node checks before each request (decision 017), in one query: the control plane's
+ * version (moved by every change to teams, users, projects, apps and keys) and the identity
+ * claims' (moved by every claim), so a claim does not drop the caches of keys.
+ */
+export async function sharedVersions(pg: PgStore): Promise<{ control: number; claims: number }> {
+  const [row] = await pg.read<{ control: number; claims: number }>(
+    `SELECT (SELECT version FROM control_version) AS control,
+       (SELECT version FROM cluster_versions WHERE name = 'identity_claims') AS claims`,
+  );
+  return { control: row?.control ?? 0, claims: row?.claims ?? 0 };
+}
+
+/** A counter of `cluster_versions` (the grouping memory's, moved by merges). */
+export async function clusterVersion(tx: Tx, name: "issue_memory" | "identity_claims"): Promise<number> {
+  const [row] = await tx.all<{ version: number }>("SELECT version FROM cluster_versions WHERE name = ?", [
+    name,
+  ]);
   return row?.version ?? 0;
 }
