@@ -27,6 +27,7 @@ import { feedbackRoutes } from "./modules/feedback";
 import { fileSentryFeedback } from "./modules/feedback/sentry";
 import { FeedbackService } from "./modules/feedback/service";
 import { funnelsRoutes } from "./modules/funnels";
+import { embeddedFunnelReads } from "./modules/funnels/reads";
 import { FunnelsService } from "./modules/funnels/service";
 import { identityRoutes } from "./modules/identity";
 import { embeddedClaimEvents } from "./modules/identity/repository";
@@ -43,6 +44,7 @@ import { KeysService } from "./modules/keys/service";
 import { mcpRoutes } from "./modules/mcp";
 import { roostTools } from "./modules/mcp/tools";
 import { metricsRoutes } from "./modules/metrics";
+import { embeddedMetricReads } from "./modules/metrics/reads";
 import { MetricsService } from "./modules/metrics/service";
 import { monitoringRoutes } from "./modules/monitoring";
 import { Monitoring } from "./modules/monitoring/service";
@@ -179,7 +181,7 @@ export async function createApp(config: Config, deps: Deps) {
     monitoring,
   };
   const issues = new IssuesService(store, writer, grouper);
-  const metrics = new MetricsService(store, writer);
+  const metrics = new MetricsService(store, writer, embeddedMetricReads(store));
   const stats = new StatsService(store, (projectIds, p) => sumOutcomes(store, projectIds, p));
   const tools = roostTools({
     events,
@@ -205,7 +207,7 @@ export async function createApp(config: Config, deps: Deps) {
     .use(feedbackRoutes(guard, new FeedbackService(store, writer, contexts, claims, attachments)))
     .use(issuesRoutes(guard, issues))
     .use(metricsRoutes(guard, metrics))
-    .use(funnelsRoutes(guard, new FunnelsService(store, writer)))
+    .use(funnelsRoutes(guard, new FunnelsService(store, writer, embeddedFunnelReads(store))))
     .use(
       notificationsRoutes(
         guard,

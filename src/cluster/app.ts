@@ -5,6 +5,7 @@ import { useFastFormats } from "../lib/formats";
 import type { Logger } from "../lib/log";
 import { UrlSigner } from "../lib/signed-url";
 import { authGuard } from "../modules/access/guard";
+import { derivedColumns } from "../modules/analytics/repository.clickhouse";
 import { appsRoutes } from "../modules/apps";
 import { AppContexts } from "../modules/apps/context";
 import { findApp } from "../modules/apps/repository";
@@ -22,6 +23,9 @@ import { EventsService } from "../modules/events/service";
 import { feedbackRoutes } from "../modules/feedback";
 import { fileSentryFeedback } from "../modules/feedback/sentry";
 import { FeedbackService } from "../modules/feedback/service";
+import { funnelsRoutes } from "../modules/funnels";
+import { clickhouseFunnelReads } from "../modules/funnels/repository.clickhouse";
+import { FunnelsService } from "../modules/funnels/service";
 import { identityRoutes } from "../modules/identity";
 import { IdentityClaims } from "../modules/identity/claims";
 import { loadClaims } from "../modules/identity/repository";
@@ -36,6 +40,9 @@ import { keysRoutes } from "../modules/keys";
 import { KeysService } from "../modules/keys/service";
 import { mcpRoutes } from "../modules/mcp";
 import { roostTools } from "../modules/mcp/tools";
+import { metricsRoutes } from "../modules/metrics";
+import { clickhouseMetricReads } from "../modules/metrics/repository.clickhouse";
+import { MetricsService } from "../modules/metrics/service";
 import { monitoringRoutes } from "../modules/monitoring";
 import { Monitoring } from "../modules/monitoring/service";
 import { notificationsRoutes } from "../modules/notifications";
@@ -107,7 +114,11 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
   let seen = await sharedVersions(pg);
   const claims = new IdentityClaims();
   claims.replace(await loadClaims(pg));
-  const writer = new ClusterWriter(pg, ch, log, claims, fileSentryFeedback);
+  // Each round files Sentry's user feedback, and stores a metric's or a step's fields on its row.
+  const writer = new ClusterWriter(pg, ch, log, claims, {
+    filed: fileSentryFeedback,
+    columns: derivedColumns,
+  });
   // Prometheus: requests, outcomes, rounds and the write queue of this node (no store gauges).
   const monitoring = new Monitoring(null, () => writer.depth);
   writer.watch((outcomes, ms) => monitoring.committed(outcomes, ms));
@@ -142,8 +153,9 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
   const issues = new IssuesService(pg, pg.shared, MERGES_NEED_NO_WAIT);
   const projects = new ProjectsService(pg, changed);
   const apps = new AppsService(pg, changed);
-  // The MCP tools but metrics (not built on a cluster yet).
-  const tools = roostTools({ events, projects, apps, stats, issues, metrics: null });
+  // Metrics and funnels: definitions in PostgreSQL, their events' columns in ClickHouse.
+  const metrics = new MetricsService(pg, pg.shared, clickhouseMetricReads(ch, claims));
+  const tools = roostTools({ events, projects, apps, stats, issues, metrics });
   // The read APIs' limits hold across nodes: the same buckets, kept in PostgreSQL.
   const guard = authGuard(
     auth,
@@ -177,6 +189,8 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
     .use(feedbackRoutes(guard, new FeedbackService(pg, pg.shared, contexts, claims, attachments)))
     .use(questionnairesRoutes(guard, new QuestionnairesService(pg, pg.shared, contexts, identity)))
     .use(issuesRoutes(guard, issues))
+    .use(metricsRoutes(guard, metrics))
+    .use(funnelsRoutes(guard, new FunnelsService(pg, pg.shared, clickhouseFunnelReads(ch, claims))))
     .use(
       notificationsRoutes(
         guard,

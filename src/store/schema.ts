@@ -1,5 +1,6 @@
 import {
   ATTACHMENT_TABLES,
+  analyticsDefinitionTables,
   ISSUE_TABLES,
   identityTables,
   notificationTables,
@@ -310,34 +311,7 @@ INSERT INTO users_uncounted_files SELECT path FROM lake_files;
     version: 15,
     name: "metrics_funnels",
     sql: `
--- Owlmetry's metric and funnel definitions, per project (decision 012). A deleted definition keeps
--- its row (deleted_at), and creating its slug again brings it back.
-CREATE TABLE metric_definitions (
-  id UUID PRIMARY KEY,
-  project_id UUID NOT NULL,
-  name VARCHAR NOT NULL,
-  slug VARCHAR NOT NULL,
-  description VARCHAR,
-  documentation VARCHAR,
-  schema_definition JSON,
-  aggregation_rules JSON,
-  status VARCHAR NOT NULL,
-  created_at TIMESTAMPTZ NOT NULL,
-  updated_at TIMESTAMPTZ NOT NULL,
-  deleted_at TIMESTAMPTZ
-);
-CREATE TABLE funnel_definitions (
-  id UUID PRIMARY KEY,
-  project_id UUID NOT NULL,
-  name VARCHAR NOT NULL,
-  slug VARCHAR NOT NULL,
-  description VARCHAR,
-  steps JSON NOT NULL,
-  created_at TIMESTAMPTZ NOT NULL,
-  updated_at TIMESTAMPTZ NOT NULL,
-  deleted_at TIMESTAMPTZ
-);
--- The metric:<slug>:<phase> and step:<name> events, a narrow row each, written in the commit
+${analyticsDefinitionTables("JSON")}-- The metric:<slug>:<phase> and step:<name> events, a narrow row each, written in the commit
 -- that stores the event (and rebuilt from the stored events when missing): metric and funnel
 -- queries read these, in every state of the lake, instead of scanning every event.
 -- attributes and experiments are JSON object text, as in the hot table.

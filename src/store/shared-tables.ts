@@ -266,3 +266,34 @@ CREATE TABLE notification_attempts (
   attempted_at TIMESTAMPTZ NOT NULL
 );
 `;
+
+export const analyticsDefinitionTables = (
+  json: JsonColumn,
+) => `-- Owlmetry's metric and funnel definitions, per project (decision 012). A deleted definition keeps
+-- its row (deleted_at), and creating its slug again brings it back.
+CREATE TABLE metric_definitions (
+  id UUID PRIMARY KEY,
+  project_id UUID NOT NULL,
+  name VARCHAR NOT NULL,
+  slug VARCHAR NOT NULL,
+  description VARCHAR,
+  documentation VARCHAR,
+  schema_definition ${json},
+  aggregation_rules ${json},
+  status VARCHAR NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL,
+  deleted_at TIMESTAMPTZ
+);
+CREATE TABLE funnel_definitions (
+  id UUID PRIMARY KEY,
+  project_id UUID NOT NULL,
+  name VARCHAR NOT NULL,
+  slug VARCHAR NOT NULL,
+  description VARCHAR,
+  steps ${json} NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL,
+  deleted_at TIMESTAMPTZ
+);
+`;

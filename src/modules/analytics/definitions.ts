@@ -1,6 +1,6 @@
 import { conflict, notFound } from "../../lib/errors";
 import { isUuid, newId } from "../../lib/ids";
-import type { SharedWriter, Store, Tx } from "../../store/db";
+import type { Database, SharedWriter, Tx } from "../../store/db";
 import type { Caller } from "../access/caller";
 import type { Permission } from "../access/permissions";
 import { projectFor } from "../projects/scope";
@@ -24,7 +24,7 @@ type Own = { name: string; description: string | null; [column: string]: unknown
  */
 export class Definitions {
   constructor(
-    private readonly store: Store,
+    private readonly store: Database,
     private readonly writer: SharedWriter,
     private readonly table: DefinitionTable,
     private readonly rules: { read: Permission; write: Permission; missing: string; taken: string },

@@ -96,30 +96,39 @@ function durationOf(value: unknown): number | null {
   return Number.isFinite(ms) && ms >= 0 ? ms : null;
 }
 
-/** The metric and step rows of a commit's events (Sentry items are neither). */
-export function deriveRows(events: readonly SourceEvent[]): { metrics: MetricRow[]; steps: StepRow[] } {
-  const metrics: MetricRow[] = [];
-  const steps: StepRow[] = [];
-  for (const event of events) {
-    if (event.kind) continue;
-    const first = event.message.charCodeAt(0);
-    // m(etric:), s(tep:), t(rack:): most events are none of these and cost one comparison.
-    if (first !== 109 && first !== 115 && first !== 116) continue;
-    const metric = parseMetricMessage(event.message);
-    if (metric) {
-      const attrs = attributesOf(event);
-      const tracking = attrs.tracking_id;
-      metrics.push({
+/** What one stored event derives: a metric row, a step row, or nothing (Sentry items derive none). */
+export function deriveOne(event: SourceEvent): { metric: MetricRow } | { step: StepRow } | null {
+  if (event.kind) return null;
+  const first = event.message.charCodeAt(0);
+  // m(etric:), s(tep:), t(rack:): most events are none of these and cost one comparison.
+  if (first !== 109 && first !== 115 && first !== 116) return null;
+  const metric = parseMetricMessage(event.message);
+  if (metric) {
+    const attrs = attributesOf(event);
+    const tracking = attrs.tracking_id;
+    return {
+      metric: {
         event,
         ...metric,
         trackingId: typeof tracking === "string" && isUuid(tracking) ? tracking.toLowerCase() : null,
         durationMs: durationOf(attrs.duration_ms),
         error: typeof attrs.error === "string" && attrs.error !== "" ? attrs.error : null,
-      });
-      continue;
-    }
-    const step = parseStepMessage(event.message);
-    if (step) steps.push({ event, stepName: step });
+      },
+    };
+  }
+  const step = parseStepMessage(event.message);
+  return step ? { step: { event, stepName: step } } : null;
+}
+
+/** The metric and step rows of a commit's events. */
+export function deriveRows(events: readonly SourceEvent[]): { metrics: MetricRow[]; steps: StepRow[] } {
+  const metrics: MetricRow[] = [];
+  const steps: StepRow[] = [];
+  for (const event of events) {
+    const derived = deriveOne(event);
+    if (!derived) continue;
+    if ("metric" in derived) metrics.push(derived.metric);
+    else steps.push(derived.step);
   }
   return { metrics, steps };
 }

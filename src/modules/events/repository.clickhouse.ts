@@ -1,7 +1,8 @@
 import type { ClickHouse } from "../../store/clickhouse/client";
-import { type Literal, literal } from "../../store/clickhouse/literal";
+import { type Literal, literal, uuids } from "../../store/clickhouse/literal";
 import type { Database } from "../../store/db";
 import type { IdentityClaims } from "../identity/claims";
+import { claimedUser } from "../identity/repository.cluster";
 import type { EventFilters } from "./params";
 import {
   type EventRow,
@@ -79,13 +80,7 @@ export function clickhouseEvents(
     async count(visible, filters, claimed) {
       const f = await withIssueIds(filters);
       // A claimed anonymous id counts as its user: rows keep the id they were stored under.
-      const pairs = claimed && claims ? claims.pairsIn(visible.projectIds) : [];
-      const user =
-        pairs.length === 0
-          ? "user_id"
-          : `if(isNull(user_id), NULL, transform(concat(toString(project_id), '|', assumeNotNull(user_id)), [${pairs
-              .map((c) => literal(`${c.projectId}|${c.anonymousId}`))
-              .join(", ")}], [${pairs.map((c) => literal(c.userId)).join(", ")}], assumeNotNull(user_id)))`;
+      const user = claimedUser(claimed && claims ? claims.pairsIn(visible.projectIds) : []);
       const [row] = await ch.rows<{ count: number; unique_users: number; unique_sessions: number }>(
         `SELECT count() AS count, uniqExact(${user}) AS unique_users, uniqExact(session_id) AS unique_sessions
          FROM events WHERE ${conditions(visible, f).join(" AND ")}`,
@@ -155,7 +150,6 @@ function eventRow({
   };
 }
 
-const uuids = (ids: readonly string[]) => ids.map((id) => `toUUID(${literal(id)})`).join(", ");
 const inList = (values: readonly Literal[]) => values.map((v) => literal(v)).join(", ");
 
 /** The filters as conditions, every value a literal. */

@@ -1,22 +1,16 @@
 import { badRequest } from "../../lib/errors";
 import { isoRequired } from "../../lib/time";
-import type { SharedWriter, Store } from "../../store/db";
+import type { Database, SharedWriter } from "../../store/db";
 import type { Caller } from "../access/caller";
 import { Definitions } from "../analytics/definitions";
 import { parseStepMessage } from "../analytics/derive";
 import { DAY_MS, groupParam, parseAnalyticsFilters, round } from "../analytics/params";
-import { anyClaims, type DefinitionRow, definitionsOf } from "../analytics/repository";
+import type { Reads } from "../analytics/reads";
+import { type DefinitionRow, definitionsOf } from "../analytics/repository";
 import { projectFor, projectsInScope } from "../projects/scope";
 import { FUNNEL_MODES, MAX_STEPS } from "./model";
-import {
-  experimentsSeen,
-  FUNNEL_GROUPS,
-  type FunnelGroup,
-  funnelCounts,
-  type StepCounts,
-  type StepFilter,
-  stepEvents,
-} from "./repository";
+import type { FunnelReads } from "./reads";
+import { FUNNEL_GROUPS, type FunnelGroup, type StepCounts, type StepFilter } from "./repository";
 
 type Query = Record<string, string | undefined>;
 const TABLE = "funnel_definitions";
@@ -33,8 +27,10 @@ export class FunnelsService {
   private readonly definitions: Definitions;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Database,
     writer: SharedWriter,
+    /** The step events: the embedded store's derived table, or ClickHouse's (decision 017). */
+    private readonly analytics: Reads<FunnelReads>,
   ) {
     this.definitions = new Definitions(store, writer, "funnel_definitions", {
       read: "funnels:read",
@@ -98,13 +94,13 @@ export class FunnelsService {
     const mode = (q.mode ?? "open") as (typeof FUNNEL_MODES)[number];
     if (!FUNNEL_MODES.includes(mode)) throw badRequest("mode must be open or closed");
     const group = q.group_by ? groupParam<FunnelGroup>(q.group_by, FUNNEL_GROUPS) : null;
-    return this.store.snapshot(async (tx) => {
-      const funnel = await this.definitions.live(tx, project.id, slug);
-      f.claims = await anyClaims(tx, f.projectIds);
+    const funnel = await this.store.snapshot((tx) => this.definitions.live(tx, project.id, slug));
+    return this.analytics(async (reads) => {
+      f.claims = await reads.anyClaims(f.projectIds);
       const steps = stepsOf(funnel);
       const filters = steps.map((s) => s.event_filter);
-      const [overall] = await funnelCounts(tx, f, filters, null);
-      const groups = group ? await funnelCounts(tx, f, filters, group) : null;
+      const [overall] = await reads.funnelCounts(f, filters, null);
+      const groups = group ? await reads.funnelCounts(f, filters, group) : null;
       const analyticsOf = (counts: StepCounts | undefined) => stepAnalytics(steps, counts, mode);
       const stepsOverall = analyticsOf(overall);
       return {
@@ -140,14 +136,15 @@ export class FunnelsService {
     const projects = await projectsInScope(this.store, caller, "funnels:read", q);
     if (projects.length === 0) return { count: 0, started: 0 };
     const scope = parseAnalyticsFilters(q, projects, DAY_MS, now);
-    return this.store.snapshot(async (tx) => {
+    const funnels = await this.store.snapshot((tx) => definitionsOf(tx, TABLE, projects));
+    return this.analytics(async (reads) => {
       let count = 0;
       let started = 0;
-      for (const funnel of await definitionsOf(tx, TABLE, projects)) {
+      for (const funnel of funnels) {
         const steps = stepsOf(funnel);
         const f = { ...scope, projectIds: [funnel.project_id] };
-        count += await stepEvents(tx, f, (steps.at(-1) as Step).event_filter);
-        started += await stepEvents(tx, f, (steps[0] as Step).event_filter);
+        count += await reads.stepEvents(f, (steps.at(-1) as Step).event_filter);
+        started += await reads.stepEvents(f, (steps[0] as Step).event_filter);
       }
       return { count, started };
     });
@@ -157,7 +154,7 @@ export class FunnelsService {
   async experiments(caller: Caller, projectId: string, q: Query, now = Date.now()) {
     const project = await projectFor(this.store, caller, projectId, "funnels:read");
     const f = parseAnalyticsFilters(q, [project.id], DEFAULT_RANGE_MS, now);
-    return { experiments: await this.store.snapshot((tx) => experimentsSeen(tx, f)) };
+    return { experiments: await this.analytics((reads) => reads.experimentsSeen(f)) };
   }
 }
 

@@ -1,7 +1,20 @@
 import type { ClickHouse } from "../../store/clickhouse/client";
 import { literal } from "../../store/clickhouse/literal";
 import type { ClaimEvents } from "./claim-events";
+import type { Claim } from "./claims";
 import { claimFeedbackAndResponses, foldAppUser, insertClaim } from "./repository";
+
+/**
+ * The user a ClickHouse event row counts for: its stored user, or whoever claimed that anonymous
+ * id since (`pairs`: this node's claims of the projects read). A row keeps the id it was stored
+ * under, so a claim is resolved when read.
+ */
+export function claimedUser(pairs: readonly Claim[]): string {
+  if (pairs.length === 0) return "user_id";
+  const from = pairs.map((c) => literal(`${c.projectId}|${c.anonymousId}`)).join(", ");
+  const to = pairs.map((c) => literal(c.userId)).join(", ");
+  return `if(isNull(user_id), NULL, transform(concat(toString(project_id), '|', assumeNotNull(user_id)), [${from}], [${to}], assumeNotNull(user_id)))`;
+}
 
 /**
  * A cluster's side of a claim (decision 017): the claim, feedback, responses and the user's

@@ -1,27 +1,17 @@
 import { decodeTimeCursor, encodeTimeCursor } from "../../lib/cursor";
 import { badRequest } from "../../lib/errors";
 import { isoRequired } from "../../lib/time";
-import type { SharedWriter, Store } from "../../store/db";
+import type { Database, SharedWriter } from "../../store/db";
 import type { Caller } from "../access/caller";
 import { Definitions } from "../analytics/definitions";
 import { METRIC_PHASES } from "../analytics/derive";
 import { DAY_MS, groupParam, parseAnalyticsFilters, round } from "../analytics/params";
-import { anyClaims, type DefinitionRow } from "../analytics/repository";
+import type { Reads } from "../analytics/reads";
+import type { DefinitionRow } from "../analytics/repository";
 import { pageLimit } from "../events/params";
 import { projectFor, projectsInScope } from "../projects/scope";
-import {
-  abandonedStarts,
-  completionsBySlug,
-  completionTotals,
-  errorBreakdown,
-  groupedStats,
-  METRIC_GROUPS,
-  type MetricEventRow,
-  type MetricGroup,
-  metricEvents,
-  metricStats,
-  type StatsRow,
-} from "./repository";
+import type { MetricReads } from "./reads";
+import { METRIC_GROUPS, type MetricEventRow, type MetricGroup, type StatsRow } from "./repository";
 
 type Query = Record<string, string | undefined>;
 /** A start with no end after this long is abandoned (decision 012). */
@@ -34,8 +24,10 @@ export class MetricsService {
   private readonly definitions: Definitions;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Database,
     writer: SharedWriter,
+    /** The metric events: the embedded store's derived table, or ClickHouse's (decision 017). */
+    private readonly analytics: Reads<MetricReads>,
   ) {
     this.definitions = new Definitions(store, writer, "metric_definitions", {
       read: "metrics:read",
@@ -90,12 +82,12 @@ export class MetricsService {
     const project = await projectFor(this.store, caller, projectId, "metrics:read");
     const f = parseAnalyticsFilters(q, [project.id], DAY_MS, now);
     const group = q.group_by ? groupParam<MetricGroup>(q.group_by, METRIC_GROUPS) : undefined;
-    const aggregation = await this.store.snapshot(async (tx) => {
-      f.claims = await anyClaims(tx, f.projectIds);
-      const stats = await metricStats(tx, f, slug);
-      const abandoned = await abandonedStarts(tx, f, slug, new Date(now - ABANDON_AFTER_MS));
-      const errors = await errorBreakdown(tx, f, slug, ERRORS_SHOWN);
-      const groups = group ? await groupedStats(tx, f, slug, group, GROUPS_SHOWN) : undefined;
+    const aggregation = await this.analytics(async (reads) => {
+      f.claims = await reads.anyClaims(f.projectIds);
+      const stats = await reads.metricStats(f, slug);
+      const abandoned = await reads.abandonedStarts(f, slug, new Date(now - ABANDON_AFTER_MS));
+      const errors = await reads.errorBreakdown(f, slug, ERRORS_SHOWN);
+      const groups = group ? await reads.groupedStats(f, slug, group, GROUPS_SHOWN) : undefined;
       return {
         ...presentStats(stats),
         abandoned_count: abandoned,
@@ -134,8 +126,8 @@ export class MetricsService {
       throw badRequest(`phase must be one of ${METRIC_PHASES.join(", ")}`);
     const limit = pageLimit(q.limit);
     const cursor = q.cursor ? decodeTimeCursor(q.cursor) : undefined;
-    const rows = await this.store.snapshot((tx) =>
-      metricEvents(tx, f, slug, { phase: q.phase, trackingId: q.tracking_id, cursor }, limit + 1),
+    const rows = await this.analytics((reads) =>
+      reads.metricEvents(f, slug, { phase: q.phase, trackingId: q.tracking_id, cursor }, limit + 1),
     );
     const page = rows.slice(0, limit);
     const last = page.at(-1);
@@ -150,7 +142,7 @@ export class MetricsService {
   async projectStats(caller: Caller, projectId: string, q: Query, now = Date.now()) {
     const project = await projectFor(this.store, caller, projectId, "metrics:read");
     const f = parseAnalyticsFilters(q, [project.id], DAY_MS, now);
-    const rows = await this.store.snapshot((tx) => completionsBySlug(tx, f));
+    const rows = await this.analytics((reads) => reads.completionsBySlug(f));
     return { stats: rows.map(({ project_id: _, ...r }) => statsEntry(r)) };
   }
 
@@ -159,7 +151,7 @@ export class MetricsService {
     const projects = await projectsInScope(this.store, caller, "metrics:read", q);
     if (projects.length === 0) return { stats: [] };
     const f = parseAnalyticsFilters(q, projects, DAY_MS, now);
-    const rows = await this.store.snapshot((tx) => completionsBySlug(tx, f));
+    const rows = await this.analytics((reads) => reads.completionsBySlug(f));
     return { stats: rows.map(statsEntry) };
   }
 
@@ -168,7 +160,7 @@ export class MetricsService {
     const projects = await projectsInScope(this.store, caller, "metrics:read", q);
     if (projects.length === 0) return { count: 0, started: 0 };
     const f = parseAnalyticsFilters(q, projects, DAY_MS, now);
-    return this.store.snapshot((tx) => completionTotals(tx, f));
+    return this.analytics((reads) => reads.completionTotals(f));
   }
 }
 

@@ -20,6 +20,17 @@ import {
 import { type OutcomeRow, OutcomeTally } from "./tally";
 import { JobCounts, takeBatch, type WriteJob, type WriteResult, type Writer } from "./write-queue";
 
+/** What else a round stores of the events it stored, given by the app (modules it cannot import). */
+export interface ClusterWriterHooks {
+  /**
+   * Records in the transaction that marks the events stored (Sentry's user feedback filed as
+   * feedback).
+   */
+  filed?: (tx: Tx, events: readonly StoredEvent[]) => Promise<void>;
+  /** Columns an event's row carries beyond the event's own (its metric or step fields). */
+  columns?: (event: StoredEvent) => Record<string, unknown>;
+}
+
 interface Pending {
   job: WriteJob;
   resolve(result: WriteResult): void;
@@ -49,11 +60,7 @@ export class ClusterWriter implements Writer {
     private readonly log: Logger,
     /** A claimed anonymous id's events are stored under the claiming user. */
     private readonly claims: IdentityClaims | null = null,
-    /**
-     * What else a round records of the events it stored, in the transaction that marks them
-     * stored (Sentry's user feedback filed as feedback).
-     */
-    private readonly filed: (tx: Tx, events: readonly StoredEvent[]) => Promise<void> = async () => {},
+    private readonly hooks: ClusterWriterHooks = {},
     private readonly maxRows = 10_000,
   ) {}
 
@@ -106,7 +113,7 @@ export class ClusterWriter implements Writer {
         (e) => e.unkeyed || (claimed.has(keyOf(e)) && !landed.has(keyOf(e)) && firsts.get(keyOf(e)) === e),
       );
       try {
-        await insertEvents(this.ch, stored.map(this.resolved));
+        await insertEvents(this.ch, stored.map(this.resolved), this.hooks.columns);
       } catch (error) {
         await this.control
           .atomic((tx) =>
@@ -121,7 +128,7 @@ export class ClusterWriter implements Writer {
       const keyed = stored.filter((e) => !e.unkeyed);
       newSessions = await this.control.atomic(async (tx) => {
         await markStored(tx, [...keyed, ...[...landed].map((k) => firsts.get(k) as StoredEvent)]);
-        await this.filed(tx, stored);
+        await this.hooks.filed?.(tx, stored);
         return claimSessions(tx, uniqueSessions(keyed));
       });
     } catch (error) {
@@ -176,7 +183,7 @@ export class ClusterWriter implements Writer {
         return [copy.ts === e.timestamp ? { ...e, id: copy.id } : e];
       });
       try {
-        await insertEvents(this.ch, [...fresh, ...replaced].map(this.resolved));
+        await insertEvents(this.ch, [...fresh, ...replaced].map(this.resolved), this.hooks.columns);
       } catch (error) {
         await this.control
           .atomic((tx) =>
@@ -196,7 +203,7 @@ export class ClusterWriter implements Writer {
       );
       newSessions = await this.control.atomic(async (tx) => {
         await markStored(tx, fresh);
-        await this.filed(tx, fresh);
+        await this.hooks.filed?.(tx, fresh);
         await repointClaims(tx, [...replaced, ...fresh.filter((e) => !claimed.has(keyOf(e)))]);
         return claimSessions(tx, uniqueSessions(fresh));
       });

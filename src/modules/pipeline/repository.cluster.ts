@@ -95,10 +95,15 @@ function inLockOrder<T>(items: readonly T[], key: (item: T) => string): T[] {
   return [...items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
-export async function insertEvents(ch: ClickHouse, events: readonly StoredEvent[]): Promise<void> {
+export async function insertEvents(
+  ch: ClickHouse,
+  events: readonly StoredEvent[],
+  columns: (event: StoredEvent) => Record<string, unknown> = () => ({}),
+): Promise<void> {
   await ch.insert(
     "events",
     events.map((e) => ({
+      ...columns(e),
       id: e.id,
       project_id: e.projectId,
       app_id: e.appId,

@@ -19,6 +19,9 @@ export function literal(value: Literal): string {
   throw new TypeError(`no ClickHouse literal for ${typeof value}`);
 }
 
+/** Ids as a list of UUID literals, for `IN (…)`. */
+export const uuids = (ids: readonly string[]): string => ids.map((id) => `toUUID(${literal(id)})`).join(", ");
+
 const ESCAPES: Record<string, string> = {
   "\\": "\\\\",
   "'": "\\'",

@@ -85,4 +85,22 @@ CREATE TABLE IF NOT EXISTS sentry_sessions AS sentry_sessions_local
 ENGINE = Distributed({cluster}, default, sentry_sessions_local, cityHash64(toString(app_id)));
 `,
   },
+  {
+    version: 3,
+    name: "metric and step columns",
+    // Owlmetry's metric:<slug>:<phase> and step:<name> events (decision 012) as columns of the
+    // event's own row, filled as it is inserted (analytics/derive.ts): no second table to keep in
+    // step with the events through a failed round, a node's death or an import's replacement.
+    // 18.16 has no ADD COLUMN IF NOT EXISTS: a column that exists counts as added (migrations.ts).
+    sql: `
+ALTER TABLE events_local
+  ADD COLUMN metric_slug Nullable(String), ADD COLUMN metric_phase Nullable(String),
+  ADD COLUMN tracking_id Nullable(String), ADD COLUMN duration_ms Nullable(Float64),
+  ADD COLUMN metric_error Nullable(String), ADD COLUMN step_name Nullable(String);
+ALTER TABLE events
+  ADD COLUMN metric_slug Nullable(String), ADD COLUMN metric_phase Nullable(String),
+  ADD COLUMN tracking_id Nullable(String), ADD COLUMN duration_ms Nullable(Float64),
+  ADD COLUMN metric_error Nullable(String), ADD COLUMN step_name Nullable(String);
+`,
+  },
 ];

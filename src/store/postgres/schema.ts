@@ -1,6 +1,7 @@
 import type { Migration } from "../schema";
 import {
   ATTACHMENT_TABLES,
+  analyticsDefinitionTables,
   ISSUE_TABLES,
   identityTables,
   notificationTables,
@@ -197,5 +198,11 @@ CREATE FUNCTION to_milliseconds(bigint) RETURNS interval
 ${notificationTables("TEXT", "DOUBLE PRECISION")}
 CREATE INDEX notification_outbox_due ON notification_outbox (next_attempt_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
 `,
+  },
+  {
+    version: 6,
+    name: "metric and funnel definitions",
+    // The embedded store's definitions (its migration 15); the events they query are ClickHouse's.
+    sql: analyticsDefinitionTables("TEXT"),
   },
 ];
