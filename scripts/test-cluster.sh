@@ -2,7 +2,7 @@
 # `npm run test:cluster`: the API tests on the scale-out backend (decision 017). Starts a fresh
 # cluster (scripts/cluster.sh: two ClickHouse shards, PostgreSQL, two Roost nodes, the proxy),
 # runs every admin, ingest, events, stats, attachments, Sentry ingest, feedback, questionnaire,
-# metric and funnel test through the proxy, then the cross-node tests, and removes the cluster.
+# metric, funnel and app user test through the proxy, then the cross-node tests, and removes the cluster.
 # Extra arguments go to `bun test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +35,6 @@ node_modules/.bin/bun test --timeout 60000 \
   tests/modules/keys.test.ts tests/modules/auth.test.ts tests/modules/ingest.test.ts \
   tests/modules/events.test.ts tests/modules/stats.test.ts tests/modules/attachments.test.ts \
   tests/modules/sentry/ingest.test.ts tests/modules/feedback.test.ts tests/modules/questionnaires.test.ts \
-  tests/modules/metrics.test.ts tests/modules/funnels.test.ts \
+  tests/modules/metrics.test.ts tests/modules/funnels.test.ts tests/modules/app-users.test.ts \
   ./tests/cluster/cross-node.cluster.ts ./tests/cluster/issues.cluster.ts ./tests/cluster/literal.cluster.ts \
   ./tests/cluster/export.cluster.ts ./tests/cluster/schema.cluster.ts "$@"

@@ -114,7 +114,23 @@ export async function startRoost(overrides: Partial<Config> = {}) {
         )[0]?.value as string)
       : readFileSync(join(dir, "secret"), "utf8").trim();
 
-  const roost = { dir, config, store, app, services, call, tenant, close, outcomes, stored, blobs, secret };
+  /** Whether this is the cluster (`npm run test:cluster`): no lake, no seal. */
+  const onCluster = CLUSTER !== null;
+  const roost = {
+    dir,
+    config,
+    store,
+    app,
+    services,
+    call,
+    tenant,
+    close,
+    outcomes,
+    stored,
+    blobs,
+    secret,
+    onCluster,
+  };
   return roost;
 }
 

@@ -6,6 +6,8 @@ import type { Logger } from "../lib/log";
 import { UrlSigner } from "../lib/signed-url";
 import { authGuard } from "../modules/access/guard";
 import { derivedColumns } from "../modules/analytics/repository.clickhouse";
+import { appUsersRoutes } from "../modules/app-users";
+import { AppUsersService } from "../modules/app-users/service";
 import { appsRoutes } from "../modules/apps";
 import { AppContexts } from "../modules/apps/context";
 import { findApp } from "../modules/apps/repository";
@@ -182,6 +184,8 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
     .use(outcomesRoutes(guard, new OutcomesService(pg, writer)))
     .use(statsRoutes(guard, stats))
     .use(eventsRoutes(guard, events))
+    // Users from the counts each round keeps in PostgreSQL: no unsealed rows to add.
+    .use(appUsersRoutes(guard, new AppUsersService(pg, events, false)))
     .use(attachmentsRoutes(guard, attachments))
     .use(sentryRoutes(new SentryService(auth, contexts, writer, quotas, attachments)))
     .use(identityRoutes(guard, identity))

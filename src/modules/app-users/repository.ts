@@ -38,12 +38,25 @@ const LAST = ["last_app_version", "last_sdk_name", "last_sdk_version", "last_loc
 
 /**
  * The users of some projects as one relation: the stored rows (what seals counted, properties)
- * joined with what the hot rows say (not sealed yet), each figure combined.
+ * joined with what the hot rows say (not sealed yet), each figure combined. A cluster has no hot
+ * rows: each round counts its events into the stored rows (decision 017).
  */
-function usersOf(projectIds: readonly string[], userId?: string): { sql: string; params: Param[] } {
+function usersOf(
+  projectIds: readonly string[],
+  hot: boolean,
+  userId?: string,
+): { sql: string; params: Param[] } {
   // One user: asked for on both sides of the join, so neither side aggregates everyone.
   const one = userId === undefined ? "" : " AND user_id = ?";
   const mine = userId === undefined ? [] : [userId];
+  if (!hot) {
+    return {
+      sql: `(SELECT id AS stored_id, project_id, user_id, properties::VARCHAR AS properties, first_seen_at, last_seen_at,
+          event_count, is_dev, ${LAST.join(", ")}
+        FROM app_users WHERE list_contains(?::JSON::UUID[], project_id)${one})`,
+      params: [projectIds, ...mine],
+    };
+  }
   const newer = "(h.user_id IS NOT NULL AND (s.user_id IS NULL OR h.last_seen_at >= s.last_seen_at))";
   return {
     sql: `(SELECT s.id AS stored_id, coalesce(s.project_id, h.project_id) AS project_id,
@@ -62,9 +75,9 @@ function usersOf(projectIds: readonly string[], userId?: string): { sql: string;
 }
 
 const BILLING: Record<BillingTier, string> = {
-  trial: "properties->>'rc_period_type' = 'trial'",
-  paid: "properties->>'rc_subscriber' = 'true' AND (properties->>'rc_period_type') IS DISTINCT FROM 'trial'",
-  free: "(properties->>'rc_subscriber') IS DISTINCT FROM 'true' AND (properties->>'rc_period_type') IS DISTINCT FROM 'trial'",
+  trial: "properties::JSON->>'rc_period_type' = 'trial'",
+  paid: "properties::JSON->>'rc_subscriber' = 'true' AND (properties::JSON->>'rc_period_type') IS DISTINCT FROM 'trial'",
+  free: "(properties::JSON->>'rc_subscriber') IS DISTINCT FROM 'true' AND (properties::JSON->>'rc_period_type') IS DISTINCT FROM 'trial'",
 };
 
 const SORT_COLUMNS = { last_seen: "last_seen_at", first_seen: "first_seen_at" } as const;
@@ -72,20 +85,27 @@ const SORT_COLUMNS = { last_seen: "last_seen_at", first_seen: "first_seen_at" } 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** A page of users, newest (by the sort column) first, plus one more when there is a next page. */
-export async function listUsers(tx: Tx, projectIds: readonly string[], q: UserQuery): Promise<UserRow[]> {
-  const users = usersOf(projectIds, q.userId);
+export async function listUsers(
+  tx: Tx,
+  projectIds: readonly string[],
+  q: UserQuery,
+  hot: boolean,
+): Promise<UserRow[]> {
+  const users = usersOf(projectIds, hot, q.userId);
   const where = new Where()
     .when(q.search === undefined ? undefined : `%${escapeLike(q.search)}%`, "user_id ILIKE ? ESCAPE '\\'")
     .when(q.isDev, "is_dev = ?")
     .when(q.since, "last_seen_at >= ?::TIMESTAMPTZ")
     .when(q.until, "last_seen_at <= ?::TIMESTAMPTZ");
-  if (q.appId) {
+  if (q.appId && hot) {
     where.add(
       `user_id IN (SELECT user_id FROM app_user_apps WHERE app_id = ?::UUID
         UNION SELECT user_id FROM events WHERE app_id = ?::UUID AND user_id IS NOT NULL)`,
       q.appId,
       q.appId,
     );
+  } else if (q.appId) {
+    where.add("user_id IN (SELECT user_id FROM app_user_apps WHERE app_id = ?::UUID)", q.appId);
   }
   if (q.isAnonymous !== undefined)
     where.add("starts_with(user_id, ?) = ?", ANONYMOUS_ID_PREFIX, q.isAnonymous);
@@ -100,8 +120,11 @@ export async function listUsers(tx: Tx, projectIds: readonly string[], q: UserQu
     );
   }
   return tx.all<UserRow>(
-    withIds(`SELECT ${COLUMNS}, epoch_us(${column})::VARCHAR AS sort_us FROM ${users.sql} AS u WHERE ${where.sql}
-     ORDER BY ${column} DESC, project_id::VARCHAR DESC, user_id DESC LIMIT ${q.limit + 1}`),
+    withIds(
+      `SELECT ${COLUMNS}, epoch_us(${column})::VARCHAR AS sort_us FROM ${users.sql} AS u WHERE ${where.sql}
+     ORDER BY ${column} DESC, project_id::VARCHAR DESC, user_id DESC LIMIT ${q.limit + 1}`,
+      hot,
+    ),
     [...users.params, ...where.params],
   );
 }
@@ -114,17 +137,26 @@ const COLUMNS = `stored_id, project_id::VARCHAR AS project_id, user_id, properti
  * sealed yet will get (lib/ids appUserId). Computed on the page's rows only, after its LIMIT: an
  * md5 a row over every user of a team cost most of a page (138 → … ms at 168k users).
  */
-const withIds = (sql: string) =>
-  `SELECT * EXCLUDE (stored_id, h), coalesce(stored_id::VARCHAR, substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-' ||
+const withIds = (sql: string, hot: boolean) =>
+  // Every stored row has its id (a cluster's rows are all stored).
+  !hot
+    ? `SELECT w.*, stored_id::VARCHAR AS id FROM (${sql}) AS w`
+    : `SELECT * EXCLUDE (stored_id, h), coalesce(stored_id::VARCHAR, substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-' ||
      substr(h, 13, 4) || '-' || substr(h, 17, 4) || '-' || substr(h, 21, 12)) AS id
    FROM (SELECT *, md5(project_id || ':' || user_id) AS h FROM (${sql}))`;
 
 /** One user by (project, user id). */
-export async function findUser(tx: Tx, projectId: string, userId: string): Promise<UserRow | null> {
-  const users = usersOf([projectId], userId);
-  const [row] = await tx.all<UserRow>(withIds(`SELECT ${COLUMNS}, '0' AS sort_us FROM ${users.sql} AS u`), [
-    ...users.params,
-  ]);
+export async function findUser(
+  tx: Tx,
+  projectId: string,
+  userId: string,
+  hot: boolean,
+): Promise<UserRow | null> {
+  const users = usersOf([projectId], hot, userId);
+  const [row] = await tx.all<UserRow>(
+    withIds(`SELECT ${COLUMNS}, '0' AS sort_us FROM ${users.sql} AS u`, hot),
+    [...users.params],
+  );
   return row ?? null;
 }
 
@@ -133,41 +165,45 @@ export async function locateUser(
   tx: Tx,
   projectIds: readonly string[],
   id: string,
+  hot: boolean,
 ): Promise<{ project_id: string; user_id: string } | null> {
   const [stored] = await tx.all<{ project_id: string; user_id: string }>(
     `SELECT project_id::VARCHAR AS project_id, user_id FROM app_users
      WHERE id = ?::UUID AND list_contains(?::JSON::UUID[], project_id)`,
     [id, projectIds],
   );
-  if (stored) return stored;
-  const [hot] = await tx.all<{ project_id: string; user_id: string }>(
+  if (stored || !hot) return stored ?? null;
+  const [unsealed] = await tx.all<{ project_id: string; user_id: string }>(
     `SELECT project_id, user_id FROM (${withIds(
       `SELECT DISTINCT NULL::UUID AS stored_id, project_id::VARCHAR AS project_id, user_id FROM events
        WHERE list_contains(?::JSON::UUID[], project_id) AND user_id IS NOT NULL`,
+      true,
     )}) WHERE id = ?`,
     [projectIds, id],
   );
-  return hot ?? null;
+  return unsealed ?? null;
 }
 
 /** The apps each user was seen in (sealed and hot), for a page of users. */
 export async function appsOfUsers(
   tx: Tx,
   users: ReadonlyArray<{ project_id: string; user_id: string }>,
+  hot: boolean,
 ): Promise<UserAppRow[]> {
   if (users.length === 0) return [];
   const mine = pageKeys(users);
+  const unsealed = `UNION ALL
+       SELECT x.project_id, x.user_id, app_id, min(timestamp), max(timestamp), count(*) FROM events x ${mine.join}
+       GROUP BY ALL`;
   return tx.all<UserAppRow>(
     `SELECT u.project_id::VARCHAR AS project_id, u.user_id, u.app_id::VARCHAR AS app_id, a.name AS app_name, a.platform,
        min(u.first_seen_at) AS first_seen_at, max(u.last_seen_at) AS last_seen_at, sum(u.event_count)::BIGINT AS event_count
      FROM (
        SELECT x.project_id, x.user_id, app_id, first_seen_at, last_seen_at, event_count FROM app_user_apps x ${mine.join}
-       UNION ALL
-       SELECT x.project_id, x.user_id, app_id, min(timestamp), max(timestamp), count(*) FROM events x ${mine.join}
-       GROUP BY ALL
+       ${hot ? unsealed : ""}
      ) AS u JOIN apps a ON a.id = u.app_id
-     GROUP BY ALL`,
-    [...mine.params, ...mine.params],
+     GROUP BY u.project_id, u.user_id, u.app_id, a.name, a.platform`,
+    hot ? [...mine.params, ...mine.params] : mine.params,
   );
 }
 
@@ -183,16 +219,24 @@ function pageKeys(users: ReadonlyArray<{ project_id: string; user_id: string }>)
   };
 }
 
-/** The anonymous ids each user claimed, for a page of users. */
+/** The anonymous ids each user claimed, for a page of users, oldest claim first. */
 export async function claimsOfUsers(
   tx: Tx,
   users: ReadonlyArray<{ project_id: string; user_id: string }>,
 ): Promise<Array<{ project_id: string; user_id: string; anonymous_ids: string[] }>> {
   if (users.length === 0) return [];
   const mine = pageKeys(users);
-  return tx.all(
-    `SELECT x.project_id::VARCHAR AS project_id, x.user_id, list(anonymous_id ORDER BY claimed_at) AS anonymous_ids
-     FROM identity_claims x ${mine.join} GROUP BY ALL`,
+  const rows = await tx.all<{ project_id: string; user_id: string; anonymous_id: string }>(
+    `SELECT x.project_id::VARCHAR AS project_id, x.user_id, x.anonymous_id
+     FROM identity_claims x ${mine.join} ORDER BY x.claimed_at, x.anonymous_id`,
     mine.params,
   );
+  const claims = new Map<string, { project_id: string; user_id: string; anonymous_ids: string[] }>();
+  for (const r of rows) {
+    const key = `${r.project_id}|${r.user_id}`;
+    const entry = claims.get(key) ?? { project_id: r.project_id, user_id: r.user_id, anonymous_ids: [] };
+    entry.anonymous_ids.push(r.anonymous_id);
+    claims.set(key, entry);
+  }
+  return [...claims.values()];
 }

@@ -1,6 +1,6 @@
 import { notFound } from "../../lib/errors";
 import { isUuid } from "../../lib/ids";
-import type { Store, Tx } from "../../store/db";
+import type { Database, Tx } from "../../store/db";
 import type { Caller } from "../access/caller";
 import type { EventsService } from "../events/service";
 import { isAnonymousId } from "../identity/claims";
@@ -25,8 +25,10 @@ const PLATFORM_RANK: Record<string, number> = { apple: 0, android: 1, web: 2, ba
 /** The users of the apps a caller may read: Owlmetry's app-users routes. */
 export class AppUsersService {
   constructor(
-    private readonly store: Store,
+    private readonly store: Database,
     private readonly events: Pick<EventsService, "visible">,
+    /** Whether unsealed events count too (the embedded store); a cluster counts them as it stores them. */
+    private readonly hot = true,
   ) {}
 
   async list(caller: Caller, q: Query) {
@@ -34,12 +36,12 @@ export class AppUsersService {
     const visible = await this.events.visible(caller, query);
     if (!visible) return { users: [], cursor: null, has_more: false };
     return this.store.snapshot(async (tx) => {
-      const rows = await listUsers(tx, visible.projectIds, query);
+      const rows = await listUsers(tx, visible.projectIds, query, this.hot);
       const hasMore = rows.length > query.limit;
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
       return {
-        users: await present(tx, page),
+        users: await present(tx, page, this.hot),
         cursor:
           hasMore && last
             ? encodeUserCursor({ us: last.sort_us, projectId: last.project_id, userId: last.user_id })
@@ -63,19 +65,19 @@ export class AppUsersService {
     const visible = await this.events.visible(caller, {});
     if (!visible) throw userNotFound();
     return this.store.snapshot(async (tx) => {
-      const where = await locateUser(tx, visible.projectIds, id.toLowerCase());
-      const row = where ? await findUser(tx, where.project_id, where.user_id) : null;
+      const where = await locateUser(tx, visible.projectIds, id.toLowerCase(), this.hot);
+      const row = where ? await findUser(tx, where.project_id, where.user_id, this.hot) : null;
       if (!row) throw userNotFound();
-      return (await present(tx, [row]))[0] as AppUserView;
+      return (await present(tx, [row], this.hot))[0] as AppUserView;
     });
   }
 }
 
 /** Rows as Owlmetry's AppUser objects, with each user's apps and claimed anonymous ids. */
-async function present(tx: Tx, rows: readonly UserRow[]): Promise<AppUserView[]> {
+async function present(tx: Tx, rows: readonly UserRow[], hot: boolean): Promise<AppUserView[]> {
   const key = (r: { project_id: string; user_id: string }) => `${r.project_id}:${r.user_id}`;
   const apps = new Map<string, UserAppRow[]>();
-  for (const a of await appsOfUsers(tx, rows)) apps.set(key(a), [...(apps.get(key(a)) ?? []), a]);
+  for (const a of await appsOfUsers(tx, rows, hot)) apps.set(key(a), [...(apps.get(key(a)) ?? []), a]);
   const claims = new Map((await claimsOfUsers(tx, rows)).map((c) => [key(c), c.anonymous_ids]));
   return rows.map((r) => ({
     id: r.id,

@@ -2,7 +2,7 @@ import type { ClickHouse } from "../../store/clickhouse/client";
 import { literal } from "../../store/clickhouse/literal";
 import type { ClaimEvents } from "./claim-events";
 import type { Claim } from "./claims";
-import { claimFeedbackAndResponses, foldAppUser, insertClaim } from "./repository";
+import { claimFeedbackAndResponses, foldUser, insertClaim } from "./repository";
 
 /**
  * The user a ClickHouse event row counts for: its stored user, or whoever claimed that anonymous
@@ -21,7 +21,8 @@ export function claimedUser(pairs: readonly Claim[]): string {
  * properties in PostgreSQL as on one Roost. Events in ClickHouse keep the anonymous id, as the
  * embedded store's sealed rows do until compaction: every node resolves them through the claims
  * when it reads (the events API's user filter and rows), so nothing is rewritten on the shards.
- * app_users holds properties only on a cluster: there are no counts to fold.
+ * The anonymous user's counts (each round's, pipeline/repository.cluster.ts) and properties fold
+ * into the user's, as on one Roost.
  */
 export const clusterClaimEvents = (ch: ClickHouse): ClaimEvents => ({
   async count(_tx, projectId, userId) {
@@ -34,12 +35,11 @@ export const clusterClaimEvents = (ch: ClickHouse): ClaimEvents => ({
   async record(tx, claim, appId, at) {
     await insertClaim(tx, claim, appId, at);
     await claimFeedbackAndResponses(tx, claim, at);
-    await foldAppUser(
+    await foldUser(
       tx,
       claim,
       at,
-      `properties = CASE WHEN n.properties IS NULL THEN o.properties
-         ELSE (n.properties::jsonb || coalesce(o.properties, '{}')::jsonb)::text END`,
+      "CASE WHEN n.properties IS NULL THEN o.properties ELSE (n.properties::jsonb || coalesce(o.properties, '{}')::jsonb)::text END",
     );
   },
 });

@@ -41,17 +41,25 @@ export async function recordClaim(tx: Tx, claim: Claim, appId: string, at: Date)
   ]);
   await claimFeedbackAndResponses(tx, claim, at);
   await claimIssueUsers(tx, claim);
-  await foldAppUser(
+  await foldUser(
     tx,
     claim,
     at,
-    `${foldUserStats("o", "n")},
-         properties = CASE WHEN n.properties IS NULL THEN o.properties
-           ELSE json_merge_patch(n.properties, coalesce(o.properties, '{}'::JSON)) END`,
+    "CASE WHEN n.properties IS NULL THEN o.properties ELSE json_merge_patch(n.properties, coalesce(o.properties, '{}'::JSON)) END",
   );
+}
+
+/**
+ * Folds the anonymous user's row into the user's (counts and times by foldUserStats, properties by
+ * `mergeProperties`, the engine's JSON merge over `o`, the user's row, and `n`, the anonymous
+ * one's), and moves the anonymous user's apps to the user.
+ */
+export async function foldUser(tx: Tx, claim: Claim, at: Date, mergeProperties: string): Promise<void> {
+  const { projectId, anonymousId, userId } = claim;
+  await foldAppUser(tx, claim, at, `${foldUserStats("o", "n")}, properties = ${mergeProperties}`);
   await tx.run(
     `INSERT INTO app_user_apps
-     SELECT project_id, ?, app_id, first_seen_at, last_seen_at, event_count FROM app_user_apps
+     SELECT project_id, ?::VARCHAR, app_id, first_seen_at, last_seen_at, event_count FROM app_user_apps
      WHERE project_id = ?::UUID AND user_id = ?
      ON CONFLICT (project_id, user_id, app_id) DO UPDATE SET
        first_seen_at = least(app_user_apps.first_seen_at, excluded.first_seen_at),

@@ -7,6 +7,7 @@ import { categoryOfEvent, type StoredEvent } from "./event";
 import {
   claimEvents,
   claimSessions,
+  countUsers,
   deleteOlderCopies,
   insertEvents,
   insertOutcomes,
@@ -112,8 +113,9 @@ export class ClusterWriter implements Writer {
       stored = all.filter(
         (e) => e.unkeyed || (claimed.has(keyOf(e)) && !landed.has(keyOf(e)) && firsts.get(keyOf(e)) === e),
       );
+      const rows = stored.map(this.resolved);
       try {
-        await insertEvents(this.ch, stored.map(this.resolved), this.hooks.columns);
+        await insertEvents(this.ch, rows, this.hooks.columns);
       } catch (error) {
         await this.control
           .atomic((tx) =>
@@ -127,7 +129,10 @@ export class ClusterWriter implements Writer {
       }
       const keyed = stored.filter((e) => !e.unkeyed);
       newSessions = await this.control.atomic(async (tx) => {
-        await markStored(tx, [...keyed, ...[...landed].map((k) => firsts.get(k) as StoredEvent)]);
+        const landedCopies = [...landed].map((k) => firsts.get(k) as StoredEvent);
+        await markStored(tx, [...keyed, ...landedCopies]);
+        // Marked stored here and counted here: a copy another node inserted and never marked too.
+        await countUsers(tx, [...rows, ...landedCopies.map(this.resolved)]);
         await this.hooks.filed?.(tx, stored);
         return claimSessions(tx, uniqueSessions(keyed));
       });
@@ -203,6 +208,8 @@ export class ClusterWriter implements Writer {
       );
       newSessions = await this.control.atomic(async (tx) => {
         await markStored(tx, fresh);
+        // A replacement was counted as its first copy; a new id is counted now.
+        await countUsers(tx, fresh.map(this.resolved));
         await this.hooks.filed?.(tx, fresh);
         await repointClaims(tx, [...replaced, ...fresh.filter((e) => !claimed.has(keyOf(e)))]);
         return claimSessions(tx, uniqueSessions(fresh));

@@ -1,3 +1,5 @@
+import { appUserId } from "../../lib/ids";
+import { foldUserStats } from "../../store/app-users";
 import type { ClickHouse } from "../../store/clickhouse/client";
 import { literal } from "../../store/clickhouse/literal";
 import type { Tx } from "../../store/db";
@@ -49,6 +51,131 @@ export async function markStored(tx: Tx, events: readonly StoredEvent[]): Promis
     [events.map((e) => e.appId), events.map((e) => e.clientEventId), events.map((e) => e.id)],
   );
 }
+
+/** What a round's events say of one user (USER_STATS of store/app-users.ts, worked out here). */
+interface UserTally {
+  id: string;
+  projectId: string;
+  userId: string;
+  first: number;
+  last: number;
+  count: number;
+  isDev: boolean;
+  /** Each `last_*` with the time it was seen at. */
+  newest: Record<(typeof LAST_FIELDS)[number][0], { value: string | null; at: number }>;
+}
+
+const LAST_FIELDS = [
+  ["last_app_version", (e: StoredEvent) => e.appVersion],
+  ["last_sdk_name", (e: StoredEvent) => e.sdkName],
+  ["last_sdk_version", (e: StoredEvent) => e.sdkVersion],
+  ["last_locale", (e: StoredEvent) => e.locale],
+  ["last_country_code", (e: StoredEvent) => e.countryCode],
+] as const;
+
+/**
+ * Counts a round's stored events into app_users and app_user_apps (decision 017), in the
+ * transaction that marks them stored, so each is counted once: what the embedded seal counts
+ * (store/app-users.ts countUsers), folded in with the same rules. Rows go in key order, as claims
+ * do, so two nodes counting the same users wait for each other rather than deadlock.
+ */
+export async function countUsers(tx: Tx, events: readonly StoredEvent[]): Promise<void> {
+  const users = new Map<string, UserTally>();
+  const apps = new Map<
+    string,
+    { projectId: string; userId: string; appId: string; first: number; last: number; count: number }
+  >();
+  for (const e of events) {
+    if (e.userId === null) continue;
+    const key = `${e.projectId}|${e.userId}`;
+    let u = users.get(key);
+    if (!u) {
+      u = {
+        id: appUserId(e.projectId, e.userId),
+        projectId: e.projectId,
+        userId: e.userId,
+        first: e.timestamp,
+        last: e.timestamp,
+        count: 0,
+        isDev: e.isDev,
+        newest: Object.fromEntries(
+          LAST_FIELDS.map(([name]) => [name, { value: null, at: -Infinity }]),
+        ) as UserTally["newest"],
+      };
+      users.set(key, u);
+    }
+    u.count++;
+    u.first = Math.min(u.first, e.timestamp);
+    if (e.timestamp >= u.last) {
+      u.last = e.timestamp;
+      u.isDev = e.isDev;
+    }
+    for (const [name, get] of LAST_FIELDS) {
+      const value = get(e);
+      if (value !== null && e.timestamp >= u.newest[name].at) u.newest[name] = { value, at: e.timestamp };
+    }
+    const appKey = `${key}|${e.appId}`;
+    const a = apps.get(appKey) ?? {
+      projectId: e.projectId,
+      userId: e.userId,
+      appId: e.appId,
+      first: e.timestamp,
+      last: e.timestamp,
+      count: 0,
+    };
+    a.count++;
+    a.first = Math.min(a.first, e.timestamp);
+    a.last = Math.max(a.last, e.timestamp);
+    apps.set(appKey, a);
+  }
+  if (users.size === 0) return;
+  const byKey = <T extends { projectId: string; userId: string }>(rows: Iterable<T>, more = (_: T) => "") =>
+    [...rows].sort((x, y) =>
+      cmp(`${x.projectId}|${x.userId}|${more(x)}`, `${y.projectId}|${y.userId}|${more(y)}`),
+    );
+  const u = byKey(users.values());
+  await tx.run(
+    `INSERT INTO app_users (id, project_id, user_id, properties, first_seen_at, last_seen_at, event_count, is_dev,
+       ${LAST_FIELDS.map(([name]) => name).join(", ")})
+     SELECT id, project_id, user_id, NULL, to_timestamp(first_ms / 1000.0), to_timestamp(last_ms / 1000.0), n, dev,
+       ${LAST_FIELDS.map(([name]) => name).join(", ")}
+     FROM unnest(?::JSON::UUID[], ?::JSON::UUID[], ?::JSON::VARCHAR[], ?::JSON::BIGINT[], ?::JSON::BIGINT[],
+       ?::JSON::BIGINT[], ?::JSON::BOOLEAN[], ${LAST_FIELDS.map(() => "?::JSON::VARCHAR[]").join(", ")})
+       AS u(id, project_id, user_id, first_ms, last_ms, n, dev, ${LAST_FIELDS.map(([name]) => name).join(", ")})
+     ON CONFLICT (project_id, user_id) DO UPDATE SET ${foldUserStats("app_users", "excluded")}`,
+    [
+      u.map((r) => r.id),
+      u.map((r) => r.projectId),
+      u.map((r) => r.userId),
+      u.map((r) => r.first),
+      u.map((r) => r.last),
+      u.map((r) => r.count),
+      u.map((r) => r.isDev),
+      ...LAST_FIELDS.map(([name]) => u.map((r) => r.newest[name].value)),
+    ],
+  );
+  const a = byKey(apps.values(), (r) => r.appId);
+  await tx.run(
+    `INSERT INTO app_user_apps (project_id, user_id, app_id, first_seen_at, last_seen_at, event_count)
+     SELECT project_id, user_id, app_id, to_timestamp(first_ms / 1000.0), to_timestamp(last_ms / 1000.0), n
+     FROM unnest(?::JSON::UUID[], ?::JSON::VARCHAR[], ?::JSON::UUID[], ?::JSON::BIGINT[], ?::JSON::BIGINT[], ?::JSON::BIGINT[])
+       AS u(project_id, user_id, app_id, first_ms, last_ms, n)
+     ON CONFLICT (project_id, user_id, app_id) DO UPDATE SET
+       first_seen_at = least(app_user_apps.first_seen_at, excluded.first_seen_at),
+       last_seen_at = greatest(app_user_apps.last_seen_at, excluded.last_seen_at),
+       event_count = app_user_apps.event_count + excluded.event_count`,
+    [
+      a.map((r) => r.projectId),
+      a.map((r) => r.userId),
+      a.map((r) => r.appId),
+      a.map((r) => r.first),
+      a.map((r) => r.last),
+      a.map((r) => r.count),
+    ],
+  );
+}
+
+const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
 
 /** Which of these copies ClickHouse already holds (a taken-over claim whose node did store it). */
 export async function storedAlready(ch: ClickHouse, events: readonly StoredEvent[]): Promise<Set<string>> {

@@ -205,4 +205,13 @@ CREATE INDEX notification_outbox_due ON notification_outbox (next_attempt_at) WH
     // The embedded store's definitions (its migration 15); the events they query are ClickHouse's.
     sql: analyticsDefinitionTables("TEXT"),
   },
+  {
+    version: 7,
+    name: "app user counts",
+    // Each round counts its events into app_users and app_user_apps (decision 017); the users
+    // list pages by last_seen_at within the projects of a caller.
+    sql: `
+CREATE INDEX app_users_last_seen ON app_users (project_id, last_seen_at);
+`,
+  },
 ];
