@@ -40,7 +40,7 @@ Commands:
   compact                    run the storage job now: seal events past the grace period, compact,
                              delete retired files
   issues rebuild             recompute every issue from the stored errors (statuses, comments and
-                             merges stay)
+                             merges stay); on a cluster, with its nodes running
   backup <dir>               a consistent copy of the data directory into a new directory, while
                              the server runs (through its control socket) or not
   restore <dir>              a finished backup into an empty data directory (--data)

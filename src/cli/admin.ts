@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { rebuildClusterIssues } from "../cluster/rebuild";
 import type { Config } from "../config";
 import { controlSocket } from "../control";
 import { DEMO_SLUG, demoSummary, loadDemo } from "../demo/load";
@@ -14,7 +15,7 @@ import {
 } from "../modules/access/permissions";
 import { findApp } from "../modules/apps/repository";
 import { purgeAttachments } from "../modules/attachments/purge";
-import { rebuildIssues } from "../modules/issues/rebuild";
+import { type RebuildReport, rebuildIssues } from "../modules/issues/rebuild";
 import { findKey, listKeys, revokeKey } from "../modules/keys/repository";
 import { createKeyIn, presentKey } from "../modules/keys/service";
 import { allTeamIds, findTeam, findTeamBySlug, type TeamRow } from "../modules/teams/repository";
@@ -178,6 +179,12 @@ export async function storageNow(config: Config, sealEverything: boolean): Promi
 
 /** `roost issues rebuild`: every issue recomputed from the stored errors (decision 011). */
 export async function issuesRebuild(config: Config): Promise<string> {
+  const done = (r: RebuildReport) =>
+    `rebuilt ${r.issues} issues from ${r.errors} errors in ${r.projects} projects; ${r.ms} ms`;
+  if (config.store === "clickhouse")
+    return done(
+      await rebuildClusterIssues(config, createLogger(config.logLevel, undefined, config.logFormat)),
+    );
   return withStore(config, async (store) => {
     const lake = openLake(store, config, createLogger(config.logLevel, undefined, config.logFormat));
     await lake.recover();
@@ -186,7 +193,7 @@ export async function issuesRebuild(config: Config): Promise<string> {
       config.dataDir,
       createLogger(config.logLevel, undefined, config.logFormat),
     );
-    return `rebuilt ${r.issues} issues from ${r.errors} errors in ${r.projects} projects; ${r.ms} ms`;
+    return done(r);
   });
 }
 

@@ -254,8 +254,22 @@ describe("issues across nodes", () => {
     }
   });
 
-  test("/mcp on a node: the tools but query_metric; events and issues read across nodes", async () => {
+  test("/mcp on a node: every tool; events, issues and a metric read across nodes", async () => {
     await send(0, [{ message: "Keychain item not found" }]);
+    const metric = (phase: string, extra: Record<string, string> = {}) => ({
+      client_event_id: crypto.randomUUID(),
+      session_id: "mcp",
+      user_id: "mcp-user",
+      level: "info",
+      message: `metric:sync:${phase}`,
+      environment: "ios",
+      custom_attributes: { tracking_id: "00000000-0000-4000-8000-000000000001", ...extra },
+    });
+    const sent = await onNode(1, "POST", "/v1/ingest", t.clientKey, {
+      bundle_id: t.app.bundle_id,
+      events: [metric("start"), metric("complete", { duration_ms: "250" })],
+    });
+    expect(sent.body.accepted).toBe(2);
     await issueWhen("Keychain item not found", (i) => i.event_count === 1);
     const client = new Client({ name: "roost-cluster-test", version: "1.0.0" });
     await client.connect(
@@ -272,6 +286,7 @@ describe("issues across nodes", () => {
         "list_events",
         "list_issues",
         "list_projects",
+        "query_metric",
         "usage_stats",
       ]);
       const text = (result: any) => JSON.parse(result.content[0].text);
@@ -289,9 +304,51 @@ describe("issues across nodes", () => {
         }),
       );
       expect(events.events.map((e: { message: string }) => e.message)).toContain("Keychain item not found");
+      const sync = text(
+        await client.callTool({
+          name: "query_metric",
+          arguments: { project_id: t.project.id, slug: "sync" },
+        }),
+      );
+      expect(sync.aggregation).toMatchObject({
+        total_count: 2,
+        start_count: 1,
+        complete_count: 1,
+        success_rate: 100,
+        duration_p50_ms: 250,
+        unique_users: 1,
+      });
     } finally {
       await client.close();
     }
+  });
+
+  test("roost issues rebuild with the nodes running: the same issues, triage kept; grouping goes on", async () => {
+    await send(0, [{ message: "Quota exceeded for drive 1" }, { message: "Quota exceeded for drive 2" }]);
+    const before = await issueWhen(/^Quota exceeded for drive/, (i) => i.event_count === 2);
+    const path = `/v1/projects/${t.project.id}/issues/${before.id}`;
+    expect((await onNode(1, "PATCH", path, t.token, { status: "silenced" })).status).toBe(200);
+    const counts = async () =>
+      Object.fromEntries((await listed()).map((i) => [i.id, [i.title, i.event_count, i.status]]));
+    const was = await counts();
+    const cli = Bun.spawn(["node_modules/.bin/bun", "src/main.ts", "issues", "rebuild"], {
+      cwd: join(import.meta.dir, "../.."),
+      env: { ...process.env, ROOST_STORE: "clickhouse", ROOST_LOG_LEVEL: "silent" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [out, err, code] = await Promise.all([
+      new Response(cli.stdout).text(),
+      new Response(cli.stderr).text(),
+      cli.exited,
+    ]);
+    expect({ code, err }).toEqual({ code: 0, err: "" });
+    expect(out).toMatch(/^rebuilt \d+ issues from \d+ errors in \d+ projects; \d+ ms\n$/);
+    expect(await counts()).toEqual(was);
+    // The grouping node reloaded its memory: the next error of the issue joins it.
+    await send(1, [{ message: "Quota exceeded for drive 3" }]);
+    const after = await issueWhen(/^Quota exceeded for drive/, (i) => i.event_count === 3, 1);
+    expect(after).toMatchObject({ id: before.id, status: "silenced" });
   });
 
   test("the grouping node killed -9: another takes over; every error is grouped once", async () => {

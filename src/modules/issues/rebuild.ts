@@ -1,5 +1,5 @@
 import type { Logger } from "../../lib/log";
-import type { Store, WriteTx } from "../../store/db";
+import type { Database, Tx, WriteTx } from "../../store/db";
 import { loadMemory, storedErrorOf } from "./grouper";
 import type { ErrorOccurrence, IssueMemory } from "./grouping";
 import {
@@ -8,6 +8,7 @@ import {
   keptStates,
   liveProjects,
   restoreStates,
+  type StoredError,
   storedErrors,
 } from "./repository";
 import { writeRound } from "./round";
@@ -37,13 +38,30 @@ export interface RebuildReport {
   ms: number;
 }
 
+/** Where a rebuild reads the stored errors, and what else it does in its transaction. */
+export interface RebuildSource {
+  /** A project's stored errors, in grouping's order, users resolved through their claims. */
+  errorsOf(tx: Tx, projectId: string): Promise<StoredError[]>;
+  /** Last, in the rebuild's transaction (a cluster's grouping node reloads its memory). */
+  rebuilt?(tx: WriteTx): Promise<void>;
+}
+
 /**
  * `roost issues rebuild`: every issue recomputed from the stored errors by the live rounds' code,
  * in their order, in one transaction (decision 011). What people set (status, fix version, snooze,
  * comments, merges) stays with the issues that come back, and every issue keeps its number.
  * Issues whose errors have all expired are kept as they are: nothing is left to recount.
  */
-export async function rebuildIssues(store: Store, dataDir: string, log: Logger): Promise<RebuildReport> {
+export function rebuildIssues(store: Pick<Database, "write">, dataDir: string, log: Logger) {
+  return rebuildIssuesFrom(store, { errorsOf: (tx, projectId) => storedErrors(tx, dataDir, projectId) }, log);
+}
+
+/** rebuildIssues over any store of errors: the embedded lake, or a cluster's ClickHouse. */
+export async function rebuildIssuesFrom(
+  store: Pick<Database, "write">,
+  source: RebuildSource,
+  log: Logger,
+): Promise<RebuildReport> {
   const started = performance.now();
   const report = await store.write(async (tx) => {
     const kept = await keptStates(tx);
@@ -55,7 +73,7 @@ export async function rebuildIssues(store: Store, dataDir: string, log: Logger):
     let errors = 0;
     const projects = await liveProjects(tx);
     for (const projectId of projects) {
-      const stored = await storedErrors(tx, dataDir, projectId);
+      const stored = await source.errorsOf(tx, projectId);
       errors += await groupInOrder(
         tx,
         memory,
@@ -65,6 +83,7 @@ export async function rebuildIssues(store: Store, dataDir: string, log: Logger):
       if (stored.length > 0) log.info("issues rebuilt", { project: projectId, errors: stored.length });
     }
     await restoreStates(tx, kept);
+    await source.rebuilt?.(tx);
     return { projects: projects.length, errors, issues: await countIssues(tx) };
   });
   return { ...report, ms: Math.round(performance.now() - started) };

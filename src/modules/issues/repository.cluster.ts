@@ -55,6 +55,15 @@ export async function errorIdsBetween(ch: ClickHouse, from: number, to: number):
   return rows.map((r) => r.id);
 }
 
+/** Every stored error of a project, in grouping's order (`roost issues rebuild`). */
+export async function projectErrors(ch: ClickHouse, projectId: string): Promise<StoredError[]> {
+  const rows = await ch.rows<Row>(
+    `SELECT ${FIELDS} FROM events WHERE ${ERRORS} AND project_id = toUUID(${literal(projectId)})
+     ORDER BY received_ms, ts, id`,
+  );
+  return rows.map(errorOfRow);
+}
+
 /** These errors, in grouping's order. */
 export async function errorsById(ch: ClickHouse, ids: readonly string[]): Promise<StoredError[]> {
   if (ids.length === 0) return [];

@@ -31,3 +31,8 @@ export async function clusterVersion(tx: Tx, name: "issue_memory" | "identity_cl
   ]);
   return row?.version ?? 0;
 }
+
+/** Moves a counter of `cluster_versions`: every node that holds what it counts reloads it. */
+export async function bumpClusterVersion(tx: Tx, name: "issue_memory" | "identity_claims"): Promise<void> {
+  await tx.run("UPDATE cluster_versions SET version = version + 1 WHERE name = ?", [name]);
+}
