@@ -114,6 +114,36 @@ export async function startRoost(overrides: Partial<Config> = {}) {
         )[0]?.value as string)
       : readFileSync(join(dir, "secret"), "utf8").trim();
 
+  /**
+   * Once every error stored so far is grouped into an issue: the embedded grouper's next round, or
+   * on a cluster the grouping node's index holding every error ClickHouse has (grouping runs a
+   * second or two behind there).
+   */
+  const issuesSettled = async (): Promise<void> => {
+    if (!ch) return roost.services.grouper.settle();
+    const deadline = Date.now() + 20_000;
+    const until = Date.now();
+    for (;;) {
+      const projects = (await store.read<{ id: string }>("SELECT id::VARCHAR AS id FROM projects")).map(
+        (r) => r.id,
+      );
+      const errors = await ch.rows<{ id: string }>(
+        `SELECT toString(id) AS id FROM events
+         WHERE ((isNull(kind) AND level = 'error') OR kind = 'event') AND received_ms <= ${literal(until)}
+           AND toString(project_id) IN (${projects.map((id) => literal(id)).join(", ") || "''"})`,
+      );
+      const grouped = new Set(
+        (await store.read<{ id: string }>("SELECT event_id::VARCHAR AS id FROM issue_events")).map(
+          (r) => r.id,
+        ),
+      );
+      const waiting = errors.filter((e) => !grouped.has(e.id)).length;
+      if (waiting === 0) return;
+      if (Date.now() > deadline) throw new Error(`${waiting} errors not grouped after 20 s`);
+      await Bun.sleep(100);
+    }
+  };
+
   /** Whether this is the cluster (`npm run test:cluster`): no lake, no seal. */
   const onCluster = CLUSTER !== null;
   const roost = {
@@ -130,6 +160,7 @@ export async function startRoost(overrides: Partial<Config> = {}) {
     blobs,
     secret,
     onCluster,
+    issuesSettled,
   };
   return roost;
 }

@@ -27,7 +27,7 @@ beforeAll(async () => {
       })
     ).body.accepted,
   ).toBe(5);
-  await roost.services.grouper.settle();
+  await roost.issuesSettled();
 });
 afterAll(() => roost.close());
 

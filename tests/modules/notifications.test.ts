@@ -78,7 +78,7 @@ async function sendError(message: string, extra: Record<string, unknown> = {}) {
     },
   });
   expect(r.body.accepted).toBe(1);
-  await roost.services.grouper.settle();
+  await roost.issuesSettled();
   await roost.services.notifications.drain();
 }
 async function until(check: () => boolean, ms = 5_000) {

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { sumOutcomes } from "../../src/modules/outcomes/repository";
 import { type Roost, startRoost, type Tenant } from "../helpers";
 
 let roost: Roost;
@@ -24,7 +23,7 @@ async function freshApp() {
   return { projectId: p.body.id as string, appId: a.body.id as string };
 }
 
-const outcomes = (projectId: string) => sumOutcomes(roost.store, projectId);
+const outcomes = (projectId: string) => roost.outcomes(projectId);
 
 describe("POST /v1/outcomes", () => {
   test("records rows as given, with defaults quantity 1 and times_seen 1", async () => {

@@ -537,6 +537,8 @@ export async function mergeIssues(tx: WriteTx, sourceId: string, targetId: strin
 export interface KeptState {
   id: string;
   seq: number;
+  /** A merged issue keeps the title it had, whichever of its errors comes first in a rebuild. */
+  title: string;
   status: string;
   resolved_at_version: string | null;
   snoozed_at: Date | null;
@@ -550,7 +552,7 @@ export interface KeptState {
 
 export async function keptStates(tx: Tx): Promise<KeptState[]> {
   return tx.all<KeptState>(
-    `SELECT id::VARCHAR AS id, seq::DOUBLE AS seq, status, resolved_at_version, snoozed_at, snooze_until,
+    `SELECT id::VARCHAR AS id, seq::DOUBLE AS seq, title, status, resolved_at_version, snoozed_at, snooze_until,
        snooze_count::DOUBLE AS snooze_count, snooze_events::DOUBLE AS snooze_events, regressed_at, last_notified_at,
        created_at
      FROM issues`,
@@ -582,6 +584,7 @@ export async function restoreStates(tx: WriteTx, states: readonly KeptState[]): 
   const rows = unnestRows([
     ["id", "UUID", states.map((s) => s.id)],
     ["seq", "BIGINT", states.map((s) => s.seq)],
+    ["title", "VARCHAR", states.map((s) => s.title)],
     ["status", "VARCHAR", states.map((s) => s.status)],
     ["resolved_at_version", "VARCHAR", states.map((s) => s.resolved_at_version)],
     ["snoozed_at", "TIMESTAMPTZ", states.map((s) => s.snoozed_at)],
@@ -593,7 +596,7 @@ export async function restoreStates(tx: WriteTx, states: readonly KeptState[]): 
     ["created_at", "TIMESTAMPTZ", states.map((s) => s.created_at)],
   ]);
   await tx.run(
-    `UPDATE issues AS i SET seq = v.seq, status = v.status, resolved_at_version = v.resolved_at_version,
+    `UPDATE issues AS i SET seq = v.seq, title = v.title, status = v.status, resolved_at_version = v.resolved_at_version,
        snoozed_at = v.snoozed_at, snooze_until = v.snooze_until, snooze_count = v.snooze_count,
        snooze_events = v.snooze_events, regressed_at = v.regressed_at, last_notified_at = v.last_notified_at,
        created_at = v.created_at
