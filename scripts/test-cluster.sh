@@ -42,4 +42,5 @@ node_modules/.bin/bun test --timeout 60000 \
   tests/modules/metrics.test.ts tests/modules/funnels.test.ts tests/modules/mcp.test.ts \
   tests/security.test.ts \
   ./tests/cluster/routes.cluster.ts ./tests/cluster/cross-node.cluster.ts ./tests/cluster/issues.cluster.ts \
-  ./tests/cluster/literal.cluster.ts ./tests/cluster/export.cluster.ts ./tests/cluster/schema.cluster.ts "$@"
+  ./tests/cluster/literal.cluster.ts ./tests/cluster/export.cluster.ts ./tests/cluster/schema.cluster.ts \
+  ./tests/cluster/cli.cluster.ts "$@"

@@ -23,16 +23,43 @@ import { findMembership, insertMembership } from "../modules/users/repository";
 import { findOrCreateUser } from "../modules/users/service";
 import { BackupError, type BackupManifest, backup, restore } from "../store/backup";
 import { BlobStore } from "../store/blobs";
-import { Store } from "../store/db";
+import { type Database, Store } from "../store/db";
 import { StorageJob } from "../store/jobs";
 import { openLake } from "../store/lake";
 import { migrate } from "../store/migrations";
+import { PgStore } from "../store/postgres/db";
+import { controlPlane } from "../store/postgres/schema";
 import { type Args, optionalFlag, requireFlag, UsageError } from "./args";
 
 /**
  * The administrative commands. They open the data directory themselves, so they run while no server
  * holds it; while one runs, DuckDB's lock makes them refuse with a message that says so.
  */
+/**
+ * The control plane a command works on: the embedded store in the data directory, or on a cluster
+ * (ROOST_STORE=clickhouse) its PostgreSQL, migrated as a node migrates it, whose changes every
+ * node sees before its next request.
+ */
+async function withControlPlane<T>(config: Config, work: (db: Database) => Promise<T>): Promise<T> {
+  if (config.store !== "clickhouse") return withStore(config, work);
+  if (!config.databaseUrl) throw new UsageError("ROOST_STORE=clickhouse needs ROOST_DATABASE_URL");
+  const pg = await PgStore.open(config.databaseUrl, config.dataDir, 2);
+  try {
+    await pg.exclusive(() => migrate(pg, controlPlane));
+    return await work(pg);
+  } finally {
+    await pg.close();
+  }
+}
+
+/** Commands of the embedded store's files refuse a cluster, rather than open a DuckDB beside it. */
+function embeddedOnly(config: Config, command: string, instead: string): void {
+  if (config.store === "clickhouse")
+    throw new UsageError(
+      `roost ${command} works on the embedded store's data directory; on a cluster, ${instead}`,
+    );
+}
+
 export async function withStore<T>(config: Config, work: (store: Store) => Promise<T>): Promise<T> {
   const store = await Store.open(config.dataDir, { ...config.duckdb, readers: 1 });
   try {
@@ -43,7 +70,7 @@ export async function withStore<T>(config: Config, work: (store: Store) => Promi
   }
 }
 
-async function resolveTeam(store: Store, ref: string | undefined): Promise<TeamRow> {
+async function resolveTeam(store: Database, ref: string | undefined): Promise<TeamRow> {
   if (ref) {
     const team = (await findTeamBySlug(store, ref)) ?? (await findTeam(store, ref));
     if (!team) throw new UsageError(`No team '${ref}' (give its slug or id)`);
@@ -70,7 +97,7 @@ export async function keysCreate(config: Config, { flags }: Args): Promise<strin
   if (!KEY_KINDS.includes(kind)) throw new UsageError(`--kind must be one of ${KEY_KINDS.join(", ")}`);
   const permissionsFlag = optionalFlag(flags, "permissions");
   const expires = optionalFlag(flags, "expires-in-days");
-  return withStore(config, async (store) => {
+  return withControlPlane(config, async (store) => {
     let teamId: string;
     let appId: string | null = null;
     if (kind === "agent") {
@@ -103,7 +130,7 @@ export async function keysCreate(config: Config, { flags }: Args): Promise<strin
 }
 
 export async function keysList(config: Config, { flags }: Args): Promise<string> {
-  return withStore(config, async (store) => {
+  return withControlPlane(config, async (store) => {
     const team = optionalFlag(flags, "team");
     const teamIds = team ? [(await resolveTeam(store, team)).id] : await allTeamIds(store);
     const keys = (await listKeys(store, teamIds, null)).map(presentKey);
@@ -124,7 +151,7 @@ export async function keysList(config: Config, { flags }: Args): Promise<string>
 export async function keysRevoke(config: Config, { positionals }: Args): Promise<string> {
   const id = positionals[2];
   if (!id) throw new UsageError("usage: roost keys revoke <key id>");
-  return withStore(config, async (store) => {
+  return withControlPlane(config, async (store) => {
     await store.write(async (tx) => {
       if (!(await findKey(tx, id))) throw new UsageError(`No key '${id}'`);
       await revokeKey(tx, id);
@@ -140,7 +167,7 @@ export async function usersAdd(config: Config, { flags }: Args): Promise<string>
   const password = optionalFlag(flags, "password");
   if (password !== undefined && password.length < 8)
     throw new UsageError("--password must be at least 8 characters");
-  return withStore(config, async (store) => {
+  return withControlPlane(config, async (store) => {
     const team = await resolveTeam(store, optionalFlag(flags, "team"));
     return store.write(async (tx) => {
       const { user, created } = await findOrCreateUser(tx, {
@@ -159,6 +186,11 @@ export async function usersAdd(config: Config, { flags }: Args): Promise<string>
 
 /** `roost seal` (every hot event, now) and `roost compact` (the storage job as scheduled, now). */
 export async function storageNow(config: Config, sealEverything: boolean): Promise<string> {
+  embeddedOnly(
+    config,
+    sealEverything ? "seal" : "compact",
+    "events stay in ClickHouse: roost export writes the lake's Parquet layout",
+  );
   return withStore(config, async (store) => {
     const log = createLogger(config.logLevel, undefined, config.logFormat);
     const lake = openLake(store, config, log);
@@ -199,6 +231,7 @@ export async function issuesRebuild(config: Config): Promise<string> {
 
 /** `roost demo`: the demo team's sample week, loaded into a stopped server's data directory. */
 export async function demoNow(config: Config): Promise<string> {
+  embeddedOnly(config, "demo", "start a single Roost to see the demo week");
   return withStore(config, async (store) => {
     const report = await loadDemo(store, BlobStore.of(config.dataDir));
     if (!report) return `Team '${DEMO_SLUG}' exists already: nothing loaded.`;
@@ -211,6 +244,7 @@ export async function demoNow(config: Config): Promise<string> {
  * directory, else straight from the stopped directory (decision 014).
  */
 export async function backupNow(config: Config, target: string): Promise<string> {
+  embeddedOnly(config, "backup", "back up PostgreSQL and ClickHouse with their own tools");
   const dir = resolve(target);
   const socket = controlSocket(config.dataDir);
   if (existsSync(socket)) {
@@ -238,6 +272,7 @@ export async function backupNow(config: Config, target: string): Promise<string>
 
 /** `roost restore <dir>`: a finished backup into an empty data directory. */
 export function restoreNow(config: Config, source: string): string {
+  embeddedOnly(config, "restore", "restore PostgreSQL and ClickHouse with their own tools");
   const manifest = restore(resolve(source), config.dataDir);
   return `Restored ${manifest.files.length} files (${manifest.events} events, backed up ${manifest.created_at}) into ${config.dataDir}.`;
 }
