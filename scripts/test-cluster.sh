@@ -43,4 +43,4 @@ node_modules/.bin/bun test --timeout 60000 \
   tests/security.test.ts \
   ./tests/cluster/routes.cluster.ts ./tests/cluster/cross-node.cluster.ts ./tests/cluster/issues.cluster.ts \
   ./tests/cluster/literal.cluster.ts ./tests/cluster/export.cluster.ts ./tests/cluster/schema.cluster.ts \
-  ./tests/cluster/cli.cluster.ts "$@"
+  ./tests/cluster/cli.cluster.ts ./tests/cluster/app-users.cluster.ts "$@"

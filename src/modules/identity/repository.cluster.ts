@@ -1,5 +1,6 @@
 import type { ClickHouse } from "../../store/clickhouse/client";
 import { literal } from "../../store/clickhouse/literal";
+import { lockAnonymousIds } from "../../store/postgres/locks";
 import type { ClaimEvents } from "./claim-events";
 import type { Claim } from "./claims";
 import { claimFeedbackAndResponses, foldUser, insertClaim } from "./repository";
@@ -33,6 +34,8 @@ export const clusterClaimEvents = (ch: ClickHouse): ClaimEvents => ({
     return Number(row?.n ?? 0);
   },
   async record(tx, claim, appId, at) {
+    // A round counting this id's events waits, or is waited for (store/postgres/locks.ts).
+    await lockAnonymousIds(tx, [claim], "alone");
     await insertClaim(tx, claim, appId, at);
     await claimFeedbackAndResponses(tx, claim, at);
     await foldUser(

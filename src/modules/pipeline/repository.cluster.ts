@@ -3,6 +3,8 @@ import { foldUserStats } from "../../store/app-users";
 import type { ClickHouse } from "../../store/clickhouse/client";
 import { literal } from "../../store/clickhouse/literal";
 import type { Tx } from "../../store/db";
+import { lockAnonymousIds } from "../../store/postgres/locks";
+import { isAnonymousId } from "../identity/claims";
 import type { StoredEvent } from "./event";
 import type { ReleaseSessions } from "./repository";
 import type { OutcomeRow } from "./tally";
@@ -79,7 +81,8 @@ const LAST_FIELDS = [
  * (store/app-users.ts countUsers), folded in with the same rules. Rows go in key order, as claims
  * do, so two nodes counting the same users wait for each other rather than deadlock.
  */
-export async function countUsers(tx: Tx, events: readonly StoredEvent[]): Promise<void> {
+export async function countUsers(tx: Tx, stored: readonly StoredEvent[]): Promise<void> {
+  const events = await resolvedNow(tx, stored);
   const users = new Map<string, UserTally>();
   const apps = new Map<
     string,
@@ -173,6 +176,32 @@ export async function countUsers(tx: Tx, events: readonly StoredEvent[]): Promis
       a.map((r) => r.count),
     ],
   );
+}
+
+/**
+ * The events under the users who claimed their anonymous ids, as the claims stand now: a claim
+ * this node has not loaded yet is found here, and one being made meanwhile is waited for (the
+ * ids' locks), so no count lands under an id after its claim folded it.
+ */
+async function resolvedNow(tx: Tx, events: readonly StoredEvent[]): Promise<readonly StoredEvent[]> {
+  const anonymous = new Map<string, { projectId: string; anonymousId: string }>();
+  for (const e of events)
+    if (e.userId !== null && isAnonymousId(e.userId))
+      anonymous.set(`${e.projectId}|${e.userId}`, { projectId: e.projectId, anonymousId: e.userId });
+  if (anonymous.size === 0) return events;
+  const ids = [...anonymous.values()];
+  await lockAnonymousIds(tx, ids, "shared");
+  const claims = await tx.all<{ project_id: string; anonymous_id: string; user_id: string }>(
+    `SELECT c.project_id::VARCHAR AS project_id, c.anonymous_id, c.user_id FROM identity_claims c
+     JOIN unnest(?::JSON::UUID[], ?::JSON::VARCHAR[]) AS u(p, a) ON c.project_id = u.p AND c.anonymous_id = u.a`,
+    [ids.map((i) => i.projectId), ids.map((i) => i.anonymousId)],
+  );
+  if (claims.length === 0) return events;
+  const users = new Map(claims.map((c) => [`${c.project_id}|${c.anonymous_id}`, c.user_id]));
+  return events.map((e) => {
+    const user = e.userId === null ? undefined : users.get(`${e.projectId}|${e.userId}`);
+    return user ? { ...e, userId: user } : e;
+  });
 }
 
 const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
