@@ -91,13 +91,11 @@ export interface ClusterDeps {
 }
 
 /**
- * A stateless Roost node of a cluster (ROOST_STORE=clickhouse, decision 017): the same routes,
- * services and contracts as the embedded app, on PostgreSQL (control plane, dedup claims, quotas)
- * and ClickHouse (events, outcomes). Mounted so far: auth, teams, projects, apps, keys, Owlmetry
- * ingest and client reports, Sentry's envelopes and release health, identity claims and user
- * properties, feedback, questionnaires, issues, relayed outcomes, the events API, attachments
- * (bytes in a shared directory), Sentry's stats and /metrics; the
- * rest of the API answers 404 on a cluster until its repository has a ClickHouse side.
+ * A stateless Roost node of a cluster (ROOST_STORE=clickhouse, decision 017): every route of the
+ * embedded app (tests/cluster/routes.cluster.ts), with its services and contracts, on PostgreSQL
+ * (control plane, dedup claims, quotas, users, issues, definitions) and ClickHouse (events,
+ * outcomes, release health, the metric and step columns). Attachment bytes are in a directory
+ * every node shares.
  */
 export async function createClusterApp(config: Config, deps: ClusterDeps) {
   const { pg, ch, log } = deps;

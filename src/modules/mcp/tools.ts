@@ -34,8 +34,7 @@ export function roostTools(s: {
   apps: AppsService;
   stats: StatsService;
   issues: IssuesService;
-  /** null where metrics are not built (a cluster, decision 017): the tool is left out. */
-  metrics: MetricsService | null;
+  metrics: MetricsService;
 }): Tool[] {
   const { metrics } = s;
   const tools: Tool[] = [
@@ -95,9 +94,7 @@ export function roostTools(s: {
       input: TeamIssueQuery,
       run: (caller, args) => s.issues.listTeam(caller, text(args)),
     },
-  ];
-  if (metrics) {
-    tools.push({
+    {
       name: "query_metric",
       description:
         "A metric's counts per phase, success rate, duration percentiles and top errors over a time range (24 h by default), optionally grouped (group_by time:hour|day|week, app_version, environment, device_model, country_code, experiment:<name> …).",
@@ -108,7 +105,7 @@ export function roostTools(s: {
       ]),
       run: (caller, { project_id, slug, ...q }) =>
         metrics.query(caller, String(project_id), String(slug), q as Query),
-    });
-  }
+    },
+  ];
   return tools;
 }
