@@ -7,6 +7,7 @@ import { UrlSigner } from "../lib/signed-url";
 import { authGuard } from "../modules/access/guard";
 import { derivedColumns } from "../modules/analytics/repository.clickhouse";
 import { appUsersRoutes } from "../modules/app-users";
+import { foldAllUserCounts, recordUserCounts } from "../modules/app-users/repository.cluster";
 import { AppUsersService } from "../modules/app-users/service";
 import { appsRoutes } from "../modules/apps";
 import { AppContexts } from "../modules/apps/context";
@@ -74,6 +75,7 @@ import type { PgStore } from "../store/postgres/db";
 import { sharedSetting, sharedVersions } from "../store/postgres/settings";
 import { IssueFeed } from "./issue-feed";
 import { SharedRateLimiter } from "./rate-limit";
+import { UserCountFolder } from "./user-counts";
 
 /**
  * A merge needs no wait on a cluster: rounds run on the grouping node under the same write lock,
@@ -114,10 +116,12 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
   let seen = await sharedVersions(pg);
   const claims = new IdentityClaims();
   claims.replace(await loadClaims(pg));
-  // Each round files Sentry's user feedback, and stores a metric's or a step's fields on its row.
+  // Each round files Sentry's user feedback, stores a metric's or a step's fields on its row, and
+  // records the tallies of its users (folded into app_users off the write path).
   const writer = new ClusterWriter(pg, ch, log, claims, {
     filed: fileSentryFeedback,
     columns: derivedColumns,
+    counted: recordUserCounts,
   });
   // Prometheus: requests, outcomes, rounds and the write queue of this node (no store gauges).
   const monitoring = new Monitoring(null, () => writer.depth);
@@ -143,7 +147,13 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
     new RecentTimes(),
     claims,
   );
-  const identity = new IdentityService(pg, pg.shared, claims, contexts, clusterClaimEvents(ch));
+  const identity = new IdentityService(
+    pg,
+    pg.shared,
+    claims,
+    contexts,
+    clusterClaimEvents(ch, foldAllUserCounts),
+  );
   const changed = () => {
     auth.forgetKeys();
     contexts.forget();
@@ -182,8 +192,8 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
     .use(outcomesRoutes(guard, new OutcomesService(pg, writer)))
     .use(statsRoutes(guard, stats))
     .use(eventsRoutes(guard, events))
-    // Users from the counts each round keeps in PostgreSQL: no unsealed rows to add.
-    .use(appUsersRoutes(guard, new AppUsersService(pg, events, false)))
+    // Users from the counts in PostgreSQL, every round's folded in first: no unsealed rows to add.
+    .use(appUsersRoutes(guard, new AppUsersService(pg, events, false, () => pg.atomic(foldAllUserCounts))))
     .use(attachmentsRoutes(guard, attachments))
     .use(sentryRoutes(new SentryService(auth, contexts, writer, quotas, attachments)))
     .use(identityRoutes(guard, identity))
@@ -210,5 +220,6 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
     () => new NotificationDispatcher(pg, pg.shared, config.notifications, config.version, log),
   );
   monitoring.watchGrouping(() => issueFeed.grouping);
-  return { app, services: { auth, writer }, blobs, issueFeed };
+  const userCounts = new UserCountFolder(pg, log);
+  return { app, services: { auth, writer }, blobs, issueFeed, userCounts };
 }

@@ -32,11 +32,12 @@ export async function serveCluster(config: Config): Promise<void> {
     ms: Math.round(performance.now() - opened),
   });
   const run = await firstRun(pg, config);
-  const { app, services, blobs, issueFeed } = await createClusterApp(config, { pg, ch, log });
+  const { app, services, blobs, issueFeed, userCounts } = await createClusterApp(config, { pg, ch, log });
   if (run) console.log(firstRunMessage(run, `http://${config.host}:${config.port}`));
   app.listen({ hostname: config.host, port: config.port, reusePort: false, development: false });
   const prune = schedulePrune(pg, blobs, log);
   issueFeed.start();
+  userCounts.start();
   log.info("listening", {
     url: `http://${config.host}:${app.server?.port ?? config.port}`,
     store: "clickhouse",
@@ -52,6 +53,7 @@ export async function serveCluster(config: Config): Promise<void> {
     await issueFeed.stop();
     await app.stop();
     await services.writer.idle();
+    await userCounts.stop();
     await Promise.all([pg.close(), ch.close()]);
     clearTimeout(deadline);
     log.info("stopped", { clean: true });

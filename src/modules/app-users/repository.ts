@@ -138,9 +138,9 @@ const COLUMNS = `stored_id, project_id::VARCHAR AS project_id, user_id, properti
  * md5 a row over every user of a team cost most of a page (138 → … ms at 168k users).
  */
 const withIds = (sql: string, hot: boolean) =>
-  // Every stored row has its id (a cluster's rows are all stored).
+  // Without unsealed rows (a cluster), every row is stored and has its id already.
   !hot
-    ? `SELECT w.*, stored_id::VARCHAR AS id FROM (${sql}) AS w`
+    ? sql.replace(/^SELECT /, "SELECT stored_id::VARCHAR AS id, ")
     : `SELECT * EXCLUDE (stored_id, h), coalesce(stored_id::VARCHAR, substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-' ||
      substr(h, 13, 4) || '-' || substr(h, 17, 4) || '-' || substr(h, 21, 12)) AS id
    FROM (SELECT *, md5(project_id || ':' || user_id) AS h FROM (${sql}))`;

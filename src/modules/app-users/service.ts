@@ -29,12 +29,15 @@ export class AppUsersService {
     private readonly events: Pick<EventsService, "visible">,
     /** Whether unsealed events count too (the embedded store); a cluster counts them as it stores them. */
     private readonly hot = true,
+    /** Before a read: a cluster's pending counts folded in. */
+    private readonly settle: () => Promise<unknown> = async () => {},
   ) {}
 
   async list(caller: Caller, q: Query) {
     const query = parseUserQuery(q);
     const visible = await this.events.visible(caller, query);
     if (!visible) return { users: [], cursor: null, has_more: false };
+    await this.settle();
     return this.store.snapshot(async (tx) => {
       const rows = await listUsers(tx, visible.projectIds, query, this.hot);
       const hasMore = rows.length > query.limit;
@@ -64,6 +67,7 @@ export class AppUsersService {
     if (!isUuid(id)) throw userNotFound();
     const visible = await this.events.visible(caller, {});
     if (!visible) throw userNotFound();
+    await this.settle();
     return this.store.snapshot(async (tx) => {
       const where = await locateUser(tx, visible.projectIds, id.toLowerCase(), this.hot);
       const row = where ? await findUser(tx, where.project_id, where.user_id, this.hot) : null;

@@ -1,6 +1,6 @@
 import type { ClickHouse } from "../../store/clickhouse/client";
 import { literal } from "../../store/clickhouse/literal";
-import { lockAnonymousIds } from "../../store/postgres/locks";
+import type { Tx } from "../../store/db";
 import type { ClaimEvents } from "./claim-events";
 import type { Claim } from "./claims";
 import { claimFeedbackAndResponses, foldUser, insertClaim } from "./repository";
@@ -22,10 +22,14 @@ export function claimedUser(pairs: readonly Claim[]): string {
  * properties in PostgreSQL as on one Roost. Events in ClickHouse keep the anonymous id, as the
  * embedded store's sealed rows do until compaction: every node resolves them through the claims
  * when it reads (the events API's user filter and rows), so nothing is rewritten on the shards.
- * The anonymous user's counts (each round's, pipeline/repository.cluster.ts) and properties fold
+ * The anonymous user's counts (app-users/repository.cluster.ts) and properties fold
  * into the user's, as on one Roost.
  */
-export const clusterClaimEvents = (ch: ClickHouse): ClaimEvents => ({
+export const clusterClaimEvents = (
+  ch: ClickHouse,
+  /** In the claim's transaction, first: the pending user counts folded (app-users). */
+  beforeClaim: (tx: Tx) => Promise<unknown> = async () => {},
+): ClaimEvents => ({
   async count(_tx, projectId, userId) {
     const [row] = await ch.rows<{ n: string }>(
       `SELECT count() AS n FROM events
@@ -34,8 +38,8 @@ export const clusterClaimEvents = (ch: ClickHouse): ClaimEvents => ({
     return Number(row?.n ?? 0);
   },
   async record(tx, claim, appId, at) {
-    // A round counting this id's events waits, or is waited for (store/postgres/locks.ts).
-    await lockAnonymousIds(tx, [claim], "alone");
+    // The id's counts so far are in its row before the row folds into the user's.
+    await beforeClaim(tx);
     await insertClaim(tx, claim, appId, at);
     await claimFeedbackAndResponses(tx, claim, at);
     await foldUser(

@@ -7,7 +7,6 @@ import { categoryOfEvent, type StoredEvent } from "./event";
 import {
   claimEvents,
   claimSessions,
-  countUsers,
   deleteOlderCopies,
   insertEvents,
   insertOutcomes,
@@ -30,6 +29,11 @@ export interface ClusterWriterHooks {
   filed?: (tx: Tx, events: readonly StoredEvent[]) => Promise<void>;
   /** Columns an event's row carries beyond the event's own (its metric or step fields). */
   columns?: (event: StoredEvent) => Record<string, unknown>;
+  /**
+   * Counts the users of the events a round stored, as stored (users resolved), in the transaction
+   * that marks them stored: each is counted once.
+   */
+  counted?: (tx: Tx, events: readonly StoredEvent[]) => Promise<void>;
 }
 
 interface Pending {
@@ -132,7 +136,7 @@ export class ClusterWriter implements Writer {
         const landedCopies = [...landed].map((k) => firsts.get(k) as StoredEvent);
         await markStored(tx, [...keyed, ...landedCopies]);
         // Marked stored here and counted here: a copy another node inserted and never marked too.
-        await countUsers(tx, [...rows, ...landedCopies.map(this.resolved)]);
+        await this.hooks.counted?.(tx, [...rows, ...landedCopies.map(this.resolved)]);
         await this.hooks.filed?.(tx, stored);
         return claimSessions(tx, uniqueSessions(keyed));
       });
@@ -209,7 +213,7 @@ export class ClusterWriter implements Writer {
       newSessions = await this.control.atomic(async (tx) => {
         await markStored(tx, fresh);
         // A replacement was counted as its first copy; a new id is counted now.
-        await countUsers(tx, fresh.map(this.resolved));
+        await this.hooks.counted?.(tx, fresh.map(this.resolved));
         await this.hooks.filed?.(tx, fresh);
         await repointClaims(tx, [...replaced, ...fresh.filter((e) => !claimed.has(keyOf(e)))]);
         return claimSessions(tx, uniqueSessions(fresh));

@@ -214,4 +214,15 @@ CREATE INDEX notification_outbox_due ON notification_outbox (next_attempt_at) WH
 CREATE INDEX app_users_last_seen ON app_users (project_id, last_seen_at);
 `,
   },
+  {
+    version: 8,
+    name: "pending app user counts",
+    // Each round's tallies of its users, folded into app_users and app_user_apps off the write
+    // path (app-users/repository.cluster.ts): a round pays one insert, not an upsert a user.
+    sql: `
+CREATE TABLE app_user_counts_pending (id BIGSERIAL PRIMARY KEY, tallies TEXT NOT NULL);
+-- Written once, read once, soon deleted: not worth compressing on the write path.
+ALTER TABLE app_user_counts_pending ALTER COLUMN tallies SET STORAGE EXTERNAL;
+`,
+  },
 ];

@@ -1,0 +1,50 @@
+import type { Logger } from "../lib/log";
+import { FOLD_BATCH, foldUserCounts } from "../modules/app-users/repository.cluster";
+import type { PgStore } from "../store/postgres/db";
+
+const EVERY_MS = 1_000;
+
+/**
+ * Folds the rounds' pending user counts into app_users each second (decision 017), on every node:
+ * whichever takes the lock folds, the others skip. Reads and claims fold what is left themselves,
+ * so this only keeps the pending rows few.
+ */
+export class UserCountFolder {
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly pg: PgStore,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => {
+      this.running ??= this.fold().finally(() => {
+        this.running = null;
+      });
+    }, EVERY_MS);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  private async fold(): Promise<void> {
+    try {
+      const started = performance.now();
+      let rounds = 0;
+      for (;;) {
+        const folded = await this.pg.atomic((tx) => foldUserCounts(tx, false));
+        rounds += folded;
+        if (folded < FOLD_BATCH) break;
+      }
+      if (rounds > 0)
+        this.log.debug("user counts folded", { rounds, ms: Math.round(performance.now() - started) });
+    } catch (error) {
+      if (this.pg.isOpen) this.log.error("folding user counts failed", { error: String(error) });
+    }
+  }
+}
