@@ -15,16 +15,18 @@ import type { AnalyticsFilters } from "./repository";
  * An Owlmetry metric or step event's derived fields (decision 012) as the columns of its own row
  * (ClickHouse migration 3): the values the embedded store writes to metric_events and funnel_events.
  */
-export function derivedColumns(event: SourceEvent) {
+export function derivedColumns(event: SourceEvent): Record<string, string | number | null> {
   const derived = deriveOne(event);
-  const metric = derived && "metric" in derived ? derived.metric : null;
+  // Most events are neither: they send no such keys, and the columns default to NULL.
+  if (!derived) return {};
+  if ("step" in derived) return { step_name: derived.step.stepName };
+  const { metric } = derived;
   return {
-    metric_slug: metric?.slug ?? null,
-    metric_phase: metric?.phase ?? null,
-    tracking_id: metric?.trackingId ?? null,
-    duration_ms: metric?.durationMs ?? null,
-    metric_error: metric?.error ?? null,
-    step_name: derived && "step" in derived ? derived.step.stepName : null,
+    metric_slug: metric.slug,
+    metric_phase: metric.phase,
+    tracking_id: metric.trackingId,
+    duration_ms: metric.durationMs,
+    metric_error: metric.error,
   };
 }
 
