@@ -14,6 +14,7 @@ import { BlobStore } from "../src/store/blobs";
 import { ClickHouse } from "../src/store/clickhouse/client";
 import { literal } from "../src/store/clickhouse/literal";
 import { Store } from "../src/store/db";
+import { Lake } from "../src/store/lake";
 import { migrate } from "../src/store/migrations";
 import { PgStore } from "../src/store/postgres/db";
 
@@ -146,6 +147,22 @@ export async function startRoost(overrides: Partial<Config> = {}) {
 
   /** Whether this is the cluster (`npm run test:cluster`): no lake, no seal. */
   const onCluster = CLUSTER !== null;
+
+  /**
+   * The embedded store's lake: seal and compact what is hot. A cluster has none: its events stay
+   * where they are, and whatever a seal or a compaction must not change holds there as it is.
+   */
+  const lakeOf = () => new Lake(roost.store, dir, createLogger("silent"));
+  const lake = {
+    seal: async (cutoff = new Date(Date.now() + 1000)) => {
+      if (!onCluster) await lakeOf().seal(cutoff);
+    },
+    compact: async (now: Date) => {
+      if (!onCluster) await lakeOf().compact(now);
+    },
+    /** The embedded store's retention (its tests run there only). */
+    retain: (now: Date) => lakeOf().retain(now),
+  };
   const roost = {
     dir,
     config,
@@ -161,6 +178,7 @@ export async function startRoost(overrides: Partial<Config> = {}) {
     secret,
     onCluster,
     issuesSettled,
+    lake,
   };
   return roost;
 }

@@ -14,7 +14,8 @@ export const USER_STATS = `min(timestamp) AS first_seen_at, max(timestamp) AS la
   arg_max(locale, timestamp) FILTER (WHERE locale IS NOT NULL) AS last_locale,
   arg_max(country_code, timestamp) FILTER (WHERE country_code IS NOT NULL) AS last_country_code`;
 
-const LAST_COLUMNS = [
+/** The `last_*` columns of a user's row: the newest value sent of each. */
+export const LAST_COLUMNS = [
   "last_app_version",
   "last_sdk_name",
   "last_sdk_version",

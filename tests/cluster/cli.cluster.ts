@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import { type Roost, startRoost, type Tenant } from "../helpers";
-import { onNode, requireCluster } from "./nodes";
+import { onNode, requireCluster, roostCli } from "./nodes";
 
 /**
  * The CLI on a cluster (ROOST_STORE=clickhouse, decision 017): keys and users go to the control
@@ -16,21 +15,6 @@ beforeAll(async () => {
   t = await roost.tenant("Cli");
 });
 afterAll(() => roost.close());
-
-async function roostCli(...args: string[]) {
-  const cli = Bun.spawn(["node_modules/.bin/bun", "src/main.ts", ...args], {
-    cwd: join(import.meta.dir, "../.."),
-    env: { ...process.env, ROOST_STORE: "clickhouse", ROOST_LOG_LEVEL: "silent" },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [out, err, code] = await Promise.all([
-    new Response(cli.stdout).text(),
-    new Response(cli.stderr).text(),
-    cli.exited,
-  ]);
-  return { out, err, code };
-}
 
 describe("the CLI on a cluster", () => {
   test("keys create, list and revoke reach every node", async () => {

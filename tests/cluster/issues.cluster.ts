@@ -4,7 +4,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { signature } from "../../src/modules/notifications/webhook";
 import { type Roost, startRoost, type Tenant } from "../helpers";
-import { clusterDir, clusterScript, nodes, onNode, requireCluster } from "./nodes";
+import { clusterDir, clusterScript, nodes, onNode, requireCluster, roostCli } from "./nodes";
 
 /**
  * Issues on a cluster (decision 017): one node groups (the PostgreSQL lock holder) what every
@@ -331,17 +331,7 @@ describe("issues across nodes", () => {
     const counts = async () =>
       Object.fromEntries((await listed()).map((i) => [i.id, [i.title, i.event_count, i.status]]));
     const was = await counts();
-    const cli = Bun.spawn(["node_modules/.bin/bun", "src/main.ts", "issues", "rebuild"], {
-      cwd: join(import.meta.dir, "../.."),
-      env: { ...process.env, ROOST_STORE: "clickhouse", ROOST_LOG_LEVEL: "silent" },
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const [out, err, code] = await Promise.all([
-      new Response(cli.stdout).text(),
-      new Response(cli.stderr).text(),
-      cli.exited,
-    ]);
+    const { out, err, code } = await roostCli("issues", "rebuild");
     expect({ code, err }).toEqual({ code: 0, err: "" });
     expect(out).toMatch(/^rebuilt \d+ issues from \d+ errors in \d+ projects; \d+ ms\n$/);
     expect(await counts()).toEqual(was);

@@ -35,3 +35,19 @@ export const clusterScript = (...args: string[]) =>
     stdout: "ignore",
     stderr: "ignore",
   }).exited;
+
+/** `roost <args>` as an operator runs it beside the cluster (ROOST_STORE=clickhouse and its URLs). */
+export async function roostCli(...args: string[]) {
+  const cli = Bun.spawn(["node_modules/.bin/bun", "src/main.ts", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ROOST_STORE: "clickhouse", ROOST_LOG_LEVEL: "silent" },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err, code] = await Promise.all([
+    new Response(cli.stdout).text(),
+    new Response(cli.stderr).text(),
+    cli.exited,
+  ]);
+  return { out, err, code };
+}

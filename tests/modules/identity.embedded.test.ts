@@ -4,7 +4,7 @@ import { createLogger } from "../../src/lib/log";
 import { Store } from "../../src/store/db";
 import { migrate } from "../../src/store/migrations";
 import { requester } from "../helpers";
-import { claim, count, lake, nextId, roost, send, t, useIdentityRoost } from "./identity.support";
+import { claim, count, nextId, roost, send, t, useIdentityRoost } from "./identity.support";
 
 /**
  * Identity claims across a restart of the one process (a cluster's claims across nodes are in
@@ -16,7 +16,7 @@ describe("claims across a restart", () => {
   test("claims survive a restart: memory is loaded again, and later events still resolve", async () => {
     const anon = "owl_anon_restart";
     await send(t, anon, 2);
-    await lake.seal(new Date(Date.now() + 1000));
+    await roost.lake.seal(new Date(Date.now() + 1000));
     await claim({ anonymous_id: anon, user_id: "restart-user" });
     const before = await count(`project_id=${t.project.id}&data_mode=all`);
 

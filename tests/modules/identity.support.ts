@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, expect } from "bun:test";
-import { createLogger } from "../../src/lib/log";
-import { Lake } from "../../src/store/lake";
 import { type Roost, startRoost, type Tenant } from "../helpers";
 
 /**
@@ -24,19 +22,6 @@ export function useIdentityRoost(): void {
   });
   afterAll(() => roost.close());
 }
-
-/**
- * The embedded store's lake. A cluster has none: its events stay where they are, and whatever a
- * seal or a compaction must not change holds there as it is.
- */
-export const lake = {
-  seal: async (cutoff: Date) => {
-    if (!roost.onCluster) await new Lake(roost.store, roost.dir, createLogger("silent")).seal(cutoff);
-  },
-  compact: async (now: Date) => {
-    if (!roost.onCluster) await new Lake(roost.store, roost.dir, createLogger("silent")).compact(now);
-  },
-};
 
 let n = 0;
 /** A new client_event_id. */

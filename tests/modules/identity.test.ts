@@ -5,7 +5,6 @@ import {
   count,
   events,
   LATE_ANON,
-  lake,
   nextId,
   other,
   roost,
@@ -20,7 +19,7 @@ useIdentityRoost();
 describe("POST /v1/identity/claim", () => {
   test("the anonymous user's events, sealed and hot, become the user's: listing, count, later events", async () => {
     await send(t, ANON, 3);
-    await lake.seal(new Date(Date.now() + 1000)); // three sealed under the anonymous id
+    await roost.lake.seal(new Date(Date.now() + 1000)); // three sealed under the anonymous id
     await send(t, ANON, 2); // two hot
     await send(t, "user-42", 1);
 
@@ -56,8 +55,8 @@ describe("POST /v1/identity/claim", () => {
   test("is idempotent, and the same after a seal and a compaction", async () => {
     const again = await claim({ anonymous_id: ANON, user_id: "user-42" });
     expect(again.body).toEqual({ claimed: true, events_reassigned_count: 0 });
-    await lake.seal(new Date(Date.now() + 1000));
-    await lake.compact(new Date(Date.now() + 7_200_000));
+    await roost.lake.seal(new Date(Date.now() + 1000));
+    await roost.lake.compact(new Date(Date.now() + 7_200_000));
     const page = await events(`user_id=user-42&project_id=${t.project.id}`);
     expect(page.body.events).toHaveLength(7);
     expect((await count(`project_id=${t.project.id}`)).body).toMatchObject({ count: 7, unique_users: 1 });

@@ -1,8 +1,8 @@
 import { appUserId } from "../../lib/ids";
-import { foldUserStats } from "../../store/app-users";
+import { foldUserStats, LAST_COLUMNS } from "../../store/app-users";
 import type { Tx } from "../../store/db";
 import type { StoredEvent } from "../pipeline/event";
-import { LAST_FIELDS, mergeTallies, packTallies, type Tallies, tallyEvents, unpackTallies } from "./tally";
+import { mergeTallies, packTallies, type Tallies, tallyEvents, unpackTallies } from "./tally";
 
 /**
  * A cluster's app user counts (decision 017). A round records its events' tallies as one pending
@@ -76,12 +76,12 @@ async function upsertUsers(tx: Tx, { users, apps }: Tallies): Promise<void> {
   const a = [...apps].sort((x, y) => cmp(key(x, x.appId), key(y, y.appId)));
   await tx.run(
     `INSERT INTO app_users (id, project_id, user_id, properties, first_seen_at, last_seen_at, event_count, is_dev,
-       ${LAST_FIELDS.join(", ")})
+       ${LAST_COLUMNS.join(", ")})
      SELECT id, project_id, user_id, NULL, to_timestamp(first_ms / 1000.0), to_timestamp(last_ms / 1000.0), n, dev,
-       ${LAST_FIELDS.join(", ")}
+       ${LAST_COLUMNS.join(", ")}
      FROM unnest(?::JSON::UUID[], ?::JSON::UUID[], ?::JSON::VARCHAR[], ?::JSON::BIGINT[], ?::JSON::BIGINT[],
-       ?::JSON::BIGINT[], ?::JSON::BOOLEAN[], ${LAST_FIELDS.map(() => "?::JSON::VARCHAR[]").join(", ")})
-       AS u(id, project_id, user_id, first_ms, last_ms, n, dev, ${LAST_FIELDS.join(", ")})
+       ?::JSON::BIGINT[], ?::JSON::BOOLEAN[], ${LAST_COLUMNS.map(() => "?::JSON::VARCHAR[]").join(", ")})
+       AS u(id, project_id, user_id, first_ms, last_ms, n, dev, ${LAST_COLUMNS.join(", ")})
      ON CONFLICT (project_id, user_id) DO UPDATE SET ${foldUserStats("app_users", "excluded")}`,
     [
       u.map((r) => appUserId(r.projectId, r.userId)),
@@ -91,7 +91,7 @@ async function upsertUsers(tx: Tx, { users, apps }: Tallies): Promise<void> {
       u.map((r) => r.last),
       u.map((r) => r.count),
       u.map((r) => r.isDev),
-      ...LAST_FIELDS.map((field) => u.map((r) => r.newest[field]?.[0] ?? null)),
+      ...LAST_COLUMNS.map((field) => u.map((r) => r.newest[field]?.[0] ?? null)),
     ],
   );
   await tx.run(

@@ -1,3 +1,4 @@
+import { LAST_COLUMNS } from "../../store/app-users";
 import type { StoredEvent } from "../pipeline/event";
 
 /**
@@ -5,14 +6,7 @@ import type { StoredEvent } from "../pipeline/event";
  * in memory so that tallies of several rounds merge before they reach the database (decision 017).
  */
 
-export const LAST_FIELDS = [
-  "last_app_version",
-  "last_sdk_name",
-  "last_sdk_version",
-  "last_locale",
-  "last_country_code",
-] as const;
-type LastField = (typeof LAST_FIELDS)[number];
+type LastField = (typeof LAST_COLUMNS)[number];
 
 const lastOf: Record<LastField, (e: StoredEvent) => string | null> = {
   last_app_version: (e) => e.appVersion,
@@ -55,7 +49,7 @@ export function tallyEvents(events: readonly StoredEvent[]): Tallies {
   for (const e of events) {
     if (e.userId === null) continue;
     const newest: UserTally["newest"] = {};
-    for (const field of LAST_FIELDS) {
+    for (const field of LAST_COLUMNS) {
       const value = lastOf[field](e);
       if (value !== null) newest[field] = [value, e.timestamp];
     }
@@ -93,7 +87,7 @@ function addUser(into: Map<string, UserTally>, u: UserTally): void {
     had.last = u.last;
     had.isDev = u.isDev;
   }
-  for (const field of LAST_FIELDS) {
+  for (const field of LAST_COLUMNS) {
     const next = u.newest[field];
     const now = had.newest[field];
     if (next && (!now || next[1] >= now[1])) had.newest[field] = next;
@@ -125,7 +119,7 @@ export function packTallies({ users, apps }: Tallies): string {
       u.last,
       u.count,
       u.isDev ? 1 : 0,
-      ...LAST_FIELDS.flatMap((f) => u.newest[f] ?? [null, 0]),
+      ...LAST_COLUMNS.flatMap((f) => u.newest[f] ?? [null, 0]),
     ]),
     apps.map((a) => [a.projectId, a.userId, a.appId, a.first, a.last, a.count]),
   ]);
@@ -136,7 +130,7 @@ export function unpackTallies(text: string): Tallies {
   return {
     users: users.map((u) => {
       const newest: UserTally["newest"] = {};
-      LAST_FIELDS.forEach((field, i) => {
+      LAST_COLUMNS.forEach((field, i) => {
         const value = u[6 + 2 * i] as string | null;
         if (value !== null) newest[field] = [value, u[7 + 2 * i] as number];
       });

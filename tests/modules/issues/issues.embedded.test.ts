@@ -4,7 +4,7 @@ import { createLogger } from "../../../src/lib/log";
 import { Store } from "../../../src/store/db";
 import { migrate } from "../../../src/store/migrations";
 import { requester } from "../../helpers";
-import { issuesPath, lake, list, nextId, roost, send, t, useIssuesRoost } from "./issues.support";
+import { issuesPath, list, nextId, roost, send, t, useIssuesRoost } from "./issues.support";
 
 /**
  * Issues on the embedded store only: retention of the lake's files, and a restart of the one
@@ -47,8 +47,8 @@ describe("retention", () => {
     });
     expect(r.status).toBe(200);
     await roost.issuesSettled();
-    await lake.seal(new Date(Date.now() + 1000));
-    await lake.retain(new Date());
+    await roost.lake.seal(new Date(Date.now() + 1000));
+    await roost.lake.retain(new Date());
     const issues = (await roost.call("GET", `/v1/projects/${p.body.id}/issues`, { token: t.token })).body
       .issues as any[];
     const old = issues.find((i) => i.title === "Old failure");

@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, expect } from "bun:test";
-import { createLogger } from "../../../src/lib/log";
-import { Lake } from "../../../src/store/lake";
 import { type Roost, startRoost, type Tenant } from "../../helpers";
 
 /**
@@ -22,20 +20,6 @@ export function useIssuesRoost(): void {
   });
   afterAll(() => roost.close());
 }
-
-/**
- * Seals and compacts what is hot (the embedded store's lake). A cluster has no lake: its events
- * stay where they are, and whatever a seal must not change holds there as it is.
- */
-export const lake = {
-  seal: async (cutoff: Date) => {
-    if (!roost.onCluster) await new Lake(roost.store, roost.dir, createLogger("silent")).seal(cutoff);
-  },
-  compact: async (now: Date) => {
-    if (!roost.onCluster) await new Lake(roost.store, roost.dir, createLogger("silent")).compact(now);
-  },
-  retain: (now: Date) => new Lake(roost.store, roost.dir, createLogger("silent")).retain(now),
-};
 
 let n = 0;
 /** A new client_event_id. */

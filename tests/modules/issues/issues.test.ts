@@ -4,7 +4,6 @@ import {
   byTitle,
   issuePath,
   issuesPath,
-  lake,
   list,
   nextId,
   other,
@@ -95,10 +94,10 @@ describe("errors become issues", () => {
     expect(await walk("asc")).toEqual(hot.messages);
     expect(await walk("desc")).toEqual([...hot.messages].reverse());
     expect(await walk("desc", "&level=error")).toEqual([...hot.messages].reverse());
-    await lake.seal(new Date(Date.now() + 1000));
+    await roost.lake.seal(new Date(Date.now() + 1000));
     expect(await read()).toEqual(hot);
     expect(await walk("asc")).toEqual(hot.messages);
-    await lake.compact(new Date(Date.now() + 3_600_000));
+    await roost.lake.compact(new Date(Date.now() + 3_600_000));
     expect(await read()).toEqual(hot);
     expect(await walk("desc")).toEqual([...hot.messages].reverse());
     // Counts are the issue's own: a seal and compaction change nothing.
