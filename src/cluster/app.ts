@@ -193,7 +193,7 @@ export async function createClusterApp(config: Config, deps: ClusterDeps) {
     .use(statsRoutes(guard, stats))
     .use(eventsRoutes(guard, events))
     // Users from the counts in PostgreSQL, every round's folded in first: no unsealed rows to add.
-    .use(appUsersRoutes(guard, new AppUsersService(pg, events, false, () => pg.atomic(foldAllUserCounts))))
+    .use(appUsersRoutes(guard, new AppUsersService(pg, events, () => pg.atomic(foldAllUserCounts))))
     .use(attachmentsRoutes(guard, attachments))
     .use(sentryRoutes(new SentryService(auth, contexts, writer, quotas, attachments)))
     .use(identityRoutes(guard, identity))

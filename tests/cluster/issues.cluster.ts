@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { signature } from "../../src/modules/notifications/webhook";
 import { type Roost, startRoost, type Tenant } from "../helpers";
+import { mcpClient, toolJson } from "../support/mcp";
 import { clusterDir, clusterScript, nodes, onNode, requireCluster, roostCli } from "./nodes";
 
 /**
@@ -271,12 +270,7 @@ describe("issues across nodes", () => {
     });
     expect(sent.body.accepted).toBe(2);
     await issueWhen("Keychain item not found", (i) => i.event_count === 1);
-    const client = new Client({ name: "roost-cluster-test", version: "1.0.0" });
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL(`${nodes[1]}/mcp`), {
-        requestInit: { headers: { authorization: `Bearer ${t.token}` } },
-      }),
-    );
+    const client = await mcpClient(`${nodes[1]}/mcp`, t.token);
     try {
       const { tools } = await client.listTools();
       expect(tools.map((x) => x.name).sort()).toEqual([
@@ -289,22 +283,21 @@ describe("issues across nodes", () => {
         "query_metric",
         "usage_stats",
       ]);
-      const text = (result: any) => JSON.parse(result.content[0].text);
-      const issues = text(
+      const issues = toolJson(
         await client.callTool({
           name: "list_issues",
           arguments: { project_id: t.project.id, data_mode: "all" },
         }),
       );
       expect(issues.issues.map((i: { title: string }) => i.title)).toContain("Keychain item not found");
-      const events = text(
+      const events = toolJson(
         await client.callTool({
           name: "list_events",
           arguments: { project_id: t.project.id, data_mode: "all", since: "2000-01-01" },
         }),
       );
       expect(events.events.map((e: { message: string }) => e.message)).toContain("Keychain item not found");
-      const sync = text(
+      const sync = toolJson(
         await client.callTool({
           name: "query_metric",
           arguments: { project_id: t.project.id, slug: "sync" },

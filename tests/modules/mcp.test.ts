@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { type Roost, startRoost, type Tenant } from "../helpers";
+import { mcpClient, toolJson } from "../support/mcp";
 
 /** `/mcp` driven by the MCP SDK's own client, in-process (its fetch goes to `app.handle`). */
 let roost: Roost;
@@ -31,19 +30,8 @@ beforeAll(async () => {
 });
 afterAll(() => roost.close());
 
-async function connect(token: string) {
-  const client = new Client({ name: "roost-test", version: "1.0.0" });
-  const transport = new StreamableHTTPClientTransport(new URL("http://localhost/mcp"), {
-    requestInit: { headers: { authorization: `Bearer ${token}` } },
-    fetch: (url, init) => roost.app.handle(new Request(String(url), init)),
-  });
-  await client.connect(transport);
-  return client;
-}
-const json = (result: any) => {
-  if (result.isError) throw new Error(result.content[0].text);
-  return JSON.parse(result.content[0].text);
-};
+const connect = (token: string) =>
+  mcpClient("http://localhost/mcp", token, (url, init) => roost.app.handle(new Request(String(url), init)));
 
 describe("/mcp", () => {
   test("lists the tools the key may use, with the HTTP routes' own input schemas", async () => {
@@ -92,24 +80,28 @@ describe("/mcp", () => {
 
   test("events, counts, one event, projects, apps, issues, stats and a metric, as the API answers them", async () => {
     const client = await connect(t.adminKey);
-    const listed = json(
+    const listed = toolJson(
       await client.callTool({ name: "list_events", arguments: { user_id: "u1", limit: "2" } }),
     );
     expect(listed.events).toHaveLength(2);
     expect(listed.has_more).toBe(true);
     const api = await roost.call("GET", "/v1/events?user_id=u1&limit=2", { token: t.adminKey });
     expect(listed).toEqual(api.body);
-    const counted = json(await client.callTool({ name: "count_events", arguments: {} }));
+    const counted = toolJson(await client.callTool({ name: "count_events", arguments: {} }));
     expect(counted).toMatchObject({ count: 5, unique_users: 2, unique_sessions: 1 });
-    const one = json(await client.callTool({ name: "get_event", arguments: { id: listed.events[0].id } }));
+    const one = toolJson(
+      await client.callTool({ name: "get_event", arguments: { id: listed.events[0].id } }),
+    );
     expect(one.id).toBe(listed.events[0].id);
-    const projects = json(await client.callTool({ name: "list_projects", arguments: {} }));
+    const projects = toolJson(await client.callTool({ name: "list_projects", arguments: {} }));
     expect(projects.projects.map((p: any) => p.id)).toEqual([t.project.id]);
-    const apps = json(await client.callTool({ name: "list_apps", arguments: { project_id: t.project.id } }));
+    const apps = toolJson(
+      await client.callTool({ name: "list_apps", arguments: { project_id: t.project.id } }),
+    );
     expect(apps.apps.map((a: any) => a.id)).toEqual([t.app.id]);
-    const issues = json(await client.callTool({ name: "list_issues", arguments: {} }));
+    const issues = toolJson(await client.callTool({ name: "list_issues", arguments: {} }));
     expect(issues.issues.map((i: any) => i.title)).toEqual(["Database is locked"]);
-    const stats = json(
+    const stats = toolJson(
       await client.callTool({
         name: "usage_stats",
         arguments: {
@@ -124,7 +116,7 @@ describe("/mcp", () => {
     );
     // Four info events in `default`; the error counts in `error`.
     expect(stats.groups.find((g: any) => g.by.outcome === "accepted").totals["sum(quantity)"]).toBe(4);
-    const metric = json(
+    const metric = toolJson(
       await client.callTool({
         name: "query_metric",
         arguments: { project_id: t.project.id, slug: "upload" },
@@ -142,7 +134,7 @@ describe("/mcp", () => {
     const wrong = await client.callTool({ name: "list_events", arguments: { level: "loud" } });
     expect((wrong.content as any)[0].text).toStartWith("Unknown log level(s): loud");
     const foreign = await client.callTool({ name: "list_apps", arguments: { project_id: other.project.id } });
-    expect(json(foreign)).toEqual({ apps: [] });
+    expect(toolJson(foreign)).toEqual({ apps: [] });
     const theirs = await client.callTool({
       name: "query_metric",
       arguments: { project_id: other.project.id, slug: "x" },

@@ -121,7 +121,7 @@ export async function listUsers(
   }
   return tx.all<UserRow>(
     withIds(
-      `SELECT ${COLUMNS}, epoch_us(${column})::VARCHAR AS sort_us FROM ${users.sql} AS u WHERE ${where.sql}
+      `SELECT ${columnsOf(hot)}, epoch_us(${column})::VARCHAR AS sort_us FROM ${users.sql} AS u WHERE ${where.sql}
      ORDER BY ${column} DESC, project_id::VARCHAR DESC, user_id DESC LIMIT ${q.limit + 1}`,
       hot,
     ),
@@ -132,15 +132,18 @@ export async function listUsers(
 const COLUMNS = `stored_id, project_id::VARCHAR AS project_id, user_id, properties, first_seen_at, last_seen_at,
   event_count::BIGINT AS event_count, is_dev, ${LAST.join(", ")}`;
 
+/** The columns a page reads. Without unsealed rows (a cluster) every row is stored and has its id. */
+const columnsOf = (hot: boolean) => (hot ? COLUMNS : `stored_id::VARCHAR AS id, ${COLUMNS}`);
+
 /**
  * The rows of `sql` (COLUMNS and more) with their ids: the stored one, or the one a user not
  * sealed yet will get (lib/ids appUserId). Computed on the page's rows only, after its LIMIT: an
- * md5 a row over every user of a team cost most of a page (138 → … ms at 168k users).
+ * md5 a row over every user of a team cost most of a page (138 → … ms at 168k users). A cluster's
+ * rows carry their stored ids already (`columnsOf`).
  */
 const withIds = (sql: string, hot: boolean) =>
-  // Without unsealed rows (a cluster), every row is stored and has its id already.
   !hot
-    ? sql.replace(/^SELECT /, "SELECT stored_id::VARCHAR AS id, ")
+    ? sql
     : `SELECT * EXCLUDE (stored_id, h), coalesce(stored_id::VARCHAR, substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-' ||
      substr(h, 13, 4) || '-' || substr(h, 17, 4) || '-' || substr(h, 21, 12)) AS id
    FROM (SELECT *, md5(project_id || ':' || user_id) AS h FROM (${sql}))`;
@@ -154,7 +157,7 @@ export async function findUser(
 ): Promise<UserRow | null> {
   const users = usersOf([projectId], hot, userId);
   const [row] = await tx.all<UserRow>(
-    withIds(`SELECT ${COLUMNS}, '0' AS sort_us FROM ${users.sql} AS u`, hot),
+    withIds(`SELECT ${columnsOf(hot)}, '0' AS sort_us FROM ${users.sql} AS u`, hot),
     [...users.params],
   );
   return row ?? null;

@@ -27,17 +27,23 @@ export class AppUsersService {
   constructor(
     private readonly store: Database,
     private readonly events: Pick<EventsService, "visible">,
-    /** Whether unsealed events count too (the embedded store); a cluster counts them as it stores them. */
-    private readonly hot = true,
-    /** Before a read: a cluster's pending counts folded in. */
-    private readonly settle: () => Promise<unknown> = async () => {},
+    /**
+     * A cluster's: folds its rounds' pending counts in, before a read. A cluster counts events as it
+     * stores them, so its users are the stored rows alone; the embedded store adds its unsealed ones.
+     */
+    private readonly foldPending: (() => Promise<unknown>) | null = null,
   ) {}
+
+  /** Whether unsealed events count too (the embedded store). */
+  private get hot(): boolean {
+    return this.foldPending === null;
+  }
 
   async list(caller: Caller, q: Query) {
     const query = parseUserQuery(q);
     const visible = await this.events.visible(caller, query);
     if (!visible) return { users: [], cursor: null, has_more: false };
-    await this.settle();
+    await this.foldPending?.();
     return this.store.snapshot(async (tx) => {
       const rows = await listUsers(tx, visible.projectIds, query, this.hot);
       const hasMore = rows.length > query.limit;
@@ -67,7 +73,7 @@ export class AppUsersService {
     if (!isUuid(id)) throw userNotFound();
     const visible = await this.events.visible(caller, {});
     if (!visible) throw userNotFound();
-    await this.settle();
+    await this.foldPending?.();
     return this.store.snapshot(async (tx) => {
       const where = await locateUser(tx, visible.projectIds, id.toLowerCase(), this.hot);
       const row = where ? await findUser(tx, where.project_id, where.user_id, this.hot) : null;

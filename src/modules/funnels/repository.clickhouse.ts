@@ -102,27 +102,34 @@ async function funnelCounts(
     .reverse()
     .map((i) => `length(l${i}) > 0, ${i}`)
     .join(", ")}, -1)`;
-  const median = (i: number) => interpolated(`arraySort(groupArrayIf(t${i} - t${i - 1}, t${i} >= 0))`, 0.5);
+  // Each step's times from the step before, sorted, per group; their medians out here, where each
+  // array is one column (inside the aggregation each reference would sort it again).
+  const gaps = idx.slice(1).map((i) => `arraySort(groupArrayIf(t${i} - t${i - 1}, t${i} >= 0)) AS d${i}`);
+  const order = "ORDER BY c0 DESC, value";
   const rows = await ch.rows<Record<string, number | string | null>>(
-    `SELECT g AS value,
-       ${idx.map((i) => `countIf(t${i} >= 0) AS c${i}`).join(", ")},
-       ${idx.map((i) => `countIf(furthest >= ${i}) AS o${i}`).join(", ")},
-       ${idx.map((i) => (i === 0 ? "NULL AS m0" : `${median(i)} AS m${i}`)).join(", ")}
+    `SELECT value, ${idx.map((i) => `c${i}, o${i}`).join(", ")},
+       ${idx.map((i) => (i === 0 ? "NULL AS m0" : `${interpolated(`d${i}`, 0.5)} AS m${i}`)).join(", ")}
      FROM (
-       SELECT g, ${reached.join(", ")}, ${furthest} AS furthest
+       SELECT g AS value,
+         ${idx.map((i) => `countIf(t${i} >= 0) AS c${i}`).join(", ")},
+         ${idx.map((i) => `countIf(furthest >= ${i}) AS o${i}`).join(", ")}${gaps.length > 0 ? `, ${gaps.join(", ")}` : ""}
        FROM (
-         SELECT g, who, ${idx.map((i) => `arraySort(groupArrayIf(ts, s${i})) AS l${i}`).join(", ")}
+         SELECT g, ${reached.join(", ")}, ${furthest} AS furthest
          FROM (
-           SELECT ${who(f, claims)} AS who, ts, ${groupExpr} AS g,
-             ${steps.map((s, i) => `${stepCondition(s)} AS s${i}`).join(", ")}
-           FROM events
-           WHERE ${analyticsWhere(f, claims)} AND step_name IS NOT NULL AND user_id IS NOT NULL
+           SELECT g, who, ${idx.map((i) => `arraySort(groupArrayIf(ts, s${i})) AS l${i}`).join(", ")}
+           FROM (
+             SELECT ${who(f, claims)} AS who, ts, ${groupExpr} AS g,
+               ${steps.map((s, i) => `${stepCondition(s)} AS s${i}`).join(", ")}
+             FROM events
+             WHERE ${analyticsWhere(f, claims)} AND step_name IS NOT NULL AND user_id IS NOT NULL
+           )
+           WHERE (${idx.map((i) => `s${i}`).join(" OR ")}) ${group === null ? "" : "AND g IS NOT NULL"}
+           GROUP BY g, who
          )
-         WHERE (${idx.map((i) => `s${i}`).join(" OR ")}) ${group === null ? "" : "AND g IS NOT NULL"}
-         GROUP BY g, who
        )
+       GROUP BY g ${order}
      )
-     GROUP BY g ORDER BY c0 DESC, value`,
+     ${order}`,
   );
   return rows.map((r) => ({
     value: r.value === null ? null : String(r.value),

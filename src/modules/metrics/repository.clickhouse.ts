@@ -64,12 +64,14 @@ export function clickhouseMetricReads(ch: ClickHouse, claims: IdentityClaims): R
     async groupedStats(f, slug, group, limit) {
       const expr = groupExpression(group);
       const time = group.startsWith("time:");
+      const order = `ORDER BY ${time ? "value" : "total_count DESC, value"}`;
       const rows = await ch.rows<RawStats & { value: string | number }>(
         withQuantiles(
           `SELECT ${expr} AS value, ${stats(who(f, claims))} FROM events
            WHERE ${metricScope(f, slug, claims)} AND ${expr} IS NOT NULL
-           GROUP BY value ORDER BY ${time ? "value" : "total_count DESC, value"} LIMIT ${literal(limit)}`,
+           GROUP BY value ${order} LIMIT ${literal(limit)}`,
           ["value"],
+          order,
         ),
       );
       return rows.map((r) => ({
@@ -187,10 +189,10 @@ const STAT_COLUMNS = [
  * out over its sorted durations once per row out here (written inside the aggregation, each
  * quantile sorted the durations again: 63 ms rather than 30 over 80,000), which stay here.
  */
-const withQuantiles = (inner: string, also: readonly string[] = []) =>
+const withQuantiles = (inner: string, also: readonly string[] = [], order = "") =>
   `SELECT ${[...also, ...STAT_COLUMNS].join(", ")},
      ${[0.5, 0.9, 0.95, 0.99].map((q, i) => `${interpolated("durations", q)} AS q${i}`).join(", ")}
-   FROM (${inner})`;
+   FROM (${inner}) ${order}`;
 
 type RawStats = Record<keyof Omit<StatsRow, "quantiles"> | "q0" | "q1" | "q2" | "q3", number | string | null>;
 
